@@ -1,0 +1,108 @@
+"""Every setting of the agent, read from CCW_* environment variables and a .env file."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PRODUCTION_HOME = "https://apps.cisco.com/Commerce/home"
+
+
+def default_state_dir() -> Path:
+    """Per-user state folder (XDG): saved sessions, the bulk ledger, artifacts."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "ccw-agent"
+
+
+class LogFormat(StrEnum):
+    """How log lines are written: decided by the terminal unless forced."""
+
+    AUTO = "auto"
+    CONSOLE = "console"
+    JSON = "json"
+
+
+class TraceMode(StrEnum):
+    """When a Playwright trace of an order is kept."""
+
+    OFF = "off"
+    ON_FAILURE = "on-failure"
+    ALWAYS = "always"
+
+
+class Settings(BaseSettings):
+    """ccw-agent settings; each one is documented in .env.example."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CCW_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    base_url: str = Field(default=PRODUCTION_HOME, description="CCW home page the agent opens.")
+    username: str | None = Field(default=None, description="Cisco.com sign-in email.")
+    password: SecretStr | None = None
+    totp_secret: SecretStr | None = Field(
+        default=None, description="Base32 secret of the authenticator app, when MFA is enrolled."
+    )
+    locale: str = "en"
+
+    browser_executable: Path | None = None
+    browser_endpoint: str | None = Field(
+        default=None,
+        description="ws:// Playwright server or http:// CDP endpoint of a remote browser.",
+    )
+    headless: bool = True
+    slow_mo_ms: Annotated[int, Field(ge=0)] = 0
+
+    state_dir: Path = Field(default_factory=default_state_dir)
+    artifacts_dir: Path | None = None
+    trace: TraceMode = TraceMode.ON_FAILURE
+
+    timeout_ms: Annotated[int, Field(ge=1000, le=600_000)] = 30_000
+    attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    retry_backoff_s: Annotated[float, Field(ge=0)] = 2.0
+    workers: Annotated[int, Field(ge=1, le=32)] = 2
+    max_submits_per_minute: Annotated[float, Field(gt=0)] | None = None
+
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.AUTO
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("browser_endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("ws://", "wss://", "http://", "https://")):
+            raise ValueError(
+                f"{value!r}: expected ws:// (Playwright server) or http:// (CDP endpoint)"
+            )
+        return value or None
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError(f"{value!r} is not one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @property
+    def artifacts_path(self) -> Path:
+        return self.artifacts_dir or self.state_dir / "artifacts"
+
+    @property
+    def session_file(self) -> Path:
+        """Saved sign-in of this portal: one file per host, so staging and production never mix."""
+        host = urlsplit(self.base_url).netloc.replace(":", "_")
+        return self.state_dir / "sessions" / f"{host}.json"

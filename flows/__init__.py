@@ -1,0 +1,1 @@
+"""Business flows of the CCW procedure, built from page-object calls only."""

@@ -1,0 +1,1 @@
+"""A bundled imitation of the CCW portal, for tests, demos and benchmarks."""

@@ -1,0 +1,1 @@
+"""Page objects: one per CCW screen, the only place that knows how controls are found."""
