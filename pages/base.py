@@ -1,0 +1,67 @@
+"""What every screen shares: the sign-on and server-error detectors and waiting for a landmark."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page, expect
+
+from agent.errors import PortalServerError
+from pages.labels import Labels, name_matcher, normalize
+
+DEFAULT_TIMEOUT_MS = 15_000.0
+
+
+class SignOnShown(Exception):
+    """The sign-on page replaced the screen a step expected: the session has expired."""
+
+
+def sign_on_marker(page: Page, labels: Labels) -> Locator:
+    """Any field of the sign-on page (email, password or one-time code)."""
+    return (
+        page.get_by_role("textbox", name=name_matcher(labels.email, whole=True))
+        .or_(page.get_by_role("textbox", name=name_matcher(labels.password, whole=True)))
+        .or_(page.get_by_role("textbox", name=name_matcher(labels.one_time_code)))
+        .filter(visible=True)
+    )
+
+
+def server_error(page: Page, labels: Labels) -> Locator:
+    """The portal's generic "Something went wrong" message."""
+    return (
+        page.get_by_role("alert")
+        .or_(page.get_by_role("alertdialog"))
+        .filter(has_text=name_matcher(labels.server_error))
+        .filter(visible=True)
+    )
+
+
+def raise_if_server_error(page: Page, labels: Labels) -> None:
+    """Raise PortalServerError when the generic error message is showing (checked, not waited)."""
+    error = server_error(page, labels)
+    if error.count():
+        raise PortalServerError(f"the portal said: {normalize(error.first.inner_text())}")
+
+
+def sign_on_showing(page: Page, labels: Labels) -> bool:
+    """Whether the sign-on page is showing right now (checked, not waited)."""
+    return sign_on_marker(page, labels).count() > 0
+
+
+def wait_for_landmark(page: Page, labels: Labels, landmark: Locator, timeout_ms: float) -> None:
+    """Wait until `landmark` shows; fail fast when the sign-on page or a server error shows instead.
+
+    Raises SignOnShown, PortalServerError, or Playwright's TimeoutError when nothing shows in time.
+    """
+    visible = landmark.filter(visible=True)
+    either = visible.or_(sign_on_marker(page, labels)).or_(server_error(page, labels))
+    expect(either.first).to_be_visible(timeout=timeout_ms)
+    raise_if_server_error(page, labels)
+    if visible.count() == 0 and sign_on_showing(page, labels):
+        raise SignOnShown
+
+
+def text_after(text: str, prefix: str) -> str | None:
+    """The rest of the line that follows `prefix` in `text` (e.g. the value after "Status:")."""
+    found = re.search(rf"{re.escape(prefix)}[ \t]*\n?[ \t]*([^\n]+)", text, re.IGNORECASE)
+    return normalize(found.group(1)) if found else None

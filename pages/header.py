@@ -1,0 +1,58 @@
+"""The portal header present on every CCW screen: global search and the signed-in user."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page
+
+from pages.base import DEFAULT_TIMEOUT_MS, wait_for_landmark
+from pages.labels import Labels, name_matcher
+from pages.search_results import SearchResultsPage
+
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+class Header:
+    """The header: the Global Search box and its Search button, and "Signed in as ..."."""
+
+    def __init__(self, page: Page, labels: Labels, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+        self.page = page
+        self.labels = labels
+        self.timeout_ms = timeout_ms
+        self.search_box = page.get_by_role("searchbox", name=name_matcher(labels.global_search))
+        # The header's own Search button: inside the search landmark or the banner that holds the
+        # box, so a "Search" button elsewhere on the page (or in a dialog) is never clicked.
+        holder = (
+            page.get_by_role("search").or_(page.get_by_role("banner")).filter(has=self.search_box)
+        )
+        self._holder = holder
+        self.search_button = holder.get_by_role(
+            "button", name=name_matcher(labels.search, whole=True)
+        )
+        self._page_search_button = page.get_by_role(
+            "button", name=name_matcher(labels.search, whole=True)
+        )
+        self.signed_in_as = page.get_by_text(name_matcher(labels.signed_in_as))
+
+    def wait(self) -> Header:
+        """Wait until the header's Global Search box shows (the signed-in landmark)."""
+        wait_for_landmark(self.page, self.labels, self.search_box, self.timeout_ms)
+        return self
+
+    def search_order(self, number: str) -> SearchResultsPage:
+        """Type the order number and click Search (Enter alone does not run the real search)."""
+        self.search_box.fill(number, timeout=self.timeout_ms)
+        self._button().click(timeout=self.timeout_ms)
+        return SearchResultsPage(self.page, self.labels, self.timeout_ms).wait()
+
+    def signed_in_email(self) -> str | None:
+        """The email after "Signed in as", when the header shows one."""
+        if not self.signed_in_as.count():
+            return None
+        found = _EMAIL.search(self.signed_in_as.first.inner_text())
+        return found.group(0) if found else None
+
+    def _button(self) -> Locator:
+        # A portal without search/banner landmarks: fall back to the page's one Search button.
+        return self.search_button if self._holder.count() else self._page_search_button

@@ -1,0 +1,142 @@
+"""Drop-downs (native or ARIA combobox) and tables read by their column headers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from playwright.sync_api import Locator, expect
+
+from pages.base import DEFAULT_TIMEOUT_MS
+from pages.labels import name_matcher, normalize
+
+# A custom combobox that ignores clicks usually opens on ArrowDown (WAI-ARIA combobox pattern);
+# this is how long a click is given to open it before the key is tried.
+_CLICK_OPEN_MS = 1_500.0
+
+
+class OptionNotOffered(LookupError):
+    """The drop-down does not offer the requested option."""
+
+    def __init__(self, wanted: str, offered: Sequence[str]) -> None:
+        super().__init__(f"{wanted!r} is not among the options {list(offered)!r}")
+        self.offered = tuple(offered)
+
+
+def choose_option(
+    combobox: Locator, option: str | re.Pattern[str], *, timeout_ms: float = DEFAULT_TIMEOUT_MS
+) -> str:
+    """Choose an option of a native <select> or an ARIA combobox; return the text now displayed.
+
+    A string is matched whole (white space trimmed, case kept); a pattern as given.
+    Raises OptionNotOffered when nothing matches.
+    """
+    wanted = option if isinstance(option, re.Pattern) else _whole(option)
+    expect(combobox).to_be_enabled(timeout=timeout_ms)
+    if _is_native_select(combobox):
+        label = _pick(read_options(combobox, timeout_ms=timeout_ms), wanted)
+        combobox.select_option(label=label, timeout=timeout_ms)
+        expect(combobox.get_by_role("option", selected=True)).to_have_text(
+            _whole(label), timeout=timeout_ms
+        )
+        return label
+    listbox = _open_listbox(combobox, timeout_ms)
+    options = listbox.get_by_role("option")
+    expect(options.first).to_be_visible(timeout=timeout_ms)
+    label = _pick([normalize(t) for t in options.all_inner_texts()], wanted)
+    listbox.get_by_role("option", name=_whole(label)).click(timeout=timeout_ms)
+    if _is_text_input(combobox):
+        expect(combobox).to_have_value(_whole(label), timeout=timeout_ms)
+    else:
+        expect(combobox).to_contain_text(label, timeout=timeout_ms)
+    return label
+
+
+def read_options(combobox: Locator, *, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> list[str]:
+    """The texts of the options a drop-down offers (opening a custom one and leaving it open)."""
+    expect(combobox).to_be_enabled(timeout=timeout_ms)
+    if _is_native_select(combobox):
+        return [normalize(t) for t in combobox.get_by_role("option").all_inner_texts()]
+    options = _open_listbox(combobox, timeout_ms).get_by_role("option")
+    expect(options.first).to_be_visible(timeout=timeout_ms)
+    return [normalize(t) for t in options.all_inner_texts()]
+
+
+def _whole(text: str) -> re.Pattern[str]:
+    return re.compile(rf"^\s*{re.escape(normalize(text))}\s*$")
+
+
+def _pick(offered: Sequence[str], wanted: re.Pattern[str]) -> str:
+    for text in offered:
+        if wanted.search(text):
+            return text
+    raise OptionNotOffered(wanted.pattern, offered)
+
+
+def _tag(combobox: Locator) -> str:
+    return str(combobox.evaluate("element => element.tagName")).lower()
+
+
+def _is_native_select(combobox: Locator) -> bool:
+    return _tag(combobox) == "select"
+
+
+def _is_text_input(combobox: Locator) -> bool:
+    return _tag(combobox) in ("input", "textarea")
+
+
+def _open_listbox(combobox: Locator, timeout_ms: float) -> Locator:
+    """Open a custom combobox and return the listbox it controls (or the one now visible)."""
+    if combobox.get_attribute("aria-expanded") != "true":
+        combobox.click(timeout=timeout_ms)
+        if combobox.get_attribute("aria-expanded") is not None:
+            try:
+                expect(combobox).to_have_attribute("aria-expanded", "true", timeout=_CLICK_OPEN_MS)
+            except AssertionError:
+                combobox.press("ArrowDown", timeout=timeout_ms)
+    listbox = _controlled_listbox(combobox)
+    expect(listbox).to_be_visible(timeout=timeout_ms)
+    return listbox
+
+
+def _controlled_listbox(combobox: Locator) -> Locator:
+    page = combobox.page
+    controls = combobox.get_attribute("aria-controls") or combobox.get_attribute("aria-owns")
+    if controls:
+        # The id comes from the combobox's own aria-controls at run time, not from a known page.
+        return page.locator(f"id={controls.split()[0]}")
+    return page.get_by_role("listbox").filter(visible=True)
+
+
+def read_table(table: Locator) -> tuple[list[str], list[list[str]]]:
+    """The column headers and the data rows (cell texts, in column order) of a table or grid."""
+    page = table.page
+    headers = [normalize(t) for t in table.get_by_role("columnheader").all_inner_texts()]
+    cell = page.get_by_role("cell").or_(page.get_by_role("gridcell"))
+    rows: list[list[str]] = []
+    for row in table.get_by_role("row").filter(has=cell).all():
+        cells = row.get_by_role("cell").or_(row.get_by_role("gridcell"))
+        texts = cells.or_(row.get_by_role("rowheader")).all_inner_texts()
+        rows.append([normalize(t) for t in texts])
+    return headers, rows
+
+
+def column_index(headers: Sequence[str], label: str) -> int | None:
+    """Where a column is: the header equal to the label, else the one header containing it."""
+    for index, header in enumerate(headers):
+        if normalize(header).casefold() == normalize(label).casefold():
+            return index
+    pattern = name_matcher(label)
+    loose = [index for index, header in enumerate(headers) if pattern.search(header)]
+    return loose[0] if len(loose) == 1 else None
+
+
+def rows_by_header(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], columns: Mapping[str, str]
+) -> list[dict[str, str | None]]:
+    """Rows as {key: cell text or None}, `columns` mapping each key to a header label."""
+    where = {key: column_index(headers, label) for key, label in columns.items()}
+    return [
+        {key: (row[i] if i is not None and i < len(row) else None) for key, i in where.items()}
+        for row in rows
+    ]
