@@ -1,0 +1,44 @@
+"""Bulk runs: CSV input, the resumable ledger, the state-folder lock, shards and reports."""
+
+from agent.bulk.csv_input import (
+    CsvRow,
+    InvalidCsv,
+    InvalidRow,
+    LoadedOrders,
+    Problem,
+    load_orders,
+)
+from agent.bulk.ledger import Ledger, PendingRow, RowEntry, RunInfo
+from agent.bulk.lock import StateLock
+from agent.bulk.report import (
+    ExitCode,
+    ReportRow,
+    exit_code_for,
+    merge_reports,
+    read_report,
+    write_report,
+)
+from agent.bulk.shard import Shard, in_shard, parse_shard
+
+__all__ = [
+    "CsvRow",
+    "ExitCode",
+    "InvalidCsv",
+    "InvalidRow",
+    "Ledger",
+    "LoadedOrders",
+    "PendingRow",
+    "Problem",
+    "ReportRow",
+    "RowEntry",
+    "RunInfo",
+    "Shard",
+    "StateLock",
+    "exit_code_for",
+    "in_shard",
+    "load_orders",
+    "merge_reports",
+    "parse_shard",
+    "read_report",
+    "write_report",
+]
