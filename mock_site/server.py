@@ -164,6 +164,8 @@ class _Handler(BaseHTTPRequestHandler):
             mock.count_request()
             if path.startswith("/static/") and method == "GET":
                 self._static(path.removeprefix("/static/"))
+            elif path == "/favicon.ico":
+                self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon", {})
             elif path in ("/", "/ccw", "/ccw/"):
                 self._redirect(HOME_PATH)
             elif path == "/signon" and method == "GET":
