@@ -43,7 +43,9 @@ class Outcome(StrEnum):
 
 
 _SENTENCES: dict[Outcome, str] = {
-    Outcome.ASSIGNED: "The order's eligible lines now carry the target Smart Account and Virtual Account.",
+    Outcome.ASSIGNED: (
+        "The order's eligible lines now carry the target Smart Account and Virtual Account."
+    ),
     Outcome.ALREADY_ASSIGNED: "Every eligible line was already on the target; nothing was changed.",
     Outcome.WOULD_ASSIGN: "Dry run: the assignment is possible and was not submitted.",
     Outcome.ORDER_NOT_FOUND: "The portal found no order with this number that this user can see.",
@@ -70,7 +72,9 @@ class AssignRequest(BaseModel):
 
     order_number: str = Field(description="Sales Order or Web Order number (digits).")
     search_by: SearchBy
-    smart_account: str = Field(min_length=1, description="Domain Identifier, Account Name or Email ID.")
+    smart_account: str = Field(
+        min_length=1, description="Domain Identifier, Account Name or Email ID."
+    )
     virtual_account: str = Field(min_length=1)
     expect_domain: str | None = Field(
         default=None, description="Domain Identifier the chosen account must have."
@@ -102,6 +106,12 @@ class LineAssignment(BaseModel):
     smart_account: str | None
     virtual_account: str | None
     eligible: bool = True
+    domain: str | None = Field(
+        default=None, description="Domain Identifier, when the table shows one."
+    )
+    eligibility: str | None = Field(
+        default=None, description="The Eligibility cell as shown (the reason when not eligible)."
+    )
 
 
 class OrderView(BaseModel):
@@ -119,6 +129,26 @@ class OrderView(BaseModel):
     @property
     def can_assign(self) -> bool:
         return self.assign_disabled_reason is None
+
+
+class ViewResult(BaseModel):
+    """What steps 1-4 found for one order: its view, or that the portal shows no such order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_number: str
+    view: OrderView | None = None
+    detail: str = ""
+    duration_s: float = 0.0
+
+    @property
+    def found(self) -> bool:
+        return self.view is not None
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """ORDER_NOT_FOUND when the order is not visible; None when it was read."""
+        return None if self.found else Outcome.ORDER_NOT_FOUND
 
 
 class SmartAccountCandidate(BaseModel):

@@ -1,0 +1,48 @@
+"""What a flow needs to drive the portal: the page, where the portal is, and how to sign in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+
+from playwright.sync_api import Page
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from pages.base import DEFAULT_TIMEOUT_MS
+from pages.labels import Labels, labels
+
+
+class Credentials(BaseModel):
+    """A Cisco.com sign-in; the TOTP secret only for users enrolled in one-time codes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    username: str
+    password: SecretStr
+    totp_secret: SecretStr | None = None
+
+
+def _no_secret_section() -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+@dataclass
+class PortalSession:
+    """One browser page signed in (or to be signed in) to the portal, and the hooks around it.
+
+    `on_signed_in` runs after every (re-)sign-in (the agent saves the storage state there);
+    `secret_section` wraps every sign-in so that tracing can be paused while secrets are typed;
+    `on_step(step, name)` runs after each step that completed (progress, or tests injecting faults);
+    `max_resignins` bounds how often an expired session is signed in again within one flow call.
+    """
+
+    page: Page
+    base_url: str
+    labels: Labels = field(default_factory=labels)
+    credentials: Credentials | None = None
+    timeout_ms: float = DEFAULT_TIMEOUT_MS
+    on_signed_in: Callable[[], None] | None = None
+    secret_section: Callable[[], AbstractContextManager[None]] = _no_secret_section
+    on_step: Callable[[int, str], None] | None = None
+    max_resignins: int = 2

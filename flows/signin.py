@@ -1,0 +1,103 @@
+"""Step 1: signing in to the portal (password, one-time code) and noticing when that is needed."""
+
+from __future__ import annotations
+
+import pyotp
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+
+from agent.errors import LoginFailed, LoginRequired, StepFailed
+from flows.session import PortalSession
+from flows.steps import SESSION_EXPIRED
+from pages.base import SignOnShown, sign_on_showing
+from pages.header import Header
+from pages.popups import install_popup_handlers
+from pages.signon import AfterVerify, SignOnPage
+
+
+def ensure_signed_in(session: PortalSession) -> str:
+    """Open the portal's home; sign in when the sign-on page shows. Returns the user's email.
+
+    Raises LoginRequired when the portal wants a sign-in and there are no credentials.
+    """
+    install_popup_handlers(session.page, session.labels)
+    try:
+        session.page.goto(session.base_url, timeout=session.timeout_ms)
+        header = _header(session).wait()
+    except SignOnShown:
+        if session.credentials is None:
+            raise LoginRequired(SESSION_EXPIRED) from None
+        return sign_in(session)
+    except (PlaywrightError, AssertionError) as exc:
+        raise StepFailed(1, "sign_in", f"the portal did not open: {exc}") from exc
+    return _email(session, header)
+
+
+def sign_in(session: PortalSession) -> str:
+    """Sign in with the session's credentials (TOTP code when asked). Returns the user's email.
+
+    Raises LoginRequired without credentials, LoginFailed when the sign-on page refuses them.
+    """
+    credentials = session.credentials
+    if credentials is None:
+        raise LoginRequired("no credentials to sign in with; run `ccw-agent login`")
+    install_popup_handlers(session.page, session.labels)
+    signon = SignOnPage(session.page, session.labels, session.timeout_ms)
+    try:
+        with session.secret_section():
+            if not sign_on_showing(session.page, session.labels):
+                session.page.goto(session.base_url, timeout=session.timeout_ms)
+                try:
+                    return _email(session, _header(session).wait())
+                except SignOnShown:
+                    pass  # the expected case: the portal asks for a sign-in
+            signon.wait()
+            if signon.asks_for_email():
+                signon.submit_email(credentials.username)
+            after = signon.submit_password(credentials.password.get_secret_value())
+            if after is AfterVerify.CODE_REQUESTED:
+                if credentials.totp_secret is None:
+                    raise LoginFailed(
+                        "the sign-on page asks for a one-time code and no TOTP secret is configured"
+                    )
+                code = pyotp.TOTP(credentials.totp_secret.get_secret_value()).now()
+                after = signon.submit_code(code)
+            if after is AfterVerify.REJECTED:
+                raise LoginFailed(signon.error_text() or "the sign-on page refused the sign-in")
+        header = _header(session).wait()
+    except (PlaywrightError, AssertionError, SignOnShown) as exc:
+        raise StepFailed(1, "sign_in", f"signing in did not complete: {exc!r}") from exc
+    if session.on_signed_in is not None:
+        session.on_signed_in()
+    return _email(session, header)
+
+
+def wait_for_interactive_sign_in(session: PortalSession, timeout_s: float) -> str:
+    """Open the portal and wait while a person signs in in the (headed) browser. Returns the email.
+
+    Raises LoginRequired when nobody has signed in within `timeout_s`.
+    """
+    install_popup_handlers(session.page, session.labels)
+    header = _header(session)
+    try:
+        with session.secret_section():
+            session.page.goto(session.base_url, timeout=session.timeout_ms)
+            expect(header.search_box).to_be_visible(timeout=timeout_s * 1000)
+    except AssertionError as exc:
+        raise LoginRequired(f"nobody signed in within {timeout_s:g} s") from exc
+    except PlaywrightError as exc:
+        raise StepFailed(1, "sign_in", f"the portal did not open: {exc}") from exc
+    if session.on_signed_in is not None:
+        session.on_signed_in()
+    return _email(session, header)
+
+
+def _header(session: PortalSession) -> Header:
+    return Header(session.page, session.labels, session.timeout_ms)
+
+
+def _email(session: PortalSession, header: Header) -> str:
+    shown = header.signed_in_email()
+    if shown:
+        return shown
+    return session.credentials.username if session.credentials else ""
