@@ -1,0 +1,338 @@
+"""The `ccw-agent` command line: the only place that turns errors into messages and exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import IntEnum
+from typing import Annotated, NoReturn
+
+import structlog
+import typer
+from playwright.sync_api import sync_playwright
+from pydantic import SecretStr, ValidationError
+from rich.console import Console
+
+from agent.browser import connect, shared_browser
+from agent.errors import (
+    CcwAgentError,
+    ConfigError,
+    InputError,
+    LockHeld,
+    LoginFailed,
+    LoginRequired,
+    PortalError,
+)
+from agent.logs import configure_logging
+from agent.output import print_result, print_view
+from agent.runner import Target, Worker
+from agent.settings import Settings, TraceMode
+from flows.models import AssignRequest, AssignResult, Outcome, SearchBy
+from flows.session import Credentials
+
+app = typer.Typer(
+    name="ccw-agent",
+    help="Assign Cisco Commerce Workspace orders to Smart Accounts by driving the portal's UI.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+report_app = typer.Typer(help="Work with bulk reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+console = Console()
+errors = Console(stderr=True)
+log = structlog.get_logger(__name__)
+
+
+class Exit(IntEnum):
+    """Exit codes of every command (documented in the README)."""
+
+    OK = 0
+    NEEDS_ATTENTION = 1
+    INVALID_INPUT = 2
+    FAILED = 3
+    SIGN_IN = 4
+    LOCKED = 5
+    INTERRUPTED = 130
+
+
+MockOpt = Annotated[
+    bool, typer.Option("--mock", help="Start the bundled mock portal in-process and work on it.")
+]
+HeadedOpt = Annotated[bool, typer.Option("--headed", help="Show the browser (needs a display).")]
+SlowMoOpt = Annotated[
+    int, typer.Option("--slow-mo", metavar="MS", min=0, help="Pause MS milliseconds per action.")
+]
+TraceOpt = Annotated[
+    bool, typer.Option("--trace", help="Keep a Playwright trace of every order, not only failures.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+
+
+def fail(code: Exit, message: str) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(int(code))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and .env, with command-line overrides on top."""
+    try:
+        settings = Settings()
+        return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"CCW_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        fail(Exit.INVALID_INPUT, f"invalid settings: {problems}")
+
+
+@contextmanager
+def target_for(settings: Settings, mock: bool) -> Iterator[Target]:
+    """The portal to work on: the configured one, or the bundled mock started in-process."""
+    configure_logging(settings.log_level, settings.log_format)
+    if not mock:
+        yield Target.from_settings(settings)
+        return
+    # Imported here: the agent knows the mock only when asked to start it.
+    from mock_site.data import USERS
+    from mock_site.server import MockServer
+
+    server = MockServer(host="127.0.0.1", port=0, seed=0, control=True).start()
+    try:
+        mock_settings = settings.model_copy(
+            update={"base_url": server.home_url, "state_dir": settings.state_dir / "mock"}
+        )
+        credentials = Credentials(username=USERS[0].email, password=SecretStr(USERS[0].password))
+        errors.print(f"[dim]mock portal at {server.home_url} (user {USERS[0].email})[/]")
+        target = Target.from_settings(mock_settings, credentials)
+        try:
+            yield target
+        finally:
+            target.store.forget()
+    finally:
+        server.stop()
+
+
+@contextmanager
+def worker_for(target: Target) -> Iterator[Worker]:
+    settings = target.settings
+    with (
+        shared_browser(
+            endpoint=settings.browser_endpoint,
+            executable=settings.browser_executable,
+            headless=settings.headless,
+        ) as endpoint,
+        sync_playwright() as pw,
+    ):
+        browser = connect(pw, endpoint, slow_mo_ms=settings.slow_mo_ms)
+        worker = Worker(browser, target)
+        try:
+            yield worker
+        finally:
+            worker.close()
+            browser.close()
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn the agent's errors into a message a person can act on and an exit code."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        fail(Exit.INTERRUPTED, "interrupted")
+    except LoginRequired as exc:
+        fail(Exit.SIGN_IN, f"{exc}. Run `ccw-agent login` (or set CCW_USERNAME and CCW_PASSWORD).")
+    except LoginFailed as exc:
+        fail(Exit.SIGN_IN, f"sign-in refused: {exc}")
+    except LockHeld as exc:
+        fail(Exit.LOCKED, str(exc))
+    except (ConfigError, InputError) as exc:
+        fail(Exit.INVALID_INPUT, str(exc))
+    except PortalError as exc:
+        fail(Exit.FAILED, f"the portal failed after retries: {exc}")
+    except CcwAgentError as exc:
+        fail(Exit.FAILED, str(exc))
+
+
+def exit_for(outcome: Outcome) -> Exit:
+    if outcome.ended_well:
+        return Exit.OK
+    return Exit.FAILED if outcome is Outcome.FAILED else Exit.NEEDS_ATTENTION
+
+
+def debug_overrides(headed: bool, slow_mo: int, trace: bool) -> dict[str, object]:
+    return {
+        "headless": False if headed else None,
+        "slow_mo_ms": slow_mo or None,
+        "trace": TraceMode.ALWAYS if trace else None,
+    }
+
+
+@app.command()
+def login(
+    interactive: Annotated[
+        bool,
+        typer.Option(
+            "--interactive",
+            help="Open a browser; you complete sign-on and MFA, the agent saves the session.",
+        ),
+    ] = False,
+    timeout: Annotated[
+        int, typer.Option(help="Seconds to wait for an interactive sign-in.", min=10)
+    ] = 300,
+    mock: MockOpt = False,
+    headed: HeadedOpt = False,
+) -> None:
+    """Sign in to CCW and save the session for later runs (file mode 0600)."""
+    from flows.signin import sign_in, wait_for_interactive_sign_in
+
+    settings = load_settings(headless=False if (headed or interactive) else None)
+    with handled(), target_for(settings, mock) as target:
+        if not interactive and target.credentials is None:
+            fail(
+                Exit.INVALID_INPUT,
+                "set CCW_USERNAME and CCW_PASSWORD (and CCW_TOTP_SECRET if MFA is enrolled), "
+                "or use --interactive to sign in yourself",
+            )
+        with worker_for(target) as worker:
+            if interactive:
+                email = worker.call(
+                    "login", lambda s: wait_for_interactive_sign_in(s, float(timeout))
+                )
+            else:
+                email = worker.call("login", sign_in)
+        console.print(f"Signed in as {email}; session saved to {target.store.path}")
+
+
+@app.command()
+def show(
+    order: Annotated[str, typer.Argument(help="Sales Order or Web Order number.")],
+    mock: MockOpt = False,
+    headed: HeadedOpt = False,
+    slow_mo: SlowMoOpt = 0,
+    trace: TraceOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Steps 1-4: the order's status, holds, and each line's Smart Account and Virtual Account."""
+    from flows.view import view_assignment
+
+    settings = load_settings(**debug_overrides(headed, slow_mo, trace))
+    with handled(), target_for(settings, mock) as target, worker_for(target) as worker:
+        result = worker.call(order, lambda s: view_assignment(s, order))
+    if as_json:
+        print(result.model_dump_json(indent=2))
+    elif result.view is None:
+        console.print(
+            f"{Outcome.ORDER_NOT_FOUND.value}: {order}: {Outcome.ORDER_NOT_FOUND.sentence}"
+        )
+    else:
+        print_view(console, result.view)
+    raise typer.Exit(int(Exit.OK if result.view is not None else Exit.NEEDS_ATTENTION))
+
+
+@app.command()
+def assign(
+    order: Annotated[str, typer.Argument(help="Sales Order or Web Order number.")],
+    virtual_account: Annotated[
+        str, typer.Option("--virtual-account", help="Virtual Account Name to assign.")
+    ],
+    domain: Annotated[
+        str | None, typer.Option("--domain", help="Find the Smart Account by Domain Identifier.")
+    ] = None,
+    account_name: Annotated[
+        str | None, typer.Option("--account-name", help="Find it by Account Name (exact).")
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help="Find it by the Email ID of one of its users.")
+    ] = None,
+    expect_domain: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-domain", help="The chosen account must have this Domain Identifier."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Go up to choosing the VA, then cancel.")
+    ] = False,
+    allow_pending: Annotated[
+        bool,
+        typer.Option(
+            "--allow-pending", help="Assign a Pending Smart Account (the order stays on hold)."
+        ),
+    ] = False,
+    internal_licensing_support: Annotated[
+        bool,
+        typer.Option(
+            "--internal-licensing-support",
+            help="Allow a cisco.com user to submit (licensing support only).",
+        ),
+    ] = False,
+    mock: MockOpt = False,
+    headed: HeadedOpt = False,
+    slow_mo: SlowMoOpt = 0,
+    trace: TraceOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Steps 1-10: assign ORDER's eligible lines to a Smart Account and Virtual Account."""
+    given = [
+        (SearchBy.DOMAIN, domain),
+        (SearchBy.ACCOUNT_NAME, account_name),
+        (SearchBy.EMAIL, email),
+    ]
+    chosen = [(kind, value) for kind, value in given if value is not None]
+    if len(chosen) != 1:
+        fail(Exit.INVALID_INPUT, "give exactly one of --domain, --account-name, --email")
+    search_by, value = chosen[0]
+    try:
+        request = AssignRequest(
+            order_number=order,
+            search_by=search_by,
+            smart_account=value,
+            virtual_account=virtual_account,
+            expect_domain=expect_domain,
+            dry_run=dry_run,
+            allow_pending=allow_pending,
+            allow_internal=internal_licensing_support,
+        )
+    except ValidationError as exc:
+        fail(Exit.INVALID_INPUT, "; ".join(_option_error(err) for err in exc.errors()))
+    settings = load_settings(**debug_overrides(headed, slow_mo, trace))
+    with handled(), target_for(settings, mock) as target, worker_for(target) as worker:
+        result: AssignResult = worker.assign(request)
+    if as_json:
+        print(result.model_dump_json(indent=2))
+    else:
+        print_result(console, result)
+    raise typer.Exit(int(exit_for(result.outcome)))
+
+
+def _option_error(err: object) -> str:
+    assert isinstance(err, dict)
+    field = str(err["loc"][0]) if err.get("loc") else "input"
+    option = {"order_number": "ORDER", "smart_account": "--domain/--account-name/--email"}.get(
+        field, "--" + field.replace("_", "-")
+    )
+    return f"{option}: {err['msg']}"
+
+
+@app.command("mock-site")
+def mock_site(
+    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8765,
+    seed: Annotated[int, typer.Option(help="Seed of the fault and survey randomness.")] = 0,
+    profile: Annotated[str, typer.Option(help="Fault profile: none or portal-like.")] = "none",
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Serve the bundled mock portal (with its control API) until Ctrl-C."""
+    from mock_site.faults import PROFILES
+    from mock_site.server import serve_forever
+
+    if profile not in PROFILES:
+        fail(Exit.INVALID_INPUT, f"--profile {profile!r}: expected one of {', '.join(PROFILES)}")
+    try:
+        serve_forever(host, port, seed, profile)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+    except OSError as exc:
+        fail(Exit.INVALID_INPUT, f"cannot listen on {host}:{port}: {exc}")

@@ -1,0 +1,305 @@
+"""Driving orders through the flows: one worker per browser context, retries, failure artifacts."""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import structlog
+from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Error as PlaywrightError
+
+from agent.errors import PortalError
+from agent.session import SessionStore
+from agent.settings import Settings, TraceMode
+from flows.assign import assign_smart_account
+from flows.models import AssignRequest, AssignResult, Outcome
+from flows.session import Credentials, PortalSession
+from pages.labels import Labels, labels
+from pages.popups import install_popup_handlers
+
+R = TypeVar("R")
+log = structlog.get_logger(__name__)
+
+SUBMIT_STEP = 9  # from step 9 on, the portal may have taken the submission
+
+
+def credentials_from(settings: Settings) -> Credentials | None:
+    """Sign-in credentials when both the username and the password are configured."""
+    if not settings.username or settings.password is None:
+        return None
+    return Credentials(
+        username=settings.username, password=settings.password, totp_secret=settings.totp_secret
+    )
+
+
+@dataclass
+class Target:
+    """Where and as whom the agent works: settings, credentials and the saved session."""
+
+    settings: Settings
+    credentials: Credentials | None
+    store: SessionStore
+    labels: Labels = field(default_factory=labels)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, credentials: Credentials | None = None) -> Target:
+        return cls(
+            settings=settings,
+            credentials=credentials or credentials_from(settings),
+            store=SessionStore(settings.session_file),
+            labels=labels(settings.locale),
+        )
+
+
+class TraceRecorder:
+    """One Playwright trace chunk per attempt, kept on failure (or always), paused for secrets."""
+
+    def __init__(self, context: BrowserContext, mode: TraceMode) -> None:
+        self.context = context
+        self.mode = mode
+        self.parts: list[Path] = []
+        self.recording = False
+        if mode is not TraceMode.OFF:
+            context.tracing.start(screenshots=True, snapshots=True)
+
+    def begin(self, title: str) -> None:
+        self.parts = []
+        if self.mode is not TraceMode.OFF:
+            self.context.tracing.start_chunk(title=title)
+            self.recording = True
+
+    @contextmanager
+    def paused(self, spill: Path) -> Iterator[None]:
+        """Nothing typed inside (password, one-time code) reaches a trace file."""
+        if not self.recording:
+            yield
+            return
+        spill.parent.mkdir(parents=True, exist_ok=True)
+        self.context.tracing.stop_chunk(path=spill)
+        self.parts.append(spill)
+        self.recording = False
+        try:
+            yield
+        finally:
+            self.context.tracing.start_chunk()
+            self.recording = True
+
+    def end(self, keep: bool, path: Path) -> list[Path]:
+        """Close the chunk; the trace files kept (none when not kept)."""
+        if not self.recording:
+            kept = [p for p in self.parts if keep]
+        elif keep:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.context.tracing.stop_chunk(path=path)
+            kept = [*self.parts, path]
+        else:
+            self.context.tracing.stop_chunk()
+            kept = []
+        self.recording = False
+        if not keep:
+            for part in self.parts:
+                part.unlink(missing_ok=True)
+        self.parts = []
+        return kept
+
+
+class Worker:
+    """One browser context driving orders one after another.
+
+    System failures (PortalError, Playwright errors) are retried with backoff and jitter, on a
+    fresh context when the page broke; business outcomes are final. Every failed attempt leaves a
+    screenshot and a trace in the artifacts folder.
+    """
+
+    def __init__(
+        self,
+        browser: Browser,
+        target: Target,
+        *,
+        stop: threading.Event | None = None,
+        on_step: Callable[[int, str], None] | None = None,
+        name: str = "worker-1",
+    ) -> None:
+        self.browser = browser
+        self.target = target
+        self.settings = target.settings
+        self.stop = stop or threading.Event()
+        self.on_step = on_step
+        self.name = name
+        self._context: BrowserContext | None = None
+        self._page: Page | None = None
+        self._tracer: TraceRecorder | None = None
+        self._label = "order"
+        self._attempt = 0
+
+    # --- context life cycle -------------------------------------------------------------
+    def _open(self) -> PortalSession:
+        if self._context is None:
+            state = self.target.store.load()
+            context = self.browser.new_context(storage_state=state)  # type: ignore[arg-type]
+            context.set_default_timeout(self.settings.timeout_ms)
+            self._tracer = TraceRecorder(context, self.settings.trace)
+            self._page = context.new_page()
+            install_popup_handlers(self._page, self.target.labels)
+            self._context = context
+        assert self._page is not None
+        return PortalSession(
+            page=self._page,
+            base_url=self.settings.base_url,
+            labels=self.target.labels,
+            credentials=self.target.credentials,
+            timeout_ms=self.settings.timeout_ms,
+            on_signed_in=self._signed_in,
+            secret_section=self._secret_section,
+            on_step=self.on_step,
+        )
+
+    def close(self) -> None:
+        if self._context is not None:
+            try:
+                self._context.close()
+            except PlaywrightError:
+                pass  # the browser may already be gone (crash, Ctrl-C)
+        self._context = self._page = self._tracer = None
+
+    def _signed_in(self) -> None:
+        assert self._context is not None
+        self.target.store.save(self._context)
+        log.info("session_saved", path=str(self.target.store.path))
+
+    def _secret_section(self) -> AbstractContextManager[None]:
+        assert self._tracer is not None
+        spill = self._artifact_path(f"part{len(self._tracer.parts) + 1}.zip")
+        return self._tracer.paused(spill)
+
+    # --- artifacts ----------------------------------------------------------------------------
+    def _artifact_path(self, suffix: str) -> Path:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self._label)
+        return self.settings.artifacts_path / f"{safe}-{stamp}-attempt{self._attempt}-{suffix}"
+
+    def _finish_attempt(self, failed: bool) -> list[str]:
+        kept: list[Path] = []
+        if failed and self._page is not None:
+            shot = self._artifact_path("screenshot.png")
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._page.screenshot(path=shot, full_page=True)
+                kept.append(shot)
+            except PlaywrightError as exc:
+                log.warning("screenshot_failed", error=str(exc).splitlines()[0])
+        if self._tracer is not None:
+            keep = failed or self.settings.trace is TraceMode.ALWAYS
+            try:
+                kept += self._tracer.end(keep, self._artifact_path("trace.zip"))
+            except PlaywrightError as exc:
+                log.warning("trace_failed", error=str(exc).splitlines()[0])
+        return [str(path) for path in kept]
+
+    # --- running ------------------------------------------------------------------------------
+    def _attempts(
+        self, label: str, call: Callable[[PortalSession], R]
+    ) -> tuple[R | None, PortalError | PlaywrightError | None, int, list[str], bool]:
+        """Run `call` until it returns or attempts run out.
+
+        Returns the result (None if every attempt failed), the last error, the number of
+        attempts, the artifact paths, and whether a failed attempt may have submitted.
+        """
+        self._label = label
+        artifacts: list[str] = []
+        maybe_submitted = False
+        error: PortalError | PlaywrightError | None = None
+        attempts = self.settings.attempts
+        for attempt in range(1, attempts + 1):
+            self._attempt = attempt
+            session = self._open()
+            assert self._tracer is not None
+            self._tracer.begin(f"{label} attempt {attempt}")
+            try:
+                result = call(session)
+            except (PortalError, PlaywrightError) as exc:
+                error = exc
+                step = getattr(exc, "step", None)
+                maybe_submitted |= step is not None and step >= SUBMIT_STEP
+                artifacts += self._finish_attempt(failed=True)
+                log.warning(
+                    "attempt_failed",
+                    order=label,
+                    attempt=attempt,
+                    of=attempts,
+                    error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                )
+                if isinstance(exc, PlaywrightError) or self._page_broken():
+                    self.close()
+                if attempt < attempts and not self._backoff(attempt):
+                    break
+                continue
+            except BaseException:
+                self._finish_attempt(failed=False)
+                raise
+            artifacts += self._finish_attempt(failed=False)
+            return result, error, attempt, artifacts, maybe_submitted
+        return None, error, self._attempt, artifacts, maybe_submitted
+
+    def _page_broken(self) -> bool:
+        return self._page is None or self._page.is_closed()
+
+    def _backoff(self, attempt: int) -> bool:
+        """Wait before the next attempt; False when a stop was requested meanwhile."""
+        delay = self.settings.retry_backoff_s * 2 ** (attempt - 1)
+        delay += random.uniform(0, self.settings.retry_backoff_s)
+        return not self.stop.wait(delay)
+
+    def assign(self, request: AssignRequest) -> AssignResult:
+        """Steps 1-10 for one order; a system failure that outlives the retries is `failed`."""
+        started = time.perf_counter()
+        result, error, attempts, artifacts, maybe_submitted = self._attempts(
+            request.order_number, lambda session: assign_smart_account(session, request)
+        )
+        duration = round(time.perf_counter() - started, 3)
+        if result is None:
+            return AssignResult(
+                order_number=request.order_number,
+                outcome=Outcome.FAILED,
+                detail=_describe(error),
+                artifacts=tuple(artifacts),
+                attempts=attempts,
+                duration_s=duration,
+            )
+        update: dict[str, object] = {
+            "attempts": attempts,
+            "duration_s": duration,
+            "artifacts": (*artifacts, *result.artifacts),
+        }
+        if maybe_submitted and result.outcome is Outcome.ALREADY_ASSIGNED:
+            # An earlier attempt's submission went through before the portal failed to confirm it.
+            update["outcome"] = Outcome.ASSIGNED
+            update["detail"] = (
+                "Submitted in an earlier attempt whose confirmation failed; "
+                "the re-read shows the target on every eligible line."
+            )
+        return result.model_copy(update=update)
+
+    def call(self, label: str, call: Callable[[PortalSession], R]) -> R:
+        """Any read-only flow with the same retries; raises the last error if all attempts fail."""
+        result, error, _attempts, _artifacts, _ = self._attempts(label, call)
+        if result is None:
+            assert error is not None
+            raise error if isinstance(error, PortalError) else PortalError(_describe(error))
+        return result
+
+
+def _describe(error: BaseException | None) -> str:
+    if error is None:
+        return "stopped before the first attempt"
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
