@@ -369,7 +369,10 @@ def serve_forever(host: str, port: int, seed: int, profile: str) -> None:
     """Serve the mock portal in the foreground (control API on) until interrupted."""
     server = MockServer(host=host, port=port, seed=seed, control=True, faults=PROFILES[profile])
     server.start()
-    print(f"Mock CCW portal: {server.home_url}  (profile {profile}, seed {seed}; Ctrl+C stops)")
+    print(
+        f"Mock CCW portal: {server.home_url}  (profile {profile}, seed {seed}; Ctrl+C stops)",
+        flush=True,
+    )
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
