@@ -29,7 +29,7 @@ from pages.popups import install_popup_handlers
 R = TypeVar("R")
 log = structlog.get_logger(__name__)
 
-SUBMIT_STEP = 9  # from step 9 on, the portal may have taken the submission
+SUBMIT_STEP = 9  # once step 9 (Submit) has started, the portal may have taken the submission
 
 
 def credentials_from(settings: Settings) -> Credentials | None:
@@ -140,6 +140,7 @@ class Worker:
         self._tracer: TraceRecorder | None = None
         self._label = "order"
         self._attempt = 0
+        self._completed_step = 0
 
     # --- context life cycle -------------------------------------------------------------
     def _open(self) -> PortalSession:
@@ -160,7 +161,7 @@ class Worker:
             timeout_ms=self.settings.timeout_ms,
             on_signed_in=self._signed_in,
             secret_section=self._secret_section,
-            on_step=self.on_step,
+            on_step=self._step_done,
         )
 
     def close(self) -> None:
@@ -170,6 +171,11 @@ class Worker:
             except PlaywrightError:
                 pass  # the browser may already be gone (crash, Ctrl-C)
         self._context = self._page = self._tracer = None
+
+    def _step_done(self, number: int, name: str) -> None:
+        self._completed_step = max(self._completed_step, number)
+        if self.on_step is not None:
+            self.on_step(number, name)
 
     def _signed_in(self) -> None:
         assert self._context is not None
@@ -221,6 +227,7 @@ class Worker:
         attempts = self.settings.attempts
         for attempt in range(1, attempts + 1):
             self._attempt = attempt
+            self._completed_step = 0
             session = self._open()
             assert self._tracer is not None
             self._tracer.begin(f"{label} attempt {attempt}")
@@ -228,8 +235,7 @@ class Worker:
                 result = call(session)
             except (PortalError, PlaywrightError) as exc:
                 error = exc
-                step = getattr(exc, "step", None)
-                maybe_submitted |= step is not None and step >= SUBMIT_STEP
+                maybe_submitted |= self._completed_step >= SUBMIT_STEP - 1
                 artifacts += self._finish_attempt(failed=True)
                 log.warning(
                     "attempt_failed",

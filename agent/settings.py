@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import binascii
 import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import pyotp
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pages.labels import labels
 
 PRODUCTION_HOME = "https://apps.cisco.com/Commerce/home"
 
@@ -40,7 +44,11 @@ class Settings(BaseSettings):
     """ccw-agent settings; each one is documented in .env.example."""
 
     model_config = SettingsConfigDict(
-        env_prefix="CCW_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="CCW_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
     )
 
     base_url: str = Field(default=PRODUCTION_HOME, description="CCW home page the agent opens.")
@@ -88,6 +96,26 @@ class Settings(BaseSettings):
                 f"{value!r}: expected ws:// (Playwright server) or http:// (CDP endpoint)"
             )
         return value or None
+
+    @field_validator("totp_secret")
+    @classmethod
+    def _totp(cls, value: SecretStr | None) -> SecretStr | None:
+        """Accept the secret as authenticator apps show it (spaced groups, any case)."""
+        if value is None:
+            return None
+        secret = "".join(value.get_secret_value().split()).upper()
+        try:
+            pyotp.TOTP(secret).now()
+        except (ValueError, binascii.Error) as exc:
+            # The message never repeats the secret.
+            raise ValueError(f"not a usable base32 authenticator secret ({exc})") from None
+        return SecretStr(secret)
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        labels(value)  # raises ValueError naming the known locales
+        return value
 
     @field_validator("log_level")
     @classmethod
