@@ -60,7 +60,8 @@
       class: `dialog ${className}` }, h("h2", { id: titleId, class: "dialog-title" }, title));
     const layer = h("div", { class: "modal-layer" }, box);
     layer.addEventListener("keydown", (event) => {
-      if (event.key === "Escape" && onEscape && modals[modals.length - 1]?.layer === layer) {
+      const onTop = layer === surveyLayer || modals[modals.length - 1]?.layer === layer;
+      if (event.key === "Escape" && onEscape && onTop) {
         event.preventDefault();
         onEscape();
       }
@@ -74,18 +75,27 @@
 
   // --- the random Feedback survey ----------------------------------------------------------------
 
+  // A third-party widget on real portals: it covers the page and takes the clicks, but it does
+  // not manage the portal's own modality, so the page beneath stays in the accessibility tree.
   let surveyLayer = null;
   function showSurvey() {
     if (surveyLayer) return;
+    const opener = document.activeElement;
     const { layer, box } = modal("dialog", "Feedback", { onEscape: () => dismiss() });
-    const dismiss = () => { closeModal(layer); surveyLayer = null; };
+    const dismiss = () => {
+      layer.remove();
+      surveyLayer = null;
+      if (opener && document.contains(opener)) opener.focus();
+    };
     box.append(
       h("p", {}, "How is your experience with Commerce Workspace today? Tell us in a two-minute survey."),
       h("div", { class: "dialog-actions" },
         h("button", { type: "button", class: "btn primary", onclick: dismiss }, "Give feedback"),
         h("button", { type: "button", class: "btn", onclick: dismiss }, "No thanks")));
+    layer.classList.add("survey-layer");
     surveyLayer = layer;
-    openModal(layer);
+    document.body.append(layer);
+    box.querySelector("button").focus();
   }
 
   // --- routing ---------------------------------------------------------------------------------
