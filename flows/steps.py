@@ -13,8 +13,7 @@ from structlog.contextvars import bound_contextvars
 
 from agent.errors import LoginRequired, PortalError, StepFailed
 from flows.session import PortalSession
-from pages.base import SignOnShown, raise_if_server_error, sign_on_showing
-from pages.widgets import OptionNotOffered
+from pages.base import PageError, SignOnShown, raise_if_server_error, sign_on_showing
 
 T = TypeVar("T")
 
@@ -39,7 +38,7 @@ def step(
         try:
             try:
                 yield
-            except (PlaywrightError, AssertionError, OptionNotOffered) as exc:
+            except (PlaywrightError, AssertionError, PageError) as exc:
                 # A timeout is often the symptom: say what the page shows instead.
                 if sign_on_showing(session.page, session.labels):
                     raise SignOnShown from exc

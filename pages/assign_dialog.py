@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page, expect
 
-from pages.base import DEFAULT_TIMEOUT_MS, wait_for_landmark
+from pages.base import DEFAULT_TIMEOUT_MS, read_stably, wait_for_landmark
 from pages.labels import Labels, name_matcher
 from pages.widgets import choose_option, read_options, read_table, rows_by_header
 
@@ -79,9 +79,9 @@ class AssignDialog:
 
     def accounts(self) -> list[AccountRow]:
         """The search results, read by column header names ([] when none were found)."""
-        if not self.result_rows.count():
-            return []
-        headers, rows = read_table(self.results.first)
+        headers, rows = read_stably(
+            self.result_rows.or_(self.no_accounts), self._read_results, self.timeout_ms
+        )
         lab = self.labels
         columns = {
             "name": lab.column_account_name,
@@ -96,6 +96,11 @@ class AssignDialog:
             )
             for row in rows_by_header(headers, rows, columns)
         ]
+
+    def _read_results(self) -> tuple[list[str], list[list[str]]]:
+        if not self.result_rows.count():
+            return [], []
+        return read_table(self.results.first)
 
     def select_account(self, account: AccountRow) -> None:
         """Tick the radio of the one row with this account name AND this domain."""

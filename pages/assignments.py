@@ -7,13 +7,17 @@ from dataclasses import dataclass
 from playwright.sync_api import Page, expect
 
 from pages.assign_dialog import AssignDialog
-from pages.base import DEFAULT_TIMEOUT_MS, wait_for_landmark
+from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, PageError, read_stably, wait_for_landmark
 from pages.labels import Labels, name_matcher, normalize, same_text
 from pages.widgets import read_table, rows_by_header
 
 # After the table has loaded, the reason text next to a disabled button is part of the same
 # render; this bounds the wait for it before the button's own description is used instead.
 _REASON_MS = 2_000.0
+
+
+class SubmissionRefused(PageError):
+    """The portal answered the submission with a message other than success."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,9 @@ class SmartAccountAssignmentPage:
 
     def lines(self) -> list[AssignmentRow]:
         """The table's rows, read by column header names."""
-        headers, rows = read_table(self.table.first)
+        headers, rows = read_stably(
+            self.data_rows, lambda: read_table(self.table.first), self.timeout_ms
+        )
         lab = self.labels
         columns = {
             "line": lab.column_line,
@@ -95,11 +101,12 @@ class SmartAccountAssignmentPage:
 
     def assign_disabled_reason(self) -> str | None:
         """None when Assign Smart Account is enabled, else the reason the screen gives."""
-        if self.assign_button.first.is_enabled():
+        button = self.assign_button.first
+        if read_stably(button, lambda: button.is_enabled(timeout=READ_MS), self.timeout_ms):
             return None
         try:
             expect(self.unavailable.first).to_be_visible(timeout=_REASON_MS)
-            return normalize(self.unavailable.first.inner_text())
+            return normalize(self.unavailable.first.inner_text(timeout=READ_MS))
         except AssertionError:
             described = self._described_by()
             return described or f"the {self.labels.assign_smart_account} button is disabled"
@@ -110,9 +117,15 @@ class SmartAccountAssignmentPage:
         return AssignDialog(self.page, self.labels, self.timeout_ms).wait()
 
     def wait_for_success(self) -> str:
-        """Wait for the "submitted successfully" message and return it (errors raise instead)."""
-        wait_for_landmark(self.page, self.labels, self.success, self.timeout_ms)
-        return normalize(self.success.first.inner_text())
+        """Wait for the "submitted successfully" message and return it.
+
+        Raises PortalServerError on the generic error, SubmissionRefused on any other alert.
+        """
+        refusal = self.page.get_by_role("alert").filter(visible=True)
+        wait_for_landmark(self.page, self.labels, self.success.or_(refusal), self.timeout_ms)
+        if self.success.count():
+            return normalize(self.success.first.inner_text(timeout=READ_MS))
+        raise SubmissionRefused(normalize(refusal.first.inner_text(timeout=READ_MS)))
 
     def _assigned(self, cell: str | None) -> str | None:
         if cell is None or any(same_text(cell, mark) for mark in self.labels.not_assigned):
@@ -120,8 +133,8 @@ class SmartAccountAssignmentPage:
         return cell or None
 
     def _described_by(self) -> str:
-        ids = self.assign_button.first.get_attribute("aria-describedby")
+        ids = self.assign_button.first.get_attribute("aria-describedby", timeout=READ_MS)
         if not ids:
             return ""
-        texts = [self.page.locator(f"id={one}").inner_text() for one in ids.split()]
+        texts = [self.page.locator(f"id={one}").inner_text(timeout=READ_MS) for one in ids.split()]
         return normalize(" ".join(texts))

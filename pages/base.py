@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from agent.errors import PortalServerError
 from pages.labels import Labels, name_matcher, normalize
 
 DEFAULT_TIMEOUT_MS = 15_000.0
+# Reads that wait for an element (inner_text, get_attribute) get this long; a pop-up that covers
+# the screen makes them wait in vain, and read_stably then dismisses it and reads again.
+READ_MS = 2_000.0
+_READ_ATTEMPTS = 3
+
+T = TypeVar("T")
+
+
+class PageError(Exception):
+    """A screen did not behave as its page object expects (an option missing, a refusal)."""
 
 
 class SignOnShown(Exception):
@@ -65,3 +78,23 @@ def text_after(text: str, prefix: str) -> str | None:
     """The rest of the line that follows `prefix` in `text` (e.g. the value after "Status:")."""
     found = re.search(rf"{re.escape(prefix)}[ \t]*\n?[ \t]*([^\n]+)", text, re.IGNORECASE)
     return normalize(found.group(1)) if found else None
+
+
+def read_stably(landmark: Locator, read: Callable[[], T], timeout_ms: float) -> T:
+    """Read while `landmark` shows, and again if a pop-up covered the screen during the read.
+
+    Reads (counts, texts) do not trigger Playwright's pop-up handlers, and a modal pop-up hides
+    the screen from role locators, so a read could see an empty table. The web-first assertion
+    before each read dismisses pop-ups; the check after it rejects a read a pop-up interrupted.
+    """
+    for attempt in range(1, _READ_ATTEMPTS + 1):
+        expect(landmark.first).to_be_visible(timeout=timeout_ms)
+        try:
+            value = read()
+        except PlaywrightTimeoutError:
+            if attempt == _READ_ATTEMPTS:
+                raise
+            continue
+        if landmark.first.is_visible():
+            return value
+    raise PageError("a pop-up kept covering the screen while it was read")

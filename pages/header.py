@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, expect
 
-from pages.base import DEFAULT_TIMEOUT_MS, wait_for_landmark
+from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, read_stably, wait_for_landmark
 from pages.labels import Labels, name_matcher
 from pages.search_results import SearchResultsPage
 
@@ -47,10 +47,18 @@ class Header:
         return SearchResultsPage(self.page, self.labels, self.timeout_ms).wait()
 
     def signed_in_email(self) -> str | None:
-        """The email after "Signed in as", when the header shows one."""
-        if not self.signed_in_as.count():
+        """The email after "Signed in as", when the header shows one (it may arrive late)."""
+        try:
+            expect(self.signed_in_as.first).to_be_visible(timeout=READ_MS)
+        except AssertionError:
             return None
-        found = _EMAIL.search(self.signed_in_as.first.inner_text())
+        found = _EMAIL.search(
+            read_stably(
+                self.signed_in_as,
+                lambda: self.signed_in_as.first.inner_text(timeout=READ_MS),
+                self.timeout_ms,
+            )
+        )
         return found.group(0) if found else None
 
     def _button(self) -> Locator:

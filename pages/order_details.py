@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Page
 
 from pages.assignments import SmartAccountAssignmentPage
-from pages.base import DEFAULT_TIMEOUT_MS, text_after, wait_for_landmark
+from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, read_stably, text_after, wait_for_landmark
 from pages.labels import Labels, name_matcher, same_text
 
 _DIGITS = re.compile(r"\d{6,12}")
@@ -35,19 +35,27 @@ class OrderDetailsPage:
 
     def sales_order(self) -> str | None:
         """The order number the heading names ("Order Details: 110000001")."""
-        found = _DIGITS.search(self.heading.first.inner_text())
+        heading = read_stably(
+            self.heading, lambda: self.heading.first.inner_text(timeout=READ_MS), self.timeout_ms
+        )
+        found = _DIGITS.search(heading)
         return found.group(0) if found else None
 
     def order_status(self) -> str:
         """The text after "Status:"."""
-        return text_after(self._screen.inner_text(), self.labels.status_prefix) or ""
+        return text_after(self._text(), self.labels.status_prefix) or ""
 
     def holds(self) -> tuple[str, ...]:
         """The holds listed after "Holds:" ("None" is no hold)."""
-        listed = text_after(self._screen.inner_text(), self.labels.holds_prefix)
+        listed = text_after(self._text(), self.labels.holds_prefix)
         if not listed or same_text(listed, self.labels.no_holds):
             return ()
         return tuple(part.strip() for part in listed.split(",") if part.strip())
+
+    def _text(self) -> str:
+        return read_stably(
+            self.heading, lambda: self._screen.inner_text(timeout=READ_MS), self.timeout_ms
+        )
 
     def open_smart_account_assignments(self) -> SmartAccountAssignmentPage:
         """Click "View or change Smart Account Assignments" in the alert banner."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Page
 
-from pages.base import DEFAULT_TIMEOUT_MS, wait_for_landmark
+from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, read_stably, wait_for_landmark
 from pages.labels import Labels, name_matcher
 from pages.order_details import OrderDetailsPage
 
@@ -44,10 +44,15 @@ class SearchResultsPage:
 
     def matches(self) -> list[SearchMatch]:
         """Every order the search found, with its kind as the row says it."""
+        return read_stably(
+            self.order_links.or_(self.no_results), self._read_matches, self.timeout_ms
+        )
+
+    def _read_matches(self) -> list[SearchMatch]:
         found: list[SearchMatch] = []
         for row in self.page.get_by_role("row").filter(has=self.order_links).all():
-            text = row.inner_text()
-            number = row.get_by_role("link", name=_NUMBER).first.inner_text().strip()
+            text = row.inner_text(timeout=READ_MS)
+            number = row.get_by_role("link", name=_NUMBER).first.inner_text(timeout=READ_MS)
             kind = (
                 self.labels.web_order
                 if self._web.search(text)
@@ -55,7 +60,7 @@ class SearchResultsPage:
                 if self._sales.search(text)
                 else ""
             )
-            found.append(SearchMatch(number=number, kind=kind))
+            found.append(SearchMatch(number=number.strip(), kind=kind))
         return found
 
     def open_order(self, number: str) -> OrderDetailsPage:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 from playwright.sync_api import Locator, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from pages.base import DEFAULT_TIMEOUT_MS
+from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, PageError, read_stably
 from pages.labels import name_matcher, normalize
+
+T = TypeVar("T")
+
+_ATTEMPTS = 3
 
 # A custom combobox that ignores clicks usually opens on ArrowDown (WAI-ARIA combobox pattern);
 # this is how long a click is given to open it before the key is tried.
 _CLICK_OPEN_MS = 1_500.0
 
 
-class OptionNotOffered(LookupError):
+class OptionNotOffered(PageError):
     """The drop-down does not offer the requested option."""
 
     def __init__(self, wanted: str, offered: Sequence[str]) -> None:
@@ -40,11 +46,13 @@ def choose_option(
             _whole(label), timeout=timeout_ms
         )
         return label
-    listbox = _open_listbox(combobox, timeout_ms)
-    options = listbox.get_by_role("option")
-    expect(options.first).to_be_visible(timeout=timeout_ms)
-    label = _pick([normalize(t) for t in options.all_inner_texts()], wanted)
-    listbox.get_by_role("option", name=_whole(label)).click(timeout=timeout_ms)
+
+    def pick_and_click(listbox: Locator) -> str:
+        label = _pick(_option_texts(listbox), wanted)
+        listbox.get_by_role("option", name=_whole(label)).click(timeout=_CLICK_OPEN_MS)
+        return label
+
+    label = _with_open_list(combobox, timeout_ms, pick_and_click)
     if _is_text_input(combobox):
         expect(combobox).to_have_value(_whole(label), timeout=timeout_ms)
     else:
@@ -57,9 +65,34 @@ def read_options(combobox: Locator, *, timeout_ms: float = DEFAULT_TIMEOUT_MS) -
     expect(combobox).to_be_enabled(timeout=timeout_ms)
     if _is_native_select(combobox):
         return [normalize(t) for t in combobox.get_by_role("option").all_inner_texts()]
-    options = _open_listbox(combobox, timeout_ms).get_by_role("option")
-    expect(options.first).to_be_visible(timeout=timeout_ms)
-    return [normalize(t) for t in options.all_inner_texts()]
+    return _with_open_list(combobox, timeout_ms, _option_texts)
+
+
+def _with_open_list(combobox: Locator, timeout_ms: float, action: Callable[[Locator], T]) -> T:
+    """Open the list and act on it; a pop-up that takes the focus closes it, so try again."""
+
+    def attempt() -> T:
+        listbox = _open_listbox(combobox, timeout_ms)
+        expect(listbox.get_by_role("option").first).to_be_visible(timeout=timeout_ms / _ATTEMPTS)
+        return action(listbox)
+
+    for _ in range(_ATTEMPTS - 1):
+        try:
+            return attempt()
+        except (AssertionError, PlaywrightTimeoutError, ListboxUnstable):
+            continue
+    return attempt()
+
+
+def _option_texts(listbox: Locator) -> list[str]:
+    texts = [normalize(t) for t in listbox.get_by_role("option").all_inner_texts()]
+    if not texts:
+        raise ListboxUnstable("the list closed while its options were read")
+    return texts
+
+
+class ListboxUnstable(PageError):
+    """A custom drop-down's list kept closing (pop-ups taking the focus) before it could be used."""
 
 
 def _whole(text: str) -> re.Pattern[str]:
@@ -74,7 +107,10 @@ def _pick(offered: Sequence[str], wanted: re.Pattern[str]) -> str:
 
 
 def _tag(combobox: Locator) -> str:
-    return str(combobox.evaluate("element => element.tagName")).lower()
+    def read() -> str:
+        return str(combobox.evaluate("element => element.tagName", timeout=READ_MS))
+
+    return read_stably(combobox, read, READ_MS * 5).lower()
 
 
 def _is_native_select(combobox: Locator) -> bool:
@@ -87,9 +123,10 @@ def _is_text_input(combobox: Locator) -> bool:
 
 def _open_listbox(combobox: Locator, timeout_ms: float) -> Locator:
     """Open a custom combobox and return the listbox it controls (or the one now visible)."""
-    if combobox.get_attribute("aria-expanded") != "true":
+    expect(combobox).to_be_visible(timeout=timeout_ms)
+    if combobox.get_attribute("aria-expanded", timeout=READ_MS) != "true":
         combobox.click(timeout=timeout_ms)
-        if combobox.get_attribute("aria-expanded") is not None:
+        if combobox.get_attribute("aria-expanded", timeout=READ_MS) is not None:
             try:
                 expect(combobox).to_have_attribute("aria-expanded", "true", timeout=_CLICK_OPEN_MS)
             except AssertionError:
@@ -101,7 +138,9 @@ def _open_listbox(combobox: Locator, timeout_ms: float) -> Locator:
 
 def _controlled_listbox(combobox: Locator) -> Locator:
     page = combobox.page
-    controls = combobox.get_attribute("aria-controls") or combobox.get_attribute("aria-owns")
+    controls = combobox.get_attribute("aria-controls", timeout=READ_MS) or combobox.get_attribute(
+        "aria-owns", timeout=READ_MS
+    )
     if controls:
         # The id comes from the combobox's own aria-controls at run time, not from a known page.
         return page.locator(f"id={controls.split()[0]}")
