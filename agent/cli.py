@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import IntEnum
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import structlog
@@ -14,6 +15,9 @@ from pydantic import SecretStr, ValidationError
 from rich.console import Console
 
 from agent.browser import connect, shared_browser
+from agent.bulk import exit_code_for, load_orders, merge_reports, parse_shard
+from agent.bulk.progress import BulkObserver, LogObserver, RichObserver, summary_table
+from agent.bulk.run import BulkOptions, run_bulk
 from agent.errors import (
     CcwAgentError,
     ConfigError,
@@ -336,3 +340,119 @@ def mock_site(
         raise typer.Exit(0) from None
     except OSError as exc:
         fail(Exit.INVALID_INPUT, f"cannot listen on {host}:{port}: {exc}")
+
+
+@app.command()
+def bulk(
+    file: Annotated[Path, typer.Argument(help="CSV of orders to assign (see docs/bulk.md).")],
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, max=32, help="Browser contexts working at once [default: 2]."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Every row up to choosing the VA, then cancel.")
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Continue the last unfinished run of this file and shard."),
+    ] = False,
+    report: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--report",
+            metavar="PATH",
+            help="Report file, .csv or .json (repeat for both). "
+            "[default: both, in the state folder's reports/]",
+        ),
+    ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Run the valid rows; report invalid ones as invalid_input."
+        ),
+    ] = False,
+    max_submits_per_minute: Annotated[
+        float | None,
+        typer.Option(
+            "--max-submits-per-minute",
+            metavar="R",
+            help="At most R submissions per minute across all workers.",
+        ),
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option("--shard", metavar="K/N", help="Run only shard K of N of the file's orders."),
+    ] = None,
+    allow_pending: Annotated[
+        bool,
+        typer.Option(
+            "--allow-pending", help="Assign Pending Smart Accounts (the orders stay on hold)."
+        ),
+    ] = False,
+    internal_licensing_support: Annotated[
+        bool,
+        typer.Option(
+            "--internal-licensing-support",
+            help="Allow a cisco.com user to submit (licensing support only).",
+        ),
+    ] = False,
+    mock: MockOpt = False,
+    headed: HeadedOpt = False,
+    slow_mo: SlowMoOpt = 0,
+    trace: TraceOpt = False,
+) -> None:
+    """Assign every order of a CSV file, resumably, with N workers sharing one browser."""
+    if max_submits_per_minute is not None and max_submits_per_minute <= 0:
+        fail(Exit.INVALID_INPUT, "--max-submits-per-minute must be more than 0")
+    settings = load_settings(
+        workers=workers,
+        max_submits_per_minute=max_submits_per_minute,
+        **debug_overrides(headed, slow_mo, trace),
+    )
+    reports = tuple(report or ())
+    for path in reports:
+        if path.suffix.lower() not in (".csv", ".json"):
+            fail(Exit.INVALID_INPUT, f"--report {path}: the file must end in .csv or .json")
+    with handled():
+        options = BulkOptions(
+            workers=settings.workers,
+            dry_run=dry_run,
+            allow_pending=allow_pending,
+            allow_internal=internal_licensing_support,
+            resume=resume,
+            shard=parse_shard(shard) if shard else None,
+            max_submits_per_minute=settings.max_submits_per_minute,
+            reports=reports,
+        )
+        # The whole file is checked before anything starts, whatever shard this run takes.
+        loaded = load_orders(file, skip_invalid=skip_invalid)
+        with target_for(settings, mock) as target:
+            interactive = errors.is_terminal
+            observer: BulkObserver = (
+                RichObserver(errors, settings.log_level) if interactive else LogObserver()
+            )
+            summary = run_bulk(target, file, loaded, options, observer=observer)
+    if interactive:
+        console.print(summary_table(summary.counts))
+        for path in summary.reports:
+            console.print(f"Report: {path}")
+    if summary.status == "interrupted":
+        fail(
+            Exit.INTERRUPTED,
+            f"interrupted with {summary.unfinished} row(s) not finished (run {summary.run_id}); "
+            "run the same command with --resume to continue",
+        )
+    raise typer.Exit(int(exit_code_for(summary.outcomes)))
+
+
+@report_app.command("merge")
+def report_merge(
+    out: Annotated[Path, typer.Argument(help="Merged report to write (.csv or .json).")],
+    inputs: Annotated[list[Path], typer.Argument(help="The shard reports of one input.")],
+) -> None:
+    """Merge the reports of the shards of one input file into one report, in row order."""
+    with handled():
+        rows = merge_reports(inputs, out)
+    console.print(f"Merged {len(inputs)} reports ({len(rows)} rows) into {out}")

@@ -316,6 +316,17 @@ class Ledger:
             ).rowcount
             _require_row(changed, run_id, row_number)
 
+    def resume_run(self, run_id: str) -> None:
+        """Mark an unfinished run as running again (a crash leaves it so; --resume finds it)."""
+        with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE runs SET status = 'running', ended_at = NULL"
+                " WHERE id = ? AND status != 'finished'",
+                (run_id,),
+            ).rowcount
+            if changed == 0:
+                raise KeyError(f"the ledger has no unfinished run {run_id}")
+
     def finish_run(self, run_id: str, status: Literal["finished", "interrupted"]) -> None:
         """Close the run; an interrupted run can be resumed later, a finished one cannot."""
         with self._transaction() as db:
