@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -113,7 +114,10 @@ def shared_browser(
         yield endpoint
         return
     path = resolve_executable(executable)
-    with tempfile.TemporaryDirectory(prefix="ccw-agent-chromium-") as profile:
+    # Chromium's helper processes may still be writing the profile as it is removed.
+    with tempfile.TemporaryDirectory(
+        prefix="ccw-agent-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         command = [
             str(path),
             *SUBPROCESS_ARGS,
@@ -130,18 +134,28 @@ def shared_browser(
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 text=True,
+                start_new_session=True,  # its own process group, so all its helpers stop with it
             )
         except OSError as exc:
             raise BrowserNotFound(f"cannot start {path}: {exc}") from exc
         try:
             yield _devtools_endpoint(proc, path)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen[str]) -> None:
+    """Stop Chromium and every helper process it started."""
+    for sig, wait_s in ((signal.SIGTERM, 10.0), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=wait_s)
+            break
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _devtools_endpoint(proc: subprocess.Popen[str], path: Path) -> str:

@@ -61,49 +61,54 @@ class Target:
 
 
 class TraceRecorder:
-    """One Playwright trace chunk per attempt, kept on failure (or always), paused for secrets."""
+    """A Playwright trace per attempt, kept on failure (or always), stopped while secrets are typed.
+
+    Tracing is stopped, not merely split into chunks, around a sign-in: Playwright carries the
+    network log of a paused chunk into the next one, and with it the sign-on request bodies.
+    """
 
     def __init__(self, context: BrowserContext, mode: TraceMode) -> None:
         self.context = context
         self.mode = mode
         self.parts: list[Path] = []
         self.recording = False
-        if mode is not TraceMode.OFF:
-            context.tracing.start(screenshots=True, snapshots=True)
+        self.title = ""
+
+    def _start(self) -> None:
+        self.context.tracing.start(title=self.title, screenshots=True, snapshots=True)
+        self.recording = True
 
     def begin(self, title: str) -> None:
         self.parts = []
+        self.title = title
         if self.mode is not TraceMode.OFF:
-            self.context.tracing.start_chunk(title=title)
-            self.recording = True
+            self._start()
 
     @contextmanager
     def paused(self, spill: Path) -> Iterator[None]:
-        """Nothing typed inside (password, one-time code) reaches a trace file."""
+        """Nothing done inside (password, one-time code, sign-on requests) reaches a trace file."""
         if not self.recording:
             yield
             return
         spill.parent.mkdir(parents=True, exist_ok=True)
-        self.context.tracing.stop_chunk(path=spill)
+        self.context.tracing.stop(path=spill)
         self.parts.append(spill)
         self.recording = False
         try:
             yield
         finally:
-            self.context.tracing.start_chunk()
-            self.recording = True
+            self._start()
 
     def end(self, keep: bool, path: Path) -> list[Path]:
-        """Close the chunk; the trace files kept (none when not kept)."""
-        if not self.recording:
-            kept = [p for p in self.parts if keep]
-        elif keep:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.context.tracing.stop_chunk(path=path)
-            kept = [*self.parts, path]
-        else:
-            self.context.tracing.stop_chunk()
-            kept = []
+        """Stop recording; the trace files kept (none when not kept)."""
+        kept = [*self.parts] if keep else []
+        if self.recording:
+            if keep:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.context.tracing.stop(path=path)
+                kept.append(path)
+            else:
+                self.context.tracing.stop()
         self.recording = False
         if not keep:
             for part in self.parts:

@@ -84,7 +84,7 @@ USERS: tuple[User, ...] = (
         "Northwind-Mfa-1",
         "partner",
         NORTHWIND,
-        totp_secret="NORTHWINDMFA2345",
+        totp_secret="NORTHWINDMFADEMOSECRET234567ABCD",
     ),
     User("buyer@acme.example", "Acme-Buyer-1", "customer", "Acme Corporation"),
     User("licensing.support@cisco.com", "Internal-Support-1", "internal", "Cisco"),

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import pyotp
 from playwright.sync_api import Locator, Page, ViewportSize, expect, sync_playwright
 
 from agent.browser import launch_args, resolve_executable
-from mock_site.portal import Totp
 from mock_site.server import MockServer
 
 VIEWPORT: ViewportSize = {"width": 1100, "height": 700}
-MFA_USER = ("mfa.partner@northwind.example", "Northwind-Mfa-1", "NORTHWINDMFA2345")
+MFA_USER = ("mfa.partner@northwind.example", "Northwind-Mfa-1", "NORTHWINDMFADEMOSECRET234567ABCD")
 
 
 class Shooter:
@@ -49,7 +49,7 @@ def sign_on(page: Page, shoot: Shooter, home_url: str) -> None:
     shoot.shot("sign-on-password")
     page.get_by_role("button", name="Verify").click()
     code = page.get_by_role("textbox", name="Enter Code")
-    code.fill(Totp(secret).now())
+    code.fill(pyotp.TOTP(secret).now())
     shoot.shot("sign-on-code")
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("region", name="Cookie preferences")).to_be_visible()

@@ -1,0 +1,256 @@
+"""The agent layer: settings, browser, saved sessions, logging and the runner's guarantees."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyotp
+import pytest
+import structlog
+from playwright.sync_api import Browser
+from pydantic import SecretStr, ValidationError
+
+from agent.browser import resolve_executable
+from agent.errors import BrowserNotFound
+from agent.logs import configure_logging
+from agent.runner import Target, Worker
+from agent.settings import PRODUCTION_HOME, LogFormat, Settings, TraceMode
+from flows.models import AssignRequest, Outcome, SearchBy
+from flows.session import Credentials
+from mock_site.server import MockServer
+
+DEMO = Credentials(
+    username="demo.partner@northwind.example", password=SecretStr("Northwind-Demo-1")
+)
+MFA_SECRET = "NORTHWINDMFADEMOSECRET234567ABCD"
+MFA = Credentials(
+    username="mfa.partner@northwind.example",
+    password=SecretStr("Northwind-Mfa-1"),
+    totp_secret=SecretStr(MFA_SECRET),
+)
+
+
+def settings_for(mock: MockServer, tmp_path: Path, **changes: object) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        base_url=mock.home_url,
+        state_dir=tmp_path / "state",
+        retry_backoff_s=0,
+        timeout_ms=10_000,
+        **changes,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def run_worker(browser: Browser) -> Iterator[list[Worker]]:
+    """Workers made by a test, closed afterwards."""
+    made: list[Worker] = []
+    yield made
+    for worker in made:
+        worker.close()
+
+
+def new_worker(
+    browser: Browser, made: list[Worker], settings: Settings, creds: Credentials
+) -> Worker:
+    worker = Worker(browser, Target.from_settings(settings, creds))
+    made.append(worker)
+    return worker
+
+
+def globex_move() -> AssignRequest:
+    return AssignRequest(
+        order_number="110000002",
+        search_by=SearchBy.DOMAIN,
+        smart_account="globex.example",
+        virtual_account="Production",
+    )
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def test_settings_default_to_the_production_portal(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CCW_BASE_URL", "CCW_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.base_url == PRODUCTION_HOME
+    assert settings.session_file.name == "apps.cisco.com.json"
+
+
+def test_settings_read_the_environment_and_hide_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CCW_PASSWORD", "hunter2-secret")
+    monkeypatch.setenv("CCW_WORKERS", "4")
+    monkeypatch.setenv("CCW_MAX_SUBMITS_PER_MINUTE", "")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.workers == 4
+    assert settings.max_submits_per_minute is None
+    assert "hunter2-secret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CCW_BASE_URL", "apps.cisco.com/Commerce", "is not an http(s) URL"),
+        ("CCW_BROWSER_ENDPOINT", "localhost:9222", "expected ws://"),
+        ("CCW_LOCALE", "xx", "no labels for locale 'xx'"),
+        ("CCW_WORKERS", "0", "greater than or equal to 1"),
+        ("CCW_TRACE", "sometimes", "off"),
+    ],
+)
+def test_bad_settings_name_the_problem(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_each_state_folder_keeps_one_session_file_per_portal(tmp_path: Path) -> None:
+    staging = Settings(
+        _env_file=None, base_url="http://127.0.0.1:8765/ccw/home", state_dir=tmp_path
+    )  # type: ignore[call-arg]
+    assert staging.session_file == tmp_path / "sessions" / "127.0.0.1_8765.json"
+
+
+# --- browser resolution ------------------------------------------------------------------------
+
+
+def test_configured_browser_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(BrowserNotFound, match="does not exist"):
+        resolve_executable(tmp_path / "no-chromium")
+
+
+def test_browser_found_without_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CCW_BROWSER_EXECUTABLE", raising=False)
+    assert resolve_executable().is_file()
+
+
+def test_missing_browser_names_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CCW_BROWSER_EXECUTABLE", raising=False)
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BrowserNotFound, match="apt-get install -y chromium"):
+        resolve_executable()
+
+
+# --- logging ----------------------------------------------------------------------------------
+
+
+def test_json_logs_redact_secret_fields() -> None:
+    out = io.StringIO()
+    configure_logging("INFO", LogFormat.JSON, stream=out)
+    with structlog.contextvars.bound_contextvars(run_id="r1", order="110000001"):
+        structlog.get_logger().info("signing_in", password="hunter2", step=1)
+    line = json.loads(out.getvalue())
+    assert line["password"] == "[redacted]"
+    assert (line["run_id"], line["order"], line["step"]) == ("r1", "110000001", 1)
+    structlog.reset_defaults()
+
+
+# --- the runner against the mock --------------------------------------------------------------
+
+
+def test_a_saved_session_is_reused_by_the_next_run(
+    browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
+) -> None:
+    settings = settings_for(mock, tmp_path, trace=TraceMode.OFF)
+    first = new_worker(browser, run_worker, settings, DEMO)
+    assert first.assign(globex_move()).outcome is Outcome.ASSIGNED
+    first.close()
+    session_file = settings.session_file
+    assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
+
+    second = new_worker(browser, run_worker, settings, DEMO)
+    assert second.assign(globex_move()).outcome is Outcome.ALREADY_ASSIGNED
+    assert mock.stats()["logins"] == 1
+
+
+def test_a_500_after_submit_is_retried_without_a_second_submission(
+    browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
+) -> None:
+    def after_step(number: int, name: str) -> None:
+        # Armed once the terms are accepted, so the next call to the assign endpoint is the submit.
+        if (number, name) == (9, "accept_terms_and_submit") and not mock.order("110000002")[
+            "submissions"
+        ]:  # type: ignore[index]
+            mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1, "when": "after"}])
+
+    worker = Worker(
+        browser, Target.from_settings(settings_for(mock, tmp_path), DEMO), on_step=after_step
+    )
+    run_worker.append(worker)
+
+    result = worker.assign(globex_move())
+
+    assert result.outcome is Outcome.ASSIGNED
+    assert result.attempts == 2
+    assert "earlier attempt" in result.detail
+    order = mock.order("110000002")
+    assert order is not None and len(order["submissions"]) == 1
+    # The failed attempt's screenshot and trace (in parts: recording pauses around the sign-in).
+    assert {Path(path).suffix for path in result.artifacts} == {".png", ".zip"}
+    assert all(Path(path).is_file() for path in result.artifacts)
+
+
+def test_a_failure_that_outlives_the_retries_is_failed_with_artifacts(
+    browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
+) -> None:
+    mock.set_faults(json_error_rate=1.0)
+    worker = new_worker(browser, run_worker, settings_for(mock, tmp_path, attempts=2), DEMO)
+
+    result = worker.assign(globex_move())
+
+    assert result.outcome is Outcome.FAILED
+    assert result.attempts == 2
+    assert "Something went wrong" in result.detail
+    assert len([p for p in result.artifacts if p.endswith(".png")]) == 2
+    order = mock.order("110000002")
+    assert order is not None and order["submissions"] == []
+
+
+def test_no_secret_reaches_a_log_line_or_a_trace(
+    browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    configure_logging("DEBUG", LogFormat.JSON, stream=out)
+    settings = settings_for(mock, tmp_path, trace=TraceMode.ALWAYS)
+    worker = new_worker(browser, run_worker, settings, MFA)
+    totp = pyotp.TOTP(MFA_SECRET)
+
+    result = worker.assign(globex_move())
+    worker.close()
+    structlog.reset_defaults()
+
+    assert result.outcome is Outcome.ASSIGNED
+    assert mock.stats()["logins"] == 1
+    traces = list(settings.artifacts_path.glob("*.zip"))
+    assert traces, "trace=always keeps a trace of the order"
+    secrets = {"Northwind-Mfa-1", MFA_SECRET}
+    secrets |= {totp.at(moment) for moment in _recent_times()}  # every code valid during the run
+    blobs = [out.getvalue()]
+    for trace in traces:
+        with zipfile.ZipFile(trace) as archive:
+            blobs += [archive.read(name).decode("utf-8", "replace") for name in archive.namelist()]
+    # A code is six digits, which timestamps contain by chance: look for it as a typed value.
+    leaked = {
+        secret
+        for secret in secrets
+        for blob in blobs
+        if (f'"{secret}"' if secret.isdigit() else secret) in blob
+    }
+    assert not leaked
+
+
+def _recent_times() -> list[int]:
+    """Unix times covering the one-time codes valid during the last few minutes."""
+    now = int(time.time())
+    return list(range(now - 120, now + 60, 30))
