@@ -61,11 +61,22 @@ def choose_option(
 
 
 def read_options(combobox: Locator, *, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> list[str]:
-    """The texts of the options a drop-down offers (opening a custom one and leaving it open)."""
+    """The texts of the options a drop-down offers (a custom one is opened and closed again)."""
     expect(combobox).to_be_enabled(timeout=timeout_ms)
     if _is_native_select(combobox):
         return [normalize(t) for t in combobox.get_by_role("option").all_inner_texts()]
-    return _with_open_list(combobox, timeout_ms, _option_texts)
+    texts = _with_open_list(combobox, timeout_ms, _option_texts)
+    _close_listbox(combobox, timeout_ms)
+    return texts
+
+
+def _close_listbox(combobox: Locator, timeout_ms: float) -> None:
+    """Close an open list so it covers no other control (a click toggles it, else Escape)."""
+    if combobox.get_attribute("aria-expanded", timeout=READ_MS) != "true":
+        return
+    combobox.click(timeout=timeout_ms)
+    if combobox.get_attribute("aria-expanded", timeout=READ_MS) == "true":
+        combobox.press("Escape", timeout=timeout_ms)
 
 
 def _with_open_list(combobox: Locator, timeout_ms: float, action: Callable[[Locator], T]) -> T:

@@ -1,0 +1,447 @@
+"""The business flows against the mock portal: every outcome, sign-in, expiry, pop-ups, retries."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pyotp
+import pytest
+from playwright.sync_api import Page
+from pydantic import SecretStr
+from structlog.testing import capture_logs
+
+from agent.errors import LoginFailed, LoginRequired, PortalServerError
+from flows.assign import assign_smart_account
+from flows.matching import choose_account, choose_virtual_account
+from flows.models import AssignRequest, Outcome, SearchBy
+from flows.session import Credentials, PortalSession
+from flows.signin import ensure_signed_in, sign_in
+from flows.view import view_assignment
+from mock_site.data import USERS
+from mock_site.server import MockServer
+from pages.assign_dialog import AccountRow
+
+DEMO = Credentials(
+    username="demo.partner@northwind.example", password=SecretStr("Northwind-Demo-1")
+)
+
+
+def _credentials(email: str) -> Credentials:
+    """A user of the mock's invented data, as the agent's settings would hold it."""
+    user = next(u for u in USERS if u.email == email)
+    secret = SecretStr(user.totp_secret) if user.totp_secret else None
+    return Credentials(username=user.email, password=SecretStr(user.password), totp_secret=secret)
+
+
+MFA = _credentials("mfa.partner@northwind.example")
+INTERNAL = Credentials(
+    username="licensing.support@cisco.com", password=SecretStr("Internal-Support-1")
+)
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def session(page: Page, base_url: str, mock: MockServer) -> PortalSession:
+    return PortalSession(page=page, base_url=base_url, credentials=DEMO, timeout_ms=5_000)
+
+
+def ask(order: str, by: SearchBy, account: str, va: str, **options: Any) -> AssignRequest:
+    return AssignRequest(
+        order_number=order, search_by=by, smart_account=account, virtual_account=va, **options
+    )
+
+
+def lines_of(mock: MockServer, order: str) -> list[tuple[str, str | None, str | None, str | None]]:
+    snapshot = mock.order(order)
+    assert snapshot is not None
+    return [
+        (ln["line"], ln["smart_account"], ln["domain"], ln["virtual_account"])
+        for ln in snapshot["lines"]
+    ]
+
+
+# --- exact selection rules (no browser) ---------------------------------------------------------
+
+UMBRELLA = [
+    AccountRow("Umbrella Corp", "umbrella.example", "Active"),
+    AccountRow("Umbrella Corp EMEA", "emea.umbrella.example", "Active"),
+    AccountRow("Umbrella Corporation Labs", "labs.umbrella.example", "Active"),
+]
+
+
+@pytest.mark.parametrize(
+    ("by", "value", "expect_domain", "picked", "outcome"),
+    [
+        (SearchBy.ACCOUNT_NAME, " umbrella corp ", None, "umbrella.example", None),
+        (SearchBy.ACCOUNT_NAME, "Umbrella", None, None, Outcome.SMART_ACCOUNT_NOT_FOUND),
+        (SearchBy.DOMAIN, "EMEA.umbrella.example", None, "emea.umbrella.example", None),
+        (SearchBy.EMAIL, "it-admin@umbrella.example", None, None, Outcome.SMART_ACCOUNT_AMBIGUOUS),
+        (
+            SearchBy.EMAIL,
+            "it-admin@umbrella.example",
+            "labs.umbrella.example",
+            "labs.umbrella.example",
+            None,
+        ),
+        (
+            SearchBy.ACCOUNT_NAME,
+            "Umbrella Corp",
+            "emea.umbrella.example",
+            None,
+            Outcome.SMART_ACCOUNT_NOT_FOUND,
+        ),
+    ],
+)
+def test_choose_account_picks_only_an_exact_match(
+    by: SearchBy, value: str, expect_domain: str | None, picked: str | None, outcome: Outcome | None
+) -> None:
+    choice = choose_account(
+        ask("110000008", by, value, "DEFAULT", expect_domain=expect_domain), UMBRELLA
+    )
+    assert (choice.account.domain if choice.account else None, choice.outcome) == (picked, outcome)
+
+
+def test_choose_virtual_account_ignores_case_and_space_but_not_words() -> None:
+    offered = ["DEFAULT", "Campus-Network", "DC West", "lab Sandbox"]
+    assert choose_virtual_account(offered, "  LAB sandbox ") == "lab Sandbox"
+    assert choose_virtual_account(offered, "DC") is None
+
+
+# --- sign-in ------------------------------------------------------------------------------------
+
+
+def test_multi_factor_sign_in_uses_the_totp_code(
+    page: Page, base_url: str, mock: MockServer
+) -> None:
+    saved: list[str] = []
+    entered_secret_section: list[bool] = []
+
+    class Section:
+        def __enter__(self) -> None:
+            entered_secret_section.append(True)
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    session = PortalSession(
+        page=page,
+        base_url=base_url,
+        credentials=MFA,
+        timeout_ms=5_000,
+        on_signed_in=lambda: saved.append("state"),
+        secret_section=Section,
+    )
+    assert MFA.totp_secret is not None
+    assert pyotp.TOTP(MFA.totp_secret.get_secret_value()).now().isdigit()
+    assert ensure_signed_in(session) == "mfa.partner@northwind.example"
+    assert saved == ["state"] and entered_secret_section == [True]
+    assert mock.stats()["logins_by_user"] == {"mfa.partner@northwind.example": 1}
+
+
+def test_wrong_password_is_login_failed(session: PortalSession) -> None:
+    bad = dataclasses.replace(
+        session, credentials=DEMO.model_copy(update={"password": SecretStr("nope")})
+    )
+    with pytest.raises(LoginFailed, match="Unable to sign in"):
+        sign_in(bad)
+
+
+def test_no_credentials_and_no_session_is_login_required(session: PortalSession) -> None:
+    with pytest.raises(LoginRequired, match="ccw-agent login"):
+        ensure_signed_in(dataclasses.replace(session, credentials=None))
+
+
+# --- view (steps 1-4) ---------------------------------------------------------------------------
+
+
+def test_view_reads_status_holds_and_lines(session: PortalSession) -> None:
+    result = view_assignment(session, "110000006")
+    assert result.view is not None
+    assert result.view.status == "Booked"
+    assert set(result.view.holds) == {"Export Hold", "Smart Account Hold"}
+    assert [(ln.line, ln.smart_account) for ln in result.view.lines] == [
+        ("1.0", None),
+        ("2.0", None),
+    ]
+    assert result.view.can_assign
+
+
+def test_view_by_web_order_and_of_an_invisible_order(session: PortalSession) -> None:
+    web = view_assignment(session, "80000012")
+    assert web.view is not None and web.view.sales_order == "110000012"
+    hidden = view_assignment(session, "110000011")
+    assert hidden.outcome is Outcome.ORDER_NOT_FOUND and not hidden.found
+
+
+# --- assign: every outcome ----------------------------------------------------------------------
+
+
+def test_holding_account_order_moves_to_the_customer(
+    session: PortalSession, mock: MockServer
+) -> None:
+    with capture_logs() as logs:
+        result = assign_smart_account(
+            session, ask("110000002", SearchBy.ACCOUNT_NAME, "Globex Industries", "Production")
+        )
+    assert result.outcome is Outcome.ASSIGNED, result.detail
+    assert lines_of(mock, "110000002") == [
+        ("1.0", "Globex Industries", "globex.example", "Production"),
+        ("2.0", "Globex Industries", "globex.example", "Production"),
+    ]
+    assert result.before and result.before.lines[0].smart_account == "Northwind Holding"
+    assert result.after and all(ln.virtual_account == "Production" for ln in result.after.lines)
+    steps = [(e["step"], e["name"]) for e in logs if e["event"] == "step"]
+    assert [number for number, _ in steps][:10] == [1, 2, 3, 4, 5, 6, 7, 8, 8, 9]
+    assert (10, "confirm") in steps and (10, "verify") in steps
+    assert all(
+        e["order"] == "110000002" and e["status"] == "ok" for e in logs if e["event"] == "step"
+    )
+
+
+def test_domain_search_by_web_order_releases_the_hold(
+    session: PortalSession, mock: MockServer
+) -> None:
+    result = assign_smart_account(
+        session, ask("80000001", SearchBy.DOMAIN, "ACME.example", "Campus-Network")
+    )
+    assert result.outcome is Outcome.ASSIGNED, result.detail
+    snapshot = mock.order("110000001")
+    assert snapshot and snapshot["holds"] == []
+    assert {ln["virtual_account"] for ln in snapshot["lines"]} == {"Campus-Network"}
+
+
+def test_email_search_needs_expect_domain_when_several_accounts(
+    session: PortalSession, mock: MockServer
+) -> None:
+    ambiguous = assign_smart_account(
+        session, ask("110000009", SearchBy.EMAIL, "it-admin@umbrella.example", "Research")
+    )
+    assert ambiguous.outcome is Outcome.SMART_ACCOUNT_AMBIGUOUS
+    assert {c.domain for c in ambiguous.candidates} == {"umbrella.example", "emea.umbrella.example"}
+    picked = assign_smart_account(
+        session,
+        ask(
+            "110000009",
+            SearchBy.EMAIL,
+            "it-admin@umbrella.example",
+            "Research",
+            expect_domain="emea.umbrella.example",
+        ),
+    )
+    assert picked.outcome is Outcome.ASSIGNED, picked.detail
+    assert {ln[2] for ln in lines_of(mock, "110000009")} == {"emea.umbrella.example"}
+    assert mock.stats()["submissions"] == 1
+
+
+def test_account_name_substring_results_pick_the_exact_name(
+    session: PortalSession, mock: MockServer
+) -> None:
+    result = assign_smart_account(
+        session, ask("110000008", SearchBy.ACCOUNT_NAME, "umbrella corp", "DEFAULT")
+    )
+    assert result.outcome is Outcome.ASSIGNED, result.detail
+    assert len(result.candidates) >= 3
+    assert {ln[2] for ln in lines_of(mock, "110000008")} == {"umbrella.example"}
+
+
+def test_two_accounts_with_the_same_name_are_ambiguous_until_a_domain_is_given(
+    session: PortalSession, mock: MockServer
+) -> None:
+    ambiguous = assign_smart_account(
+        session, ask("110000013", SearchBy.ACCOUNT_NAME, "Stark Industries", "DEFAULT")
+    )
+    assert ambiguous.outcome is Outcome.SMART_ACCOUNT_AMBIGUOUS
+    assert "stark.example" in ambiguous.detail and "stark-industries.example" in ambiguous.detail
+    picked = assign_smart_account(
+        session,
+        ask(
+            "110000013",
+            SearchBy.ACCOUNT_NAME,
+            "Stark Industries",
+            "DEFAULT",
+            expect_domain="stark-industries.example",
+        ),
+    )
+    assert picked.outcome is Outcome.ASSIGNED, picked.detail
+    assert {ln[2] for ln in lines_of(mock, "110000013")} == {"stark-industries.example"}
+
+
+def test_virtual_account_matches_ignoring_case_or_is_reported_missing(
+    session: PortalSession, mock: MockServer
+) -> None:
+    missing = assign_smart_account(
+        session, ask("110000010", SearchBy.DOMAIN, "acme.example", "Sandbox")
+    )
+    assert missing.outcome is Outcome.VIRTUAL_ACCOUNT_NOT_FOUND
+    assert "lab Sandbox" in missing.virtual_accounts_offered and "lab Sandbox" in missing.detail
+    assert mock.stats()["submissions"] == 0
+    found = assign_smart_account(
+        session, ask("110000010", SearchBy.DOMAIN, "acme.example", " LAB SANDBOX ")
+    )
+    assert found.outcome is Outcome.ASSIGNED, found.detail
+    assert {ln[3] for ln in lines_of(mock, "110000010")} == {"lab Sandbox"}
+
+
+def test_unknown_account_is_not_found(session: PortalSession, mock: MockServer) -> None:
+    result = assign_smart_account(
+        session, ask("110000001", SearchBy.DOMAIN, "nobody.example", "DEFAULT")
+    )
+    assert result.outcome is Outcome.SMART_ACCOUNT_NOT_FOUND
+    assert mock.stats()["submissions"] == 0
+
+
+def test_pending_account_is_refused_unless_allowed(
+    session: PortalSession, mock: MockServer
+) -> None:
+    refused = assign_smart_account(
+        session, ask("110000007", SearchBy.DOMAIN, "initech.example", "DEFAULT")
+    )
+    assert refused.outcome is Outcome.SMART_ACCOUNT_PENDING
+    assert mock.stats()["submissions"] == 0
+    allowed = assign_smart_account(
+        session, ask("110000007", SearchBy.DOMAIN, "initech.example", "DEFAULT", allow_pending=True)
+    )
+    assert allowed.outcome is Outcome.ASSIGNED, allowed.detail
+    snapshot = mock.order("110000007")
+    assert snapshot and "Smart Account Hold" in snapshot["holds"]
+
+
+@pytest.mark.parametrize(
+    ("by", "account"),
+    [(SearchBy.ACCOUNT_NAME, "acme corporation"), (SearchBy.DOMAIN, "acme.example")],
+)
+def test_order_already_on_target_is_left_alone(
+    session: PortalSession, mock: MockServer, by: SearchBy, account: str
+) -> None:
+    result = assign_smart_account(session, ask("110000003", by, account, "dc west"))
+    assert result.outcome is Outcome.ALREADY_ASSIGNED, result.detail
+    assert mock.stats()["submissions"] == 0
+
+
+@pytest.mark.parametrize(
+    ("order", "reason"),
+    [("110000004", "Shipped"), ("80000005", "Closed"), ("110000016", "entitlement")],
+)
+def test_orders_the_portal_will_not_assign_are_not_eligible(
+    session: PortalSession, mock: MockServer, order: str, reason: str
+) -> None:
+    result = assign_smart_account(session, ask(order, SearchBy.DOMAIN, "acme.example", "DEFAULT"))
+    assert result.outcome is Outcome.NOT_ELIGIBLE
+    assert reason.lower() in result.detail.lower()
+    assert mock.stats()["submissions"] == 0
+
+
+def test_mixed_order_assigns_only_its_eligible_lines(
+    session: PortalSession, mock: MockServer
+) -> None:
+    before = lines_of(mock, "110000014")
+    result = assign_smart_account(
+        session, ask("110000014", SearchBy.DOMAIN, "globex.example", "DEFAULT")
+    )
+    assert result.outcome is Outcome.ASSIGNED, result.detail
+    after = lines_of(mock, "110000014")
+    assert after[0] == before[0]
+    assert all(ln[2] == "globex.example" for ln in after[1:])
+
+
+def test_missing_order_is_not_found(session: PortalSession) -> None:
+    result = assign_smart_account(
+        session, ask("110000011", SearchBy.DOMAIN, "acme.example", "DEFAULT")
+    )
+    assert result.outcome is Outcome.ORDER_NOT_FOUND
+
+
+def test_internal_user_is_refused_unless_allowed(
+    page: Page, base_url: str, mock: MockServer
+) -> None:
+    session = PortalSession(page=page, base_url=base_url, credentials=INTERNAL, timeout_ms=5_000)
+    request = ask("110000001", SearchBy.DOMAIN, "acme.example", "DEFAULT")
+    refused = assign_smart_account(session, request)
+    assert refused.outcome is Outcome.REFUSED_INTERNAL_USER
+    assert "licensing.support@cisco.com" in refused.detail
+    assert mock.stats()["submissions"] == 0
+    dry = assign_smart_account(session, request.model_copy(update={"dry_run": True}))
+    assert dry.outcome is Outcome.WOULD_ASSIGN
+
+
+def test_dry_run_changes_nothing(session: PortalSession, mock: MockServer) -> None:
+    before = mock.order("110000002")
+    result = assign_smart_account(
+        session, ask("110000002", SearchBy.DOMAIN, "globex.example", "Production", dry_run=True)
+    )
+    assert result.outcome is Outcome.WOULD_ASSIGN, result.detail
+    assert "Production" in result.virtual_accounts_offered
+    assert mock.order("110000002") == before
+    assert mock.stats()["submissions"] == 0
+
+
+# --- the portal misbehaving ---------------------------------------------------------------------
+
+
+def on_step_once(number: int, action: Callable[[], object]) -> Callable[[int, str], None]:
+    """A step hook that runs `action` the first time step `number` completes."""
+    done: list[bool] = []
+
+    def hook(step: int, name: str) -> None:
+        if step == number and not done:
+            done.append(True)
+            action()
+
+    return hook
+
+
+def test_session_expiry_mid_flow_signs_in_again_and_resumes(
+    session: PortalSession, mock: MockServer
+) -> None:
+    expire = on_step_once(5, lambda: mock.set_faults(expire_sessions_now=True))
+    result = assign_smart_account(
+        dataclasses.replace(session, on_step=expire),
+        ask("110000002", SearchBy.ACCOUNT_NAME, "Globex Industries", "Production"),
+    )
+    assert result.outcome is Outcome.ASSIGNED, result.detail
+    assert mock.stats()["logins"] == 2
+    assert mock.stats()["submissions"] == 1
+
+
+def test_session_expiry_without_credentials_is_login_required(
+    session: PortalSession, mock: MockServer
+) -> None:
+    ensure_signed_in(session)
+    expire = on_step_once(3, lambda: mock.set_faults(expire_sessions_now=True))
+    with pytest.raises(LoginRequired):
+        assign_smart_account(
+            dataclasses.replace(session, credentials=None, on_step=expire),
+            ask("110000002", SearchBy.ACCOUNT_NAME, "Globex Industries", "Production"),
+        )
+    assert mock.stats()["submissions"] == 0
+
+
+def test_feedback_survey_after_every_screen_does_not_disturb_the_flow(
+    session: PortalSession, mock: MockServer
+) -> None:
+    mock.set_faults(survey_probability=1.0)
+    result = assign_smart_account(
+        session, ask("110000010", SearchBy.ACCOUNT_NAME, "Acme Corporation", "lab Sandbox")
+    )
+    assert result.outcome is Outcome.ASSIGNED, result.detail
+    assert {ln[3] for ln in lines_of(mock, "110000010")} == {"lab Sandbox"}
+
+
+def test_server_error_after_a_submit_that_went_through_is_not_submitted_twice(
+    session: PortalSession, mock: MockServer
+) -> None:
+    fail_submit = on_step_once(
+        9,
+        lambda: mock.set_faults(
+            fail_next=[{"path_contains": "/assign", "count": 1, "when": "after"}]
+        ),
+    )
+    request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
+    with pytest.raises(PortalServerError):
+        assign_smart_account(dataclasses.replace(session, on_step=fail_submit), request)
+    retried = assign_smart_account(session, request)
+    assert retried.outcome is Outcome.ALREADY_ASSIGNED, retried.detail
+    snapshot = mock.order("110000002")
+    assert snapshot and len(snapshot["submissions"]) == 1
