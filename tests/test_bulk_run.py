@@ -1,0 +1,308 @@
+"""The bulk runner in-process against the mock portal: resume, stop requests, rate cap, retries."""
+
+from __future__ import annotations
+
+import csv
+import threading
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from agent.bulk import Ledger, load_orders
+from agent.bulk.ledger import IN_FLIGHT, PENDING
+from agent.bulk.ratelimit import SubmitLimiter
+from agent.bulk.run import (
+    INTERRUPTED_DETAIL,
+    BulkOptions,
+    BulkSummary,
+    StopRequest,
+    _Pool,
+    run_bulk,
+)
+from agent.runner import Target
+from agent.settings import Settings
+from mock_site.data import USERS, book_rows
+from mock_site.server import MockServer
+
+pytestmark = [
+    pytest.mark.browser,
+    # agent.browser.shared_browser leaves Chromium's stderr pipe for the garbage collector.
+    pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
+DEMO = USERS[0]
+HEADER = ["order_number", "search_by", "smart_account", "virtual_account", "reference"]
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADER)
+        writer.writerows(row + [""] * (len(HEADER) - len(row)) for row in rows)
+    return path
+
+
+def book_csv(path: Path, count: int) -> Path:
+    rows = [
+        [b["order_number"], "domain", b["domain"], b["virtual_account"], f"PO-{i}"]
+        for i, b in enumerate(book_rows(count))
+    ]
+    return write_csv(path, rows)
+
+
+def target_for(mock: MockServer, tmp_path: Path) -> Target:
+    settings = Settings(
+        _env_file=None,
+        base_url=mock.home_url,
+        username=DEMO.email,
+        password=SecretStr(DEMO.password),
+        state_dir=tmp_path / "state",
+        retry_backoff_s=0.1,
+        timeout_ms=10_000,
+    )
+    return Target.from_settings(settings)
+
+
+class Recorder:
+    """An observer that keeps what it is told and can act when a row ends."""
+
+    def __init__(self, on_row_done: object = None) -> None:
+        self.notices: list[str] = []
+        self.done: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+        self.on_row_done = on_row_done
+
+    def notice(self, message: str) -> None:
+        self.notices.append(message)
+
+    def start(self, *, run_id: str, total: int, done: Mapping[str, int], workers: int) -> None:
+        self.total = total
+
+    def row_done(self, order: str, outcome: str, detail: str) -> None:
+        with self.lock:
+            self.done.append((order, outcome))
+        if callable(self.on_row_done):
+            self.on_row_done()
+
+    def stop(self) -> None:
+        return None
+
+
+def run(
+    target: Target,
+    file: Path,
+    observer: Recorder | None = None,
+    stop: StopRequest | None = None,
+    **options: object,
+) -> BulkSummary:
+    return run_bulk(
+        target,
+        file,
+        load_orders(file),
+        BulkOptions(**options),  # type: ignore[arg-type]
+        observer=observer or Recorder(),
+        stop=stop,
+    )
+
+
+def statuses(target: Target, run_id: str) -> dict[str, str]:
+    with Ledger.open(target.settings.state_dir) as ledger:
+        return {entry.order_number: entry.status for entry in ledger.results(run_id)}
+
+
+def submissions(mock: MockServer, order: str) -> int:
+    found = mock.order(order)
+    assert found is not None
+    return len(found["submissions"])
+
+
+# --- pieces without a browser ------------------------------------------------------------------
+
+
+def test_the_limiter_spaces_slots_across_callers() -> None:
+    now = [100.0]
+    limiter = SubmitLimiter(30, clock=lambda: now[0])  # one slot every 2 s
+
+    assert [limiter.reserve() for _ in range(3)] == [0.0, 2.0, 4.0]
+    now[0] = 110.0  # idle for a while: the next slot is free at once, with no burst credit
+    assert [limiter.reserve(), limiter.reserve()] == [0.0, 2.0]
+
+
+def test_a_cancelled_wait_does_not_grant_the_slot() -> None:
+    limiter = SubmitLimiter(1)
+    cancel = threading.Event()
+    assert limiter.wait(cancel) is True
+    cancel.set()
+    assert limiter.wait(cancel) is False
+
+
+def test_the_first_stop_request_drains_and_the_second_aborts() -> None:
+    stop = StopRequest()
+    stop.request()
+    assert stop.drain.is_set() and not stop.abort.is_set()
+    stop.request()
+    assert stop.abort.is_set()
+
+
+# --- runs against the mock ---------------------------------------------------------------------
+
+
+def test_an_in_flight_row_found_on_target_is_recorded_as_such_on_resume(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    target = target_for(mock, tmp_path)
+    first, second = book_rows(2)
+    file = book_csv(tmp_path / "orders.csv", 2)
+    loaded = load_orders(file)
+    # Given a run that died after the first row's submission went through but before its result
+    # was recorded,
+    with Ledger.open(target.settings.state_dir) as ledger:
+        run_id = ledger.start_run(
+            input_path=file,
+            input_sha256=loaded.sha256,
+            rows=loaded.rows,
+            options=BulkOptions().outcome_options(target.settings.base_url),
+        )
+        ledger.mark_in_flight(run_id, 2)
+    mock.portal.assign(
+        DEMO.email, first["order_number"], first["domain"], first["virtual_account"], True
+    )
+
+    # when it is resumed,
+    summary = run(target, file, resume=True)
+
+    # then the same run finishes, the in-flight row is read, not submitted again, and says why.
+    assert (summary.run_id, summary.resumed, summary.status) == (run_id, True, "finished")
+    with Ledger.open(target.settings.state_dir) as ledger:
+        entries = {entry.order_number: entry for entry in ledger.results(run_id)}
+    rerun = entries[first["order_number"]]
+    assert rerun.status == "already_assigned"
+    assert INTERRUPTED_DETAIL in rerun.detail
+    assert rerun.attempts == 2
+    assert entries[second["order_number"]].status == "assigned"
+    assert submissions(mock, first["order_number"]) == 1
+    assert submissions(mock, second["order_number"]) == 1
+
+
+def test_without_resume_an_unfinished_run_is_mentioned_and_a_new_one_starts(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    target = target_for(mock, tmp_path)
+    file = write_csv(tmp_path / "orders.csv", [["110000011", "domain", "acme.example", "DEFAULT"]])
+    with Ledger.open(target.settings.state_dir) as ledger:
+        old = ledger.start_run(
+            input_path=file,
+            input_sha256=load_orders(file).sha256,
+            rows=load_orders(file).rows,
+            options=BulkOptions().outcome_options(target.settings.base_url),
+        )
+    observer = Recorder()
+
+    summary = run(target, file, observer)
+
+    assert summary.run_id != old
+    assert any("--resume" in notice and old in notice for notice in observer.notices)
+    assert summary.counts == {"order_not_found": 1}
+    with Ledger.open(target.settings.state_dir) as ledger:
+        assert ledger.run(old).status == "running"
+
+
+def test_a_drain_request_finishes_rows_in_progress_and_resume_does_the_rest(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    target = target_for(mock, tmp_path)
+    file = book_csv(tmp_path / "orders.csv", 5)
+    stop = StopRequest()
+
+    summary = run(target, file, Recorder(stop.request), stop, workers=2)
+
+    assert summary.status == "interrupted"
+    assert summary.counts.get(IN_FLIGHT, 0) == 0  # rows in progress were finished, not dropped
+    assert 0 < summary.counts.get(PENDING, 0) < 5
+    assert set(summary.counts) <= {"assigned", PENDING}
+    report = summary.reports[0].read_text(encoding="utf-8-sig")
+    assert "Not run: the run ended before this row started." in report
+
+    resumed = run(target, file, resume=True, workers=2)
+
+    assert (resumed.run_id, resumed.status, resumed.counts) == (
+        summary.run_id,
+        "finished",
+        {"assigned": 5},
+    )
+    assert all(submissions(mock, row["order_number"]) == 1 for row in book_rows(5))
+
+
+def test_an_abort_leaves_rows_in_flight_and_never_records_them_as_failed(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    target = target_for(mock, tmp_path)
+    file = book_csv(tmp_path / "orders.csv", 4)
+    mock.set_faults(json_latency_ms=100)
+    stop = StopRequest()
+
+    def abort() -> None:
+        stop.request()
+        stop.request()
+
+    summary = run(target, file, Recorder(abort), stop, workers=2)
+
+    assert summary.status == "interrupted"
+    assert "failed" not in summary.counts
+    assert summary.counts.get("assigned", 0) >= 1
+    assert summary.counts.get(PENDING, 0) + summary.counts.get(IN_FLIGHT, 0) >= 2
+    mock.set_faults(json_latency_ms=0)
+
+    resumed = run(target, file, resume=True, workers=2)
+
+    assert resumed.status == "finished"
+    assert set(resumed.counts) <= {"assigned", "already_assigned"}
+    assert all(submissions(mock, row["order_number"]) == 1 for row in book_rows(4))
+
+
+def test_the_submit_rate_cap_spaces_submissions_across_workers(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    target = target_for(mock, tmp_path)
+    file = book_csv(tmp_path / "orders.csv", 3)
+
+    summary = run(target, file, workers=2, max_submits_per_minute=40)  # one every 1.5 s
+
+    assert summary.counts == {"assigned": 3}
+    times = sorted(
+        datetime.fromisoformat(entry["at"])
+        for row in book_rows(3)
+        for entry in (mock.order(row["order_number"]) or {})["submissions"]
+    )
+    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    assert len(gaps) == 2 and min(gaps) >= 1.4, gaps
+
+
+def test_a_500_after_the_submit_ends_assigned_with_one_submission(
+    mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = target_for(mock, tmp_path)
+    file = write_csv(
+        tmp_path / "orders.csv", [["110000002", "domain", "globex.example", "Production"]]
+    )
+    original = _Pool._on_step
+
+    def arm_fault_before_yes(pool: _Pool, number: int, name: str) -> None:
+        # Armed once Submit is clicked, so the next call to the assign endpoint is the submit.
+        if number == 9 and submissions(mock, "110000002") == 0:
+            mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1, "when": "after"}])
+        original(pool, number, name)
+
+    monkeypatch.setattr(_Pool, "_on_step", arm_fault_before_yes)
+
+    summary = run(target, file, workers=1)
+
+    assert summary.counts == {"assigned": 1}
+    assert submissions(mock, "110000002") == 1
+    with Ledger.open(target.settings.state_dir) as ledger:
+        (entry,) = ledger.results(summary.run_id)
+    assert entry.attempts == 2
+    assert "earlier attempt" in entry.detail
