@@ -39,14 +39,7 @@ def step(
             try:
                 yield
             except (PlaywrightError, AssertionError, PageError) as exc:
-                # A timeout is often the symptom: say what the page shows instead.
-                if sign_on_showing(session.page, session.labels):
-                    raise SignOnShown from exc
-                try:
-                    raise_if_server_error(session.page, session.labels)
-                except PortalError as server_error:
-                    raise server_error from exc
-                raise StepFailed(number, name, _first_line(exc)) from exc
+                raise _diagnose(session, number, name, exc) from exc
         except SignOnShown as exc:
             status = "session_expired"
             if after_submit:
@@ -87,6 +80,19 @@ def with_resignin(session: PortalSession, attempt: Callable[[], T]) -> T:
         return attempt()
     except SignOnShown:
         raise StepFailed(1, "sign_in", "the session expired again after signing in") from None
+
+
+def _diagnose(session: PortalSession, number: int, name: str, exc: BaseException) -> BaseException:
+    """A timeout is often only the symptom: name what the page shows instead, when it can."""
+    try:
+        if sign_on_showing(session.page, session.labels):
+            return SignOnShown()
+        raise_if_server_error(session.page, session.labels)
+    except PortalError as server_error:
+        return server_error
+    except PlaywrightError:
+        pass  # the page itself is gone (closed, crashed): the original failure says enough
+    return StepFailed(number, name, _first_line(exc))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -17,7 +17,7 @@ from flows.assign import assign_smart_account
 from flows.matching import choose_account, choose_virtual_account
 from flows.models import AssignRequest, Outcome, SearchBy
 from flows.session import Credentials, PortalSession
-from flows.signin import ensure_signed_in, sign_in
+from flows.signin import ensure_signed_in, sign_in, wait_for_interactive_sign_in
 from flows.view import view_assignment
 from mock_site.data import USERS
 from mock_site.server import MockServer
@@ -445,3 +445,23 @@ def test_server_error_after_a_submit_that_went_through_is_not_submitted_twice(
     assert retried.outcome is Outcome.ALREADY_ASSIGNED, retried.detail
     snapshot = mock.order("110000002")
     assert snapshot and len(snapshot["submissions"]) == 1
+
+
+def test_server_error_on_a_screen_is_a_portal_server_error(
+    session: PortalSession, mock: MockServer
+) -> None:
+    mock.set_faults(fail_next=[{"path_contains": "/api/search", "count": 1}])
+    with pytest.raises(PortalServerError, match="Something went wrong"):
+        view_assignment(session, "110000001")
+    assert view_assignment(session, "110000001").found
+
+
+def test_interactive_sign_in_waits_for_the_header(session: PortalSession) -> None:
+    nobody = dataclasses.replace(session, credentials=None)
+    with pytest.raises(LoginRequired, match="nobody signed in"):
+        wait_for_interactive_sign_in(nobody, timeout_s=1)
+    sign_in(session)  # stands in for the person at the headed browser
+    saved: list[bool] = []
+    done = dataclasses.replace(nobody, on_signed_in=lambda: saved.append(True))
+    assert wait_for_interactive_sign_in(done, timeout_s=5) == DEMO.username
+    assert saved == [True]
