@@ -7,7 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,10 +146,12 @@ class Worker:
         self._label = "order"
         self._attempt = 0
         self._completed_step = 0
+        self._generation = 0  # the saved session's generation this context holds
 
     # --- context life cycle -------------------------------------------------------------
     def _open(self) -> PortalSession:
         if self._context is None:
+            self._generation = self.target.store.generation
             state = self.target.store.load()
             context = self.browser.new_context(storage_state=state)  # type: ignore[arg-type]
             context.set_default_timeout(self.settings.timeout_ms)
@@ -167,6 +169,7 @@ class Worker:
             on_signed_in=self._signed_in,
             secret_section=self._secret_section,
             on_step=self._step_done,
+            adopt_session=self._adopt_session,
         )
 
     def close(self) -> None:
@@ -185,12 +188,26 @@ class Worker:
     def _signed_in(self) -> None:
         assert self._context is not None
         self.target.store.save(self._context)
+        self._generation = self.target.store.generation
         log.info("session_saved", path=str(self.target.store.path))
 
-    def _secret_section(self) -> AbstractContextManager[None]:
+    def _adopt_session(self) -> bool:
+        """Take the session another worker saved since this context was filled, if any."""
+        store = self.target.store
+        if store.generation <= self._generation or self._context is None:
+            return False
+        adopted = store.restore_into(self._context)
+        self._generation = store.generation
+        log.info("session_adopted", adopted=adopted)
+        return adopted
+
+    @contextmanager
+    def _secret_section(self) -> Iterator[None]:
+        """Around every sign-in: one worker signs in at a time, with the trace stopped."""
         assert self._tracer is not None
         spill = self._artifact_path(f"part{len(self._tracer.parts) + 1}.zip")
-        return self._tracer.paused(spill)
+        with self.target.store.lock, self._tracer.paused(spill):
+            yield
 
     # --- artifacts ----------------------------------------------------------------------------
     def _artifact_path(self, suffix: str) -> Path:

@@ -34,6 +34,9 @@ class PortalSession:
     `on_signed_in` runs after every (re-)sign-in (the agent saves the storage state there);
     `secret_section` wraps every sign-in so that tracing can be paused while secrets are typed;
     `on_step(step, name)` runs after each step that completed (progress, or tests injecting faults);
+    `adopt_session()` runs inside `secret_section` when the portal asks for a sign-in: True means
+    a fresher saved session (another worker's sign-in) was put into this page's context, so the
+    flow reloads instead of signing in again;
     `max_resignins` bounds how often an expired session is signed in again within one flow call.
     """
 
@@ -45,4 +48,5 @@ class PortalSession:
     on_signed_in: Callable[[], None] | None = None
     secret_section: Callable[[], AbstractContextManager[None]] = _no_secret_section
     on_step: Callable[[int, str], None] | None = None
+    adopt_session: Callable[[], bool] | None = None
     max_resignins: int = 2

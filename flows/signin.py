@@ -45,7 +45,8 @@ def sign_in(session: PortalSession) -> str:
     signon = SignOnPage(session.page, session.labels, session.timeout_ms)
     try:
         with session.secret_section():
-            if not sign_on_showing(session.page, session.labels):
+            adopted = session.adopt_session is not None and session.adopt_session()
+            if adopted or not sign_on_showing(session.page, session.labels):
                 session.page.goto(session.base_url, timeout=session.timeout_ms)
                 try:
                     return _email(session, _header(session).wait())

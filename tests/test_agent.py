@@ -254,3 +254,36 @@ def _recent_times() -> list[int]:
     """Unix times covering the one-time codes valid during the last few minutes."""
     now = int(time.time())
     return list(range(now - 120, now + 60, 30))
+
+
+def test_workers_share_one_sign_in_even_after_the_session_expires(
+    browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
+) -> None:
+    target = Target.from_settings(settings_for(mock, tmp_path, trace=TraceMode.OFF), DEMO)
+    first, second = Worker(browser, target), Worker(browser, target, name="worker-2")
+    run_worker += [first, second]
+
+    def request(order: str, domain: str, va: str) -> AssignRequest:
+        return AssignRequest(
+            order_number=order, search_by=SearchBy.DOMAIN, smart_account=domain, virtual_account=va
+        )
+
+    assert (
+        first.assign(request("110000002", "globex.example", "Production")).outcome
+        is Outcome.ASSIGNED
+    )
+    assert (
+        second.assign(request("110000001", "acme.example", "Campus-Network")).outcome
+        is Outcome.ASSIGNED
+    )
+    assert mock.stats()["logins"] == 1
+
+    mock.set_faults(expire_sessions_now=True)
+    assert first.assign(request("110000006", "acme.example", "DEFAULT")).outcome is Outcome.ASSIGNED
+    assert (
+        second.assign(request("110000010", "acme.example", "lab Sandbox")).outcome
+        is Outcome.ASSIGNED
+    )
+
+    # The first worker signed in again; the second took its saved session instead of a third login.
+    assert mock.stats()["logins"] == 2
