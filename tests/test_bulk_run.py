@@ -210,32 +210,6 @@ def test_without_resume_an_unfinished_run_is_mentioned_and_a_new_one_starts(
         assert ledger.run(old).status == "running"
 
 
-def test_a_drain_request_finishes_rows_in_progress_and_resume_does_the_rest(
-    mock: MockServer, tmp_path: Path
-) -> None:
-    target = target_for(mock, tmp_path)
-    file = book_csv(tmp_path / "orders.csv", 5)
-    stop = StopRequest()
-
-    summary = run(target, file, Recorder(stop.request), stop, workers=2)
-
-    assert summary.status == "interrupted"
-    assert summary.counts.get(IN_FLIGHT, 0) == 0  # rows in progress were finished, not dropped
-    assert 0 < summary.counts.get(PENDING, 0) < 5
-    assert set(summary.counts) <= {"assigned", PENDING}
-    report = summary.reports[0].read_text(encoding="utf-8-sig")
-    assert "Not run: the run ended before this row started." in report
-
-    resumed = run(target, file, resume=True, workers=2)
-
-    assert (resumed.run_id, resumed.status, resumed.counts) == (
-        summary.run_id,
-        "finished",
-        {"assigned": 5},
-    )
-    assert all(submissions(mock, row["order_number"]) == 1 for row in book_rows(5))
-
-
 def test_an_abort_leaves_rows_in_flight_and_never_records_them_as_failed(
     mock: MockServer, tmp_path: Path
 ) -> None:
@@ -267,18 +241,18 @@ def test_the_submit_rate_cap_spaces_submissions_across_workers(
     mock: MockServer, tmp_path: Path
 ) -> None:
     target = target_for(mock, tmp_path)
-    file = book_csv(tmp_path / "orders.csv", 3)
+    file = book_csv(tmp_path / "orders.csv", 2)
 
-    summary = run(target, file, workers=2, max_submits_per_minute=40)  # one every 1.5 s
+    summary = run(target, file, workers=2, max_submits_per_minute=20)  # one every 3 s
 
-    assert summary.counts == {"assigned": 3}
+    assert summary.counts == {"assigned": 2}
     times = sorted(
         datetime.fromisoformat(entry["at"])
-        for row in book_rows(3)
+        for row in book_rows(2)
         for entry in (mock.order(row["order_number"]) or {})["submissions"]
     )
     gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
-    assert len(gaps) == 2 and min(gaps) >= 1.4, gaps
+    assert len(gaps) == 1 and gaps[0] >= 2.9, gaps
 
 
 def test_a_500_after_the_submit_ends_assigned_with_one_submission(

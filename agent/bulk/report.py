@@ -251,19 +251,24 @@ def merge_reports(paths: Sequence[Path], out: Path | Iterable[Path]) -> list[Rep
     """Merge the reports of the shards of one input into one, refusing overlaps."""
     if not paths:
         raise InputError("no reports to merge")
-    seen_orders: dict[str, str] = {}
-    seen_rows: dict[int, str] = {}
+    # Keyed by position, not name: the same file given twice is an overlap too.
+    seen_orders: dict[str, int] = {}
+    seen_rows: dict[int, int] = {}
     problems: list[str] = []
     merged: list[ReportRow] = []
-    for path in paths:
+    for index, path in enumerate(paths):
         for row in read_report(path):
             # Within one report an order may repeat (conflicting rows are both refused).
-            earlier = seen_orders.setdefault(row.order_number, path.name)
-            earlier_row = seen_rows.setdefault(row.row, path.name)
-            if row.order_number and earlier != path.name:
-                problems.append(f"order {row.order_number} is in both {earlier} and {path.name}")
-            elif earlier_row != path.name:
-                problems.append(f"input row {row.row} is in both {earlier_row} and {path.name}")
+            earlier = seen_orders.setdefault(row.order_number, index)
+            earlier_row = seen_rows.setdefault(row.row, index)
+            if row.order_number and earlier != index:
+                problems.append(
+                    f"order {row.order_number} is in both {paths[earlier].name} and {path.name}"
+                )
+            elif earlier_row != index:
+                problems.append(
+                    f"input row {row.row} is in both {paths[earlier_row].name} and {path.name}"
+                )
             merged.append(row)
     if problems:
         raise InputError(

@@ -1,0 +1,323 @@
+"""`ccw-agent bulk` and `ccw-agent report merge` as a user runs them: subprocesses on the mock."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.bulk import StateLock, in_shard
+from agent.bulk.ledger import LEDGER_FILE
+from mock_site.data import USERS, book_rows
+from mock_site.server import MockServer
+
+pytestmark = pytest.mark.browser
+DEMO = USERS[0]
+HEADER = ["order_number", "search_by", "smart_account", "virtual_account", "reference"]
+FINAL = "status NOT IN ('pending', 'in_flight')"
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADER)
+        writer.writerows(row + [""] * (len(HEADER) - len(row)) for row in rows)
+    return path
+
+
+def book_csv(path: Path, count: int) -> Path:
+    rows = [
+        [b["order_number"], "domain", b["domain"], b["virtual_account"]] for b in book_rows(count)
+    ]
+    return write_csv(path, rows)
+
+
+def environment(mock: MockServer, state: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCW_")}
+    env.update(
+        CCW_BASE_URL=mock.home_url,
+        CCW_USERNAME=DEMO.email,
+        CCW_PASSWORD=DEMO.password,
+        CCW_STATE_DIR=str(state),
+        CCW_RETRY_BACKOFF_S="0.1",
+        CCW_TIMEOUT_MS="10000",
+        **extra,
+    )
+    return env
+
+
+def command(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "agent", *(str(arg) for arg in args)]
+
+
+def bulk(
+    mock: MockServer, tmp_path: Path, *args: str | Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command("bulk", *args),
+        env=environment(mock, tmp_path / "state", **env),
+        cwd=tmp_path,  # away from any .env of the project
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+def start_bulk(mock: MockServer, tmp_path: Path, *args: str | Path) -> subprocess.Popen[str]:
+    # Its own process group, so that a kill reaches the browser too, as when a machine dies.
+    return subprocess.Popen(
+        command("bulk", *args),
+        env=environment(mock, tmp_path / "state"),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def ledger_query(tmp_path: Path, sql: str) -> list[tuple[object, ...]]:
+    path = tmp_path / "state" / LEDGER_FILE
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        return []  # the schema is not there yet
+    finally:
+        db.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 120.0) -> None:
+    """Poll a subprocess's visible state (its ledger) until the condition holds."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the bulk run"
+        pause.wait(0.2)
+
+
+def finished_rows(tmp_path: Path) -> int:
+    found = ledger_query(tmp_path, f"SELECT COUNT(*) FROM rows WHERE {FINAL}")
+    return int(found[0][0]) if found else 0  # type: ignore[call-overload]
+
+
+def read_csv_report(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def submissions(mock: MockServer, order: str) -> list[dict[str, object]]:
+    found = mock.order(order)
+    assert found is not None
+    return list(found["submissions"])
+
+
+def on_target(mock: MockServer, row: dict[str, str]) -> bool:
+    found = mock.order(row["order_number"])
+    assert found is not None
+    return all(
+        line["domain"] == row["domain"] and line["virtual_account"] == row["virtual_account"]
+        for line in found["lines"]
+        if not line["entitled"]
+    )
+
+
+def test_an_invalid_file_is_refused_whole_with_every_problem(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    file = write_csv(
+        tmp_path / "orders.csv",
+        [
+            ["110000001", "domain", "acme.example", "DEFAULT"],
+            ["110000002", "domian", "globex.example", "Production"],
+            ["1.1E+08", "domain", "acme.example", "DEFAULT"],
+        ],
+    )
+
+    done = bulk(mock, tmp_path, file)
+
+    assert done.returncode == 2
+    assert "2 problems in the input, nothing was run" in done.stderr
+    assert "orders.csv row 3, column search_by: 'domian' is not one of" in done.stderr
+    assert "orders.csv row 4, column order_number: '1.1E+08' looks like a number" in done.stderr
+    assert not (tmp_path / "state" / LEDGER_FILE).exists()
+    assert mock.stats()["logins"] == 0
+
+
+def test_a_good_run_signs_in_once_exits_0_and_reports_every_row_safely(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    file = write_csv(
+        tmp_path / "orders.csv",
+        [
+            ["110000001", "domain", "acme.example", "DEFAULT", '=HYPERLINK("x")'],
+            ["110000002", "domain", "globex.example", "Production", "PO-2"],
+            ["110000003", "domain", "acme.example", "DC West", "@SUM(1)"],
+        ],
+    )
+
+    done = bulk(
+        mock, tmp_path, file, "--workers", "2", "--report", "out.csv", "--report", "out.json"
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert mock.stats()["logins"] == 1
+    rows = read_csv_report(tmp_path / "out.csv")
+    assert [(r["row"], r["order_number"], r["outcome"]) for r in rows] == [
+        ("2", "110000001", "assigned"),
+        ("3", "110000002", "assigned"),
+        ("4", "110000003", "already_assigned"),
+    ]
+    assert rows[0]["reference"] == '\'=HYPERLINK("x")'
+    assert rows[2]["reference"] == "'@SUM(1)"
+    assert rows[1]["after"] == "Globex Industries / Production"
+    document = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert document["summary"] == {"already_assigned": 1, "assigned": 2}
+    assert document["rows"][0]["reference"] == '=HYPERLINK("x")'
+    events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    row_done = [e for e in events if e["event"] == "bulk_row_done"]
+    assert {e["order"] for e in row_done} == {"110000001", "110000002", "110000003"}
+    assert all(e["run_id"] for e in row_done)
+
+
+@pytest.mark.parametrize(
+    ("rows", "faults", "code"),
+    [
+        ([["110000004", "domain", "acme.example", "DEFAULT"]], None, 1),
+        (
+            [["110000001", "domain", "acme.example", "DEFAULT"]],
+            {"fail_next": [{"path_contains": "/api/search", "count": 50}]},
+            3,
+        ),
+    ],
+    ids=["not-eligible-needs-attention", "failed-after-retries"],
+)
+def test_exit_codes_follow_the_worst_outcome(
+    mock: MockServer,
+    tmp_path: Path,
+    rows: list[list[str]],
+    faults: dict[str, Any] | None,
+    code: int,
+) -> None:
+    if faults:
+        mock.set_faults(**faults)
+    done = bulk(
+        mock, tmp_path, write_csv(tmp_path / "o.csv", rows), "--report", "r.csv", CCW_ATTEMPTS="2"
+    )
+    assert done.returncode == code, done.stderr[-2000:]
+    assert len(read_csv_report(tmp_path / "r.csv")) == 1
+
+
+def test_a_second_run_on_the_same_state_folder_exits_5(mock: MockServer, tmp_path: Path) -> None:
+    file = write_csv(tmp_path / "orders.csv", [["110000001", "domain", "acme.example", "DEFAULT"]])
+    with StateLock(tmp_path / "state"):
+        done = bulk(mock, tmp_path, file)
+    assert done.returncode == 5
+    assert f"PID {os.getpid()}" in done.stderr
+    assert "is using the state folder" in done.stderr
+
+
+def test_shards_partition_the_file_and_their_reports_merge_and_dry_run_submits_nothing(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    rows = book_rows(6)
+    file = book_csv(tmp_path / "orders.csv", 6)
+
+    one = bulk(mock, tmp_path, file, "--shard", "1/2", "--dry-run", "--report", "one.csv")
+    two = bulk(mock, tmp_path, file, "--shard", "2/2", "--dry-run", "--report", "two.json")
+
+    assert (one.returncode, two.returncode) == (0, 0), one.stderr[-1000:] + two.stderr[-1000:]
+    first = {r["order_number"] for r in read_csv_report(tmp_path / "one.csv")}
+    assert first == {r["order_number"] for r in rows if in_shard(r["order_number"], 1, 2)}
+    merged = subprocess.run(
+        command("report", "merge", "all.csv", "one.csv", "two.json"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert merged.returncode == 0, merged.stderr
+    report = read_csv_report(tmp_path / "all.csv")
+    assert [r["order_number"] for r in report] == [r["order_number"] for r in rows]
+    assert {r["outcome"] for r in report} == {"would_assign"}
+    assert mock.stats()["submissions"] == 0
+    assert all(not submissions(mock, r["order_number"]) for r in rows)
+
+    overlap = subprocess.run(
+        command("report", "merge", "bad.csv", "one.csv", "one.csv"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert overlap.returncode == 2
+    assert "the reports overlap" in overlap.stderr
+
+
+def test_a_run_killed_mid_way_resumes_without_submitting_twice(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    rows = book_rows(6)
+    file = book_csv(tmp_path / "orders.csv", 6)
+    mock.set_faults(json_latency_ms=150, page_latency_ms=100)
+    run = start_bulk(mock, tmp_path, file, "--workers", "2", "--report", "r.csv")
+    try:
+        wait_until(lambda: finished_rows(tmp_path) >= 2)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=30)
+    assert finished_rows(tmp_path) < 6
+    assert ledger_query(tmp_path, "SELECT status FROM runs") == [("running",)]
+    mock.set_faults(json_latency_ms=0, page_latency_ms=0)
+
+    done = bulk(mock, tmp_path, file, "--resume", "--report", "r.csv")
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert ledger_query(tmp_path, "SELECT status FROM runs") == [("finished",)]
+    report = read_csv_report(tmp_path / "r.csv")
+    assert {r["outcome"] for r in report} <= {"assigned", "already_assigned"}
+    assert len(report) == 6
+    for row in rows:
+        assert len(submissions(mock, row["order_number"])) <= 1
+        assert on_target(mock, row), row
+
+
+def test_ctrl_c_finishes_rows_in_progress_exits_130_and_resume_does_the_rest(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    rows = book_rows(6)
+    file = book_csv(tmp_path / "orders.csv", 6)
+    mock.set_faults(json_latency_ms=100)
+    run = start_bulk(mock, tmp_path, file, "--workers", "2", "--report", "r.csv")
+    try:
+        wait_until(lambda: finished_rows(tmp_path) >= 1)
+        run.send_signal(signal.SIGINT)
+        assert run.wait(timeout=120) == 130
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    statuses = [status for (status,) in ledger_query(tmp_path, "SELECT status FROM rows")]
+    assert "in_flight" not in statuses
+    assert "pending" in statuses
+    assert ledger_query(tmp_path, "SELECT status FROM runs") == [("interrupted",)]
+    assert {r["outcome"] for r in read_csv_report(tmp_path / "r.csv")} == {"assigned", "pending"}
+    mock.set_faults(json_latency_ms=0)
+
+    done = bulk(mock, tmp_path, file, "--resume", "--report", "r.csv")
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {r["outcome"] for r in read_csv_report(tmp_path / "r.csv")} == {"assigned"}
+    assert all(len(submissions(mock, row["order_number"])) == 1 for row in rows)
