@@ -8,11 +8,13 @@ remote browser (`CCW_BROWSER_ENDPOINT`) is shared the same way.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -47,6 +49,7 @@ INSTALL_HINT = (
 )
 DEVTOOLS_LINE = re.compile(r"DevTools listening on (ws://\S+)")
 START_TIMEOUT_S = 30.0
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
 def managed_chromium() -> Path | None:
@@ -135,6 +138,7 @@ def shared_browser(
                 stderr=subprocess.PIPE,
                 text=True,
                 start_new_session=True,  # its own process group, so all its helpers stop with it
+                preexec_fn=_die_with_parent,
             )
         except OSError as exc:
             raise BrowserNotFound(f"cannot start {path}: {exc}") from exc
@@ -142,6 +146,16 @@ def shared_browser(
             yield _devtools_endpoint(proc, path)
         finally:
             _stop_group(proc)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: Linux ends Chromium if the agent is killed (SIGKILL, OOM).
+
+    Otherwise a killed agent leaves a browser running for ever, since it has its own session.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _stop_group(proc: subprocess.Popen[str]) -> None:
