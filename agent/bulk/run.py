@@ -27,7 +27,7 @@ from playwright.sync_api import Error as PlaywrightError
 from structlog.contextvars import bound_contextvars
 
 from agent.browser import connect, shared_browser
-from agent.bulk.csv_input import LoadedOrders
+from agent.bulk.csv_input import CsvRow, InvalidRow, LoadedOrders
 from agent.bulk.ledger import IN_FLIGHT, PENDING, Ledger, PendingRow
 from agent.bulk.lock import StateLock
 from agent.bulk.progress import BulkObserver, LogObserver
@@ -210,8 +210,8 @@ def _open_run(
     ledger: Ledger,
     input_path: Path,
     loaded: LoadedOrders,
-    rows: list[Any],
-    invalid: list[Any],
+    rows: list[CsvRow],
+    invalid: list[InvalidRow],
     shard: str | None,
     options: BulkOptions,
     base_url: str,
