@@ -142,10 +142,13 @@ def shared_browser(
             )
         except OSError as exc:
             raise BrowserNotFound(f"cannot start {path}: {exc}") from exc
+        reader = threading.Thread(target=lambda: None)
         try:
-            yield _devtools_endpoint(proc, path)
+            endpoint, reader = _devtools_endpoint(proc, path)
+            yield endpoint
         finally:
             _stop_group(proc)
+            reader.join(timeout=5)  # it closes the stderr pipe once Chromium is gone
 
 
 def _die_with_parent() -> None:
@@ -172,8 +175,11 @@ def _stop_group(proc: subprocess.Popen[str]) -> None:
             continue
 
 
-def _devtools_endpoint(proc: subprocess.Popen[str], path: Path) -> str:
-    """Read Chromium's DevTools URL from its stderr, then keep draining stderr in the background."""
+def _devtools_endpoint(proc: subprocess.Popen[str], path: Path) -> tuple[str, threading.Thread]:
+    """Read Chromium's DevTools URL from its stderr, then keep draining stderr in the background.
+
+    Returns the URL and the thread that drains the pipe (and closes it at end of file).
+    """
     assert proc.stderr is not None
     found: list[str] = []
     seen: list[str] = []
@@ -181,23 +187,25 @@ def _devtools_endpoint(proc: subprocess.Popen[str], path: Path) -> str:
 
     def read() -> None:
         assert proc.stderr is not None
-        for line in proc.stderr:
-            if not found:
-                match = DEVTOOLS_LINE.search(line)
-                if match:
-                    found.append(match.group(1))
-                    ready.set()
-                else:
-                    seen.append(line.strip())
+        with proc.stderr as stream:
+            for line in stream:
+                if not found:
+                    match = DEVTOOLS_LINE.search(line)
+                    if match:
+                        found.append(match.group(1))
+                        ready.set()
+                    else:
+                        seen.append(line.strip())
         ready.set()
 
-    threading.Thread(target=read, name="chromium-stderr", daemon=True).start()
+    reader = threading.Thread(target=read, name="chromium-stderr", daemon=True)
+    reader.start()
     if not ready.wait(START_TIMEOUT_S) or not found:
         proc.kill()
         tail = " | ".join(seen[-5:])
         raise BrowserNotFound(f"{path} did not start a DevTools endpoint: {tail}")
     log.debug("browser_started", executable=str(path), endpoint=found[0])
-    return found[0]
+    return found[0], reader
 
 
 def connect(pw: Playwright, endpoint: str, *, slow_mo_ms: int = 0) -> Browser:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
 from pathlib import Path
@@ -15,7 +15,8 @@ from pydantic import SecretStr, ValidationError
 from rich.console import Console
 
 from agent.browser import connect, shared_browser
-from agent.bulk import exit_code_for, load_orders, merge_reports, parse_shard
+from agent.bulk import load_orders, merge_reports, parse_shard
+from agent.bulk.ledger import INVALID_INPUT
 from agent.bulk.progress import BulkObserver, LogObserver, RichObserver, summary_table
 from agent.bulk.run import BulkOptions, run_bulk
 from agent.errors import (
@@ -72,6 +73,19 @@ TraceOpt = Annotated[
     bool, typer.Option("--trace", help="Keep a Playwright trace of every order, not only failures.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+AllowPendingOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-pending", help="Assign a Pending Smart Account (the order stays on hold)."
+    ),
+]
+InternalSupportOpt = Annotated[
+    bool,
+    typer.Option(
+        "--internal-licensing-support",
+        help="Allow a cisco.com user to submit (licensing support only).",
+    ),
+]
 
 
 def fail(code: Exit, message: str) -> NoReturn:
@@ -80,16 +94,20 @@ def fail(code: Exit, message: str) -> NoReturn:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment and .env, with command-line overrides on top."""
+    """Settings from the environment and .env, with command-line options on top (all validated)."""
+    given = {key: value for key, value in overrides.items() if value is not None}
     try:
-        settings = Settings()
-        return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+        return Settings(**given)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
-            f"CCW_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            for err in exc.errors()
+            f"{_setting_name(str(err['loc'][0]), given)}: {err['msg']}" for err in exc.errors()
         )
         fail(Exit.INVALID_INPUT, f"invalid settings: {problems}")
+
+
+def _setting_name(field: str, given: dict[str, object]) -> str:
+    """Where a bad value came from: the command-line option, else the environment variable."""
+    return "--" + field.replace("_", "-") if field in given else f"CCW_{field.upper()}"
 
 
 @contextmanager
@@ -160,10 +178,20 @@ def handled() -> Iterator[None]:
         fail(Exit.FAILED, str(exc))
 
 
-def exit_for(outcome: Outcome) -> Exit:
-    if outcome.ended_well:
+def exit_for(outcomes: Iterable[str]) -> Exit:
+    """0 if every order ended well, 3 if a system failure remained, else 1 (a person must look)."""
+    statuses = set(outcomes)
+    known = {outcome.value for outcome in Outcome} | {INVALID_INPUT}
+    unknown = sorted(statuses - known)
+    if unknown:
+        raise ValueError(
+            f"not a final row outcome: {', '.join(unknown)} (an unfinished run exits 130)"
+        )
+    if Outcome.FAILED.value in statuses:
+        return Exit.FAILED
+    if all(status != INVALID_INPUT and Outcome(status).ended_well for status in statuses):
         return Exit.OK
-    return Exit.FAILED if outcome is Outcome.FAILED else Exit.NEEDS_ATTENTION
+    return Exit.NEEDS_ATTENTION
 
 
 def debug_overrides(headed: bool, slow_mo: int, trace: bool) -> dict[str, object]:
@@ -260,19 +288,8 @@ def assign(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Go up to choosing the VA, then cancel.")
     ] = False,
-    allow_pending: Annotated[
-        bool,
-        typer.Option(
-            "--allow-pending", help="Assign a Pending Smart Account (the order stays on hold)."
-        ),
-    ] = False,
-    internal_licensing_support: Annotated[
-        bool,
-        typer.Option(
-            "--internal-licensing-support",
-            help="Allow a cisco.com user to submit (licensing support only).",
-        ),
-    ] = False,
+    allow_pending: AllowPendingOpt = False,
+    internal_licensing_support: InternalSupportOpt = False,
     mock: MockOpt = False,
     headed: HeadedOpt = False,
     slow_mo: SlowMoOpt = 0,
@@ -309,7 +326,7 @@ def assign(
         print(result.model_dump_json(indent=2))
     else:
         print_result(console, result)
-    raise typer.Exit(int(exit_for(result.outcome)))
+    raise typer.Exit(int(exit_for([result.outcome])))
 
 
 def _option_error(err: object) -> str:
@@ -385,27 +402,14 @@ def bulk(
         str | None,
         typer.Option("--shard", metavar="K/N", help="Run only shard K of N of the file's orders."),
     ] = None,
-    allow_pending: Annotated[
-        bool,
-        typer.Option(
-            "--allow-pending", help="Assign Pending Smart Accounts (the orders stay on hold)."
-        ),
-    ] = False,
-    internal_licensing_support: Annotated[
-        bool,
-        typer.Option(
-            "--internal-licensing-support",
-            help="Allow a cisco.com user to submit (licensing support only).",
-        ),
-    ] = False,
+    allow_pending: AllowPendingOpt = False,
+    internal_licensing_support: InternalSupportOpt = False,
     mock: MockOpt = False,
     headed: HeadedOpt = False,
     slow_mo: SlowMoOpt = 0,
     trace: TraceOpt = False,
 ) -> None:
     """Assign every order of a CSV file, resumably, with N workers sharing one browser."""
-    if max_submits_per_minute is not None and max_submits_per_minute <= 0:
-        fail(Exit.INVALID_INPUT, "--max-submits-per-minute must be more than 0")
     settings = load_settings(
         workers=workers,
         max_submits_per_minute=max_submits_per_minute,
@@ -444,7 +448,7 @@ def bulk(
             f"interrupted with {summary.unfinished} row(s) not finished (run {summary.run_id}); "
             "run the same command with --resume to continue",
         )
-    raise typer.Exit(int(exit_code_for(summary.outcomes)))
+    raise typer.Exit(int(exit_for(summary.outcomes)))
 
 
 @report_app.command("merge")

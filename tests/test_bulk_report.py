@@ -1,4 +1,4 @@
-"""The bulk report: its lines, spreadsheet-safe CSV, JSON, shard merging and exit codes."""
+"""The bulk report: its lines, spreadsheet-safe CSV, JSON, shard merging; the exit codes."""
 
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ from agent.bulk.csv_input import load_orders
 from agent.bulk.ledger import Ledger, RowEntry
 from agent.bulk.report import (
     REPORT_COLUMNS,
-    ExitCode,
     ReportRow,
-    exit_code_for,
     merge_reports,
     read_report,
     summarise_assignment,
     write_report,
 )
+from agent.cli import Exit, exit_for
 from agent.errors import ConfigError, InputError
 from flows.models import AssignResult, LineAssignment, OrderView, Outcome
 
@@ -266,7 +265,7 @@ def test_the_ledger_feeds_the_report(tmp_path: Path) -> None:
         (3, "110000002", "invalid_input", "PO-2"),
     ]
     assert rows[1].search_by == "domian"  # the input as written, to fix it
-    assert exit_code_for(r.outcome for r in rows) == ExitCode.NEEDS_ATTENTION
+    assert exit_for(r.outcome for r in rows) == Exit.NEEDS_ATTENTION
 
 
 @pytest.mark.parametrize(
@@ -282,9 +281,9 @@ def test_the_ledger_feeds_the_report(tmp_path: Path) -> None:
     ],
 )
 def test_exit_codes(outcomes: list[str], code: int) -> None:
-    assert exit_code_for(outcomes) == code
+    assert exit_for(outcomes) == code
 
 
 def test_exit_code_refuses_unfinished_rows() -> None:
     with pytest.raises(ValueError, match=r"not a final row outcome: in_flight, pending \(an "):
-        exit_code_for(["assigned", "pending", "in_flight"])
+        exit_for(["assigned", "pending", "in_flight"])

@@ -27,12 +27,7 @@ from agent.settings import Settings
 from mock_site.data import USERS, book_rows
 from mock_site.server import MockServer
 
-pytestmark = [
-    pytest.mark.browser,
-    # agent.browser.shared_browser leaves Chromium's stderr pipe for the garbage collector.
-    pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning"),
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = pytest.mark.browser
 DEMO = USERS[0]
 HEADER = ["order_number", "search_by", "smart_account", "virtual_account", "reference"]
 

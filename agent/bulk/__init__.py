@@ -11,9 +11,7 @@ from agent.bulk.csv_input import (
 from agent.bulk.ledger import Ledger, PendingRow, RowEntry, RunInfo
 from agent.bulk.lock import StateLock
 from agent.bulk.report import (
-    ExitCode,
     ReportRow,
-    exit_code_for,
     merge_reports,
     read_report,
     write_report,
@@ -22,7 +20,6 @@ from agent.bulk.shard import Shard, in_shard, parse_shard
 
 __all__ = [
     "CsvRow",
-    "ExitCode",
     "InvalidCsv",
     "InvalidRow",
     "Ledger",
@@ -34,7 +31,6 @@ __all__ = [
     "RunInfo",
     "Shard",
     "StateLock",
-    "exit_code_for",
     "in_shard",
     "load_orders",
     "merge_reports",

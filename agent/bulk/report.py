@@ -9,7 +9,6 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
@@ -38,32 +37,6 @@ REPORT_COLUMNS = (
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ARTIFACT_SEPARATOR = "; "
-
-
-class ExitCode(IntEnum):
-    """The command's exit status; only the CLI decides INVALID_INPUT and INTERRUPTED."""
-
-    OK = 0
-    NEEDS_ATTENTION = 1
-    INVALID_INPUT = 2
-    FAILED = 3
-    INTERRUPTED = 130
-
-
-def exit_code_for(outcomes: Iterable[str]) -> ExitCode:
-    """0 if every row ended well, 3 if a system failure remained, else 1 (a person must look)."""
-    statuses = set(outcomes)
-    known = {outcome.value for outcome in Outcome} | {INVALID_INPUT}
-    unknown = sorted(statuses - known)
-    if unknown:
-        raise ValueError(
-            f"not a final row outcome: {', '.join(unknown)} (an unfinished run exits 130)"
-        )
-    if Outcome.FAILED.value in statuses:
-        return ExitCode.FAILED
-    if all(status != INVALID_INPUT and Outcome(status).ended_well for status in statuses):
-        return ExitCode.OK
-    return ExitCode.NEEDS_ATTENTION
 
 
 class ReportRow(BaseModel):
