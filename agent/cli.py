@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
@@ -32,7 +33,7 @@ from agent.logs import configure_logging
 from agent.output import print_result, print_view
 from agent.runner import Target, Worker
 from agent.settings import Settings, TraceMode
-from flows.models import AssignRequest, AssignResult, Outcome, SearchBy
+from flows.models import ORDER_NUMBER, AssignRequest, AssignResult, Outcome, SearchBy
 from flows.session import Credentials
 
 app = typer.Typer(
@@ -46,7 +47,7 @@ report_app = typer.Typer(help="Work with bulk reports.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # one line per message, for logs and cron mail
 log = structlog.get_logger(__name__)
 
 
@@ -250,6 +251,8 @@ def show(
     """Steps 1-4: the order's status, holds, and each line's Smart Account and Virtual Account."""
     from flows.view import view_assignment
 
+    if not ORDER_NUMBER.match(order):
+        fail(Exit.INVALID_INPUT, f"ORDER: {order!r} is not an order number (6 to 12 digits)")
     settings = load_settings(**debug_overrides(headed, slow_mo, trace))
     with handled(), target_for(settings, mock) as target, worker_for(target) as worker:
         result = worker.call(order, lambda s: view_assignment(s, order))
@@ -419,6 +422,12 @@ def bulk(
     for path in reports:
         if path.suffix.lower() not in (".csv", ".json"):
             fail(Exit.INVALID_INPUT, f"--report {path}: the file must end in .csv or .json")
+        # Found out now, not after the whole run: the report is written at the end.
+        folder = path.parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            fail(Exit.INVALID_INPUT, f"--report {path}: {folder} is not a writable folder")
     with handled():
         options = BulkOptions(
             workers=settings.workers,

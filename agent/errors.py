@@ -64,3 +64,9 @@ class PortalServerError(PortalError):
     def __init__(self, message: str, *, step: int | None = None) -> None:
         super().__init__(message if step is None else f"step {step}: {message}")
         self.step = step
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (Playwright's run to many), or its class name."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -17,10 +17,10 @@ import structlog
 from playwright.sync_api import Browser, BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 
-from agent.errors import PortalError
+from agent.errors import PortalError, first_line
 from agent.session import SessionStore
 from agent.settings import Settings, TraceMode
-from flows.assign import assign_smart_account
+from flows.assign import SUBMIT_STEP, assign_smart_account
 from flows.models import AssignRequest, AssignResult, Outcome
 from flows.session import Credentials, PortalSession
 from pages.labels import Labels, labels
@@ -28,8 +28,6 @@ from pages.popups import install_popup_handlers
 
 R = TypeVar("R")
 log = structlog.get_logger(__name__)
-
-SUBMIT_STEP = 9  # once step 9 (Submit) has started, the portal may have taken the submission
 
 
 def credentials_from(settings: Settings) -> Credentials | None:
@@ -132,6 +130,7 @@ class Worker:
         *,
         stop: threading.Event | None = None,
         on_step: Callable[[int, str], None] | None = None,
+        on_attempt_failed: Callable[[str], None] | None = None,
         name: str = "worker-1",
     ) -> None:
         self.browser = browser
@@ -139,6 +138,8 @@ class Worker:
         self.settings = target.settings
         self.stop = stop or threading.Event()
         self.on_step = on_step
+        self.on_attempt_failed = on_attempt_failed
+        self.maybe_submitted = False
         self.name = name
         self._context: BrowserContext | None = None
         self._page: Page | None = None
@@ -224,27 +225,28 @@ class Worker:
                 self._page.screenshot(path=shot, full_page=True)
                 kept.append(shot)
             except PlaywrightError as exc:
-                log.warning("screenshot_failed", error=str(exc).splitlines()[0])
+                log.warning("screenshot_failed", error=first_line(exc))
         if self._tracer is not None:
             keep = failed or self.settings.trace is TraceMode.ALWAYS
             try:
                 kept += self._tracer.end(keep, self._artifact_path("trace.zip"))
             except PlaywrightError as exc:
-                log.warning("trace_failed", error=str(exc).splitlines()[0])
+                log.warning("trace_failed", error=first_line(exc))
         return [str(path) for path in kept]
 
     # --- running ------------------------------------------------------------------------------
     def _attempts(
         self, label: str, call: Callable[[PortalSession], R]
-    ) -> tuple[R | None, PortalError | PlaywrightError | None, int, list[str], bool]:
+    ) -> tuple[R | None, PortalError | PlaywrightError | None, int, list[str]]:
         """Run `call` until it returns or attempts run out.
 
         Returns the result (None if every attempt failed), the last error, the number of
-        attempts, the artifact paths, and whether a failed attempt may have submitted.
+        attempts and the artifact paths. `self.maybe_submitted` tells, meanwhile and after,
+        whether a failed attempt got past Submit, so that its Yes may have reached the portal.
         """
         self._label = label
+        self.maybe_submitted = False
         artifacts: list[str] = []
-        maybe_submitted = False
         error: PortalError | PlaywrightError | None = None
         attempts = self.settings.attempts
         for attempt in range(1, attempts + 1):
@@ -257,15 +259,17 @@ class Worker:
                 result = call(session)
             except (PortalError, PlaywrightError) as exc:
                 error = exc
-                maybe_submitted |= self._completed_step >= SUBMIT_STEP - 1
+                self.maybe_submitted |= self._completed_step >= SUBMIT_STEP
                 artifacts += self._finish_attempt(failed=True)
                 log.warning(
                     "attempt_failed",
                     order=label,
                     attempt=attempt,
                     of=attempts,
-                    error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                    error=first_line(exc),
                 )
+                if self.on_attempt_failed is not None:
+                    self.on_attempt_failed(first_line(exc))
                 if isinstance(exc, PlaywrightError) or self._page_broken():
                     self.close()
                 if attempt < attempts and not self._backoff(attempt):
@@ -275,8 +279,8 @@ class Worker:
                 self._finish_attempt(failed=False)
                 raise
             artifacts += self._finish_attempt(failed=False)
-            return result, error, attempt, artifacts, maybe_submitted
-        return None, error, self._attempt, artifacts, maybe_submitted
+            return result, error, attempt, artifacts
+        return None, error, self._attempt, artifacts
 
     def _page_broken(self) -> bool:
         return self._page is None or self._page.is_closed()
@@ -288,11 +292,19 @@ class Worker:
         return not self.stop.wait(delay)
 
     def assign(self, request: AssignRequest) -> AssignResult:
-        """Steps 1-10 for one order; a system failure that outlives the retries is `failed`."""
+        """Steps 1-10 for one order; a system failure that outlives the retries is `failed`.
+
+        Once an attempt got past Submit, later attempts only look (a dry run): the portal may
+        have taken that submission without confirming it, and nothing is ever submitted twice.
+        """
+
+        def attempt(session: PortalSession) -> AssignResult:
+            look_only = self.maybe_submitted and not request.dry_run
+            ask = request.model_copy(update={"dry_run": True}) if look_only else request
+            return assign_smart_account(session, ask)
+
         started = time.perf_counter()
-        result, error, attempts, artifacts, maybe_submitted = self._attempts(
-            request.order_number, lambda session: assign_smart_account(session, request)
-        )
+        result, error, attempts, artifacts = self._attempts(request.order_number, attempt)
         duration = round(time.perf_counter() - started, 3)
         if result is None:
             return AssignResult(
@@ -308,26 +320,30 @@ class Worker:
             "duration_s": duration,
             "artifacts": (*artifacts, *result.artifacts),
         }
-        if maybe_submitted and result.outcome is Outcome.ALREADY_ASSIGNED:
-            # An earlier attempt's submission went through before the portal failed to confirm it.
+        if self.maybe_submitted and result.outcome is Outcome.ALREADY_ASSIGNED:
             update["outcome"] = Outcome.ASSIGNED
             update["detail"] = (
                 "Submitted in an earlier attempt whose confirmation failed; "
                 "the re-read shows the target on every eligible line."
             )
+        elif self.maybe_submitted and result.outcome is Outcome.WOULD_ASSIGN:
+            update["outcome"] = Outcome.FAILED
+            update["detail"] = (
+                f"An attempt clicked Submit but the portal did not confirm ({_describe(error)}), "
+                "and the order does not show the target now. It was not submitted again, to "
+                "rule out a double submission: check it with `ccw-agent show "
+                f"{request.order_number}` before running it again."
+            )
         return result.model_copy(update=update)
 
     def call(self, label: str, call: Callable[[PortalSession], R]) -> R:
         """Any read-only flow with the same retries; raises the last error if all attempts fail."""
-        result, error, _attempts, _artifacts, _ = self._attempts(label, call)
+        result, error, _attempts, artifacts = self._attempts(label, call)
         if result is None:
-            assert error is not None
-            raise error if isinstance(error, PortalError) else PortalError(_describe(error))
+            kept = f" (screenshots and traces: {', '.join(artifacts)})" if artifacts else ""
+            raise PortalError(_describe(error) + kept) from error
         return result
 
 
 def _describe(error: BaseException | None) -> str:
-    if error is None:
-        return "stopped before the first attempt"
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return "stopped before the first attempt" if error is None else first_line(error)

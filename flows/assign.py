@@ -28,6 +28,8 @@ from pages.base import sign_on_showing
 from pages.labels import same_text
 
 INTERNAL_DOMAIN = "@cisco.com"
+# Step 9 ends with Submit opening the confirmation; step 10's Yes is the one irreversible click.
+SUBMIT_STEP = 9
 
 
 def assign_smart_account(session: PortalSession, request: AssignRequest) -> AssignResult:
@@ -61,12 +63,21 @@ class _Attempt:
         if isinstance(opened, NotFound):
             return self._result(Outcome.ORDER_NOT_FOUND, opened.detail)
         self.before = opened.view
-        if _is_internal(email) and not request.allow_internal and not request.dry_run:
-            return self._result(
-                Outcome.REFUSED_INTERNAL_USER,
-                f"Signed in as {email}, a Cisco-internal account: internal users open a case "
-                "instead of assigning customers' orders; nothing was clicked.",
-            )
+        if not request.allow_internal and not request.dry_run:
+            if not email:
+                # The rule cannot be checked, so it is not assumed to pass.
+                return self._result(
+                    Outcome.REFUSED_INTERNAL_USER,
+                    "The portal does not show who is signed in and no CCW_USERNAME is set, so "
+                    "the agent cannot tell whether this is a Cisco-internal account; set "
+                    "CCW_USERNAME to the signed-in email. Nothing was clicked.",
+                )
+            if _is_internal(email):
+                return self._result(
+                    Outcome.REFUSED_INTERNAL_USER,
+                    f"Signed in as {email}, a Cisco-internal account: internal users open a "
+                    "case instead of assigning customers' orders; nothing was clicked.",
+                )
         if opened.view.assign_disabled_reason is not None:
             return self._result(Outcome.NOT_ELIGIBLE, opened.view.assign_disabled_reason)
         eligible = [line for line in opened.view.lines if line.eligible]
@@ -94,13 +105,15 @@ class _Attempt:
             )
         if account is None:
             return self._give_up(dialog, 6, choice.outcome or Outcome.FAILED, choice.detail)
-        if same_text(account.status, labels.status_pending) and not request.allow_pending:
+        if not same_text(account.status, labels.status_active) and not request.allow_pending:
+            # Anything but Active (Pending, "Pending Activation", no status shown) would leave
+            # the order on Smart Account Hold, or may: refuse rather than guess.
             return self._give_up(
                 dialog,
                 6,
                 Outcome.SMART_ACCOUNT_PENDING,
-                f"{describe([account])} is Pending: assigning it would leave the order on "
-                "Smart Account Hold.",
+                f"{describe([account])} is {account.status or 'of unknown status'}, not Active: "
+                "assigning it would leave the order on Smart Account Hold.",
             )
         if already:
             self._cancel(dialog, 6)
@@ -174,27 +187,23 @@ class _Attempt:
         return found.view
 
     def _known_on_target(self, eligible: list[LineAssignment]) -> bool:
-        """Before step 5: does the table alone prove every eligible line is on the target?"""
+        """Before step 5: does the table alone prove every eligible line is on the target?
+
+        Only a Domain Identifier identifies an account: names can be shared, so a table without
+        domains, or a request that names no domain, proves nothing here and the dialog's search
+        decides (where two accounts of one name are `smart_account_ambiguous`).
+        """
         request = self.request
-        domains_shown = all(line.domain for line in eligible)
-        if request.search_by is SearchBy.ACCOUNT_NAME:
-            if request.expect_domain and not domains_shown:
-                return False
-            return lines_on_target(
-                eligible,
-                name=request.smart_account,
-                domain=request.expect_domain,
-                virtual_account=request.virtual_account,
-            )
         domain = request.smart_account if request.search_by is SearchBy.DOMAIN else None
         if domain and request.expect_domain and not same_text(domain, request.expect_domain):
             return False
         domain = domain or request.expect_domain
+        name = request.smart_account if request.search_by is SearchBy.ACCOUNT_NAME else None
         return (
             bool(domain)
-            and domains_shown
+            and all(line.domain for line in eligible)
             and lines_on_target(
-                eligible, name=None, domain=domain, virtual_account=request.virtual_account
+                eligible, name=name, domain=domain, virtual_account=request.virtual_account
             )
         )
 

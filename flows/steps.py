@@ -11,7 +11,7 @@ import structlog
 from playwright.sync_api import Error as PlaywrightError
 from structlog.contextvars import bound_contextvars
 
-from agent.errors import LoginRequired, PortalError, StepFailed
+from agent.errors import LoginRequired, PortalError, StepFailed, first_line
 from flows.session import PortalSession
 from pages.base import PageError, SignOnShown, raise_if_server_error, sign_on_showing
 
@@ -92,9 +92,4 @@ def _diagnose(session: PortalSession, number: int, name: str, exc: BaseException
         return server_error
     except PlaywrightError:
         pass  # the page itself is gone (closed, crashed): the original failure says enough
-    return StepFailed(number, name, _first_line(exc))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return StepFailed(number, name, first_line(exc))

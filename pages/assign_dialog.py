@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page, expect
@@ -19,11 +18,6 @@ class AccountRow:
     account_name: str
     domain: str
     status: str
-
-
-def _whole_text(text: str) -> re.Pattern[str]:
-    body = r"\s+".join(re.escape(word) for word in text.split())
-    return re.compile(rf"^\s*{body}\s*$", re.IGNORECASE)
 
 
 class AssignDialog:
@@ -104,11 +98,13 @@ class AssignDialog:
 
     def select_account(self, account: AccountRow) -> None:
         """Tick the radio of the one row with this account name AND this domain."""
+        domain = name_matcher(account.domain, whole=True)
+        name = name_matcher(account.account_name, whole=True)
         row = self.result_rows.filter(
-            has=self.page.get_by_role("cell", name=_whole_text(account.domain)).or_(
-                self.page.get_by_role("gridcell", name=_whole_text(account.domain))
+            has=self.page.get_by_role("cell", name=domain).or_(
+                self.page.get_by_role("gridcell", name=domain)
             )
-        ).filter(has=self.page.get_by_role("radio", name=_whole_text(account.account_name)))
+        ).filter(has=self.page.get_by_role("radio", name=name))
         expect(row).to_have_count(1, timeout=self.timeout_ms)
         radio = row.get_by_role("radio")
         radio.check(timeout=self.timeout_ms)

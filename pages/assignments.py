@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 
 from playwright.sync_api import Page, expect
@@ -102,6 +103,11 @@ class SmartAccountAssignmentPage:
     def assign_disabled_reason(self) -> str | None:
         """None when Assign Smart Account is enabled, else the reason the screen gives."""
         button = self.assign_button.first
+        # A portal may render the button disabled while it loads: wait (briefly) for a verdict,
+        # the button enabled or the reason shown, before judging it.
+        enabled = self.assign_button.and_(self.page.get_by_role("button", disabled=False))
+        with suppress(AssertionError):
+            expect(enabled.or_(self.unavailable).first).to_be_visible(timeout=_REASON_MS)
         if read_stably(button, lambda: button.is_enabled(timeout=READ_MS), self.timeout_ms):
             return None
         try:

@@ -71,7 +71,7 @@ class Labels:
     column_domain_identifier: str = "Domain Identifier"
     column_status: str = "Status"
     no_smart_accounts: str = "No Smart Accounts found"
-    status_pending: str = "Pending"
+    status_active: str = "Active"
     virtual_account_name: str = "Virtual Account Name"
     assign: str = "Assign"
     accept_terms: str = "I accept the Terms of Use"

@@ -287,3 +287,27 @@ def test_workers_share_one_sign_in_even_after_the_session_expires(
 
     # The first worker signed in again; the second took its saved session instead of a third login.
     assert mock.stats()["logins"] == 2
+
+
+def test_after_an_unconfirmed_submit_a_retry_only_looks(
+    browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
+) -> None:
+    """The portal failed the Yes: whether it took it is unknown, so it is never clicked again."""
+
+    def after_step(number: int, name: str) -> None:
+        if number == 9:
+            mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1, "when": "before"}])
+
+    worker = Worker(
+        browser, Target.from_settings(settings_for(mock, tmp_path), DEMO), on_step=after_step
+    )
+    run_worker.append(worker)
+
+    result = worker.assign(globex_move())
+
+    assert result.outcome is Outcome.FAILED
+    assert "not submitted again" in result.detail
+    assert "ccw-agent show 110000002" in result.detail
+    assert result.attempts == 2
+    order = mock.order("110000002")
+    assert order is not None and order["submissions"] == []

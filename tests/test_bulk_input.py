@@ -290,15 +290,19 @@ def test_identical_repeats_run_once_with_a_warning(tmp_path: Path) -> None:
     )
 
 
-def test_virtual_account_names_are_compared_exactly_for_duplicates(tmp_path: Path) -> None:
+def test_duplicates_compare_targets_as_the_agent_matches_them(tmp_path: Path) -> None:
+    """The agent matches Virtual Account and Account Names ignoring case: so do duplicates."""
     path = write(
         tmp_path,
         HEADER
         + "110000010,domain,acme.example,lab Sandbox,,\n"
-        + "110000010,domain,acme.example,Lab Sandbox,,\n",
+        + "110000010,domain,ACME.example, LAB  SANDBOX ,,\n",
     )
 
-    assert "with different targets" in problems_of(path)[0]
+    loaded = load_orders(path)
+
+    assert [row.row for row in loaded.rows] == [2]
+    assert len(loaded.warnings) == 1 and "rows 2, 3" in loaded.warnings[0]
 
 
 def test_a_missing_file_is_an_input_error(tmp_path: Path) -> None:

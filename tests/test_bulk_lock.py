@@ -24,7 +24,7 @@ def test_the_holder_writes_its_pid_and_a_second_holder_is_refused(tmp_path: Path
 
     assert str(caught.value) == (
         f"another ccw-agent run (PID {os.getpid()}) is using the state folder {state}; "
-        "wait for it to end, or give this run another --state-dir"
+        "wait for it to end, or give this run another state folder (CCW_STATE_DIR)"
     )
 
 

@@ -275,3 +275,4 @@ def test_a_500_after_the_submit_ends_assigned_with_one_submission(
         (entry,) = ledger.results(summary.run_id)
     assert entry.attempts == 2
     assert "earlier attempt" in entry.detail
+    assert entry.last_error is not None and "Something went wrong" in entry.last_error

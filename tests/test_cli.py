@@ -192,3 +192,29 @@ def test_a_remote_browser_over_cdp_is_used_instead_of_a_local_one(ccw: Run) -> N
     assert done.returncode == 0, done.stderr
     assert "DC West" in done.stdout
     assert "browser_started" not in done.stderr, "no local browser was started"
+
+
+def test_show_refuses_what_is_not_an_order_number(ccw: Run, mock: MockServer) -> None:
+    done = ccw("show", "abcdef")
+    assert done.returncode == 2
+    assert "ORDER: 'abcdef' is not an order number" in done.stderr
+    assert mock.stats()["requests"] == 0
+
+
+def test_an_unwritable_report_path_is_refused_before_the_run(
+    ccw: Run, mock: MockServer, tmp_path: Path
+) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_number,search_by,smart_account,virtual_account\n"
+        "110000002,domain,globex.example,Production\n",
+        encoding="utf-8",
+    )
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+
+    done = ccw("bulk", str(orders), "--report", str(blocker / "report.csv"))
+
+    assert done.returncode == 2
+    assert "is not a writable folder" in done.stderr
+    assert mock.stats()["requests"] == 0

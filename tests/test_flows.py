@@ -22,6 +22,7 @@ from flows.view import view_assignment
 from mock_site.data import USERS
 from mock_site.server import MockServer
 from pages.assign_dialog import AccountRow
+from pages.header import Header
 
 DEMO = Credentials(
     username="demo.partner@northwind.example", password=SecretStr("Northwind-Demo-1")
@@ -266,6 +267,11 @@ def test_two_accounts_with_the_same_name_are_ambiguous_until_a_domain_is_given(
     )
     assert picked.outcome is Outcome.ASSIGNED, picked.detail
     assert {ln[2] for ln in lines_of(mock, "110000013")} == {"stark-industries.example"}
+    # The lines now read "Stark Industries": that name still does not say which of the two.
+    again = assign_smart_account(
+        session, ask("110000013", SearchBy.ACCOUNT_NAME, "Stark Industries", "DEFAULT")
+    )
+    assert again.outcome is Outcome.SMART_ACCOUNT_AMBIGUOUS, again.detail
 
 
 def test_virtual_account_matches_ignoring_case_or_is_reported_missing(
@@ -364,6 +370,23 @@ def test_internal_user_is_refused_unless_allowed(
     assert mock.stats()["submissions"] == 0
     dry = assign_smart_account(session, request.model_copy(update={"dry_run": True}))
     assert dry.outcome is Outcome.WOULD_ASSIGN
+
+
+def test_an_unknown_signed_in_user_is_not_assumed_external(
+    session: PortalSession, mock: MockServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A portal that shows no "Signed in as", and a saved session without CCW_USERNAME."""
+    ensure_signed_in(session)
+    monkeypatch.setattr(Header, "signed_in_email", lambda self: None)
+    anonymous = dataclasses.replace(session, credentials=None)
+    request = ask("110000001", SearchBy.DOMAIN, "acme.example", "DEFAULT")
+
+    refused = assign_smart_account(anonymous, request)
+
+    assert refused.outcome is Outcome.REFUSED_INTERNAL_USER
+    assert "CCW_USERNAME" in refused.detail
+    assert mock.stats()["submissions"] == 0
+    assert assign_smart_account(session, request).outcome is Outcome.ASSIGNED
 
 
 def test_dry_run_changes_nothing(session: PortalSession, mock: MockServer) -> None:

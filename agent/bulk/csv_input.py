@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from agent.errors import InputError
 from flows.models import ORDER_NUMBER, AssignRequest, SearchBy
+from pages.labels import normalize
 
 REQUIRED_COLUMNS = ("order_number", "search_by", "smart_account", "virtual_account")
 OPTIONAL_COLUMNS = ("expect_domain", "reference")
@@ -151,13 +152,11 @@ class CsvRow(BaseModel):
 
     def target_key(self) -> tuple[str, str, str, str]:
         """What must match for two rows of one order to be the same request."""
-        folded = self.smart_account
-        if self.search_by is not SearchBy.ACCOUNT_NAME:
-            folded = folded.casefold()  # the portal matches domains and emails case-blind
+        # Compared as the agent matches them: ignoring case and surrounding/repeated spaces.
         return (
             self.search_by.value,
-            folded,
-            self.virtual_account,
+            normalize(self.smart_account).casefold(),
+            normalize(self.virtual_account).casefold(),
             (self.expect_domain or "").casefold(),
         )
 

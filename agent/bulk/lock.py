@@ -31,7 +31,8 @@ class StateLock:
             os.close(fd)
             raise LockHeld(
                 f"another ccw-agent run (PID {holder}) is using the state folder "
-                f"{self.state_dir}; wait for it to end, or give this run another --state-dir"
+                f"{self.state_dir}; wait for it to end, or give this run another state folder "
+                "(CCW_STATE_DIR)"
             ) from None
         # The file is never deleted: removing it would let two processes lock two different inodes.
         os.ftruncate(fd, 0)

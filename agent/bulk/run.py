@@ -34,18 +34,18 @@ from agent.bulk.progress import BulkObserver, LogObserver
 from agent.bulk.ratelimit import SubmitLimiter
 from agent.bulk.report import ReportRow, write_report
 from agent.bulk.shard import Shard
-from agent.errors import CcwAgentError
+from agent.errors import CcwAgentError, first_line
 from agent.runner import Target, Worker
+from flows.assign import SUBMIT_STEP
 from flows.models import AssignResult, Outcome
 from flows.signin import ensure_signed_in
 
 P = ParamSpec("P")
 log = structlog.get_logger(__name__)
 
-# on_step(9) fires once Submit has opened the confirmation, just before step 10 clicks Yes: the
-# one irreversible click, so the submit-rate cap waits there and nowhere else (dry runs never
-# reach it; a retried submission waits for a slot again).
-SUBMIT_GATE_STEP = 9
+# on_step(SUBMIT_STEP) fires once Submit has opened the confirmation, just before step 10 clicks
+# Yes: the one irreversible click, so the submit-rate cap waits there and nowhere else (dry runs
+# never reach it; a retried submission waits for a slot again).
 ABORT_JOIN_S = 10.0
 POLL_S = 0.2
 INTERRUPTED_DETAIL = (
@@ -400,20 +400,18 @@ class _Pool:
             return connect(pw, endpoint, slow_mo_ms=self.settings.slow_mo_ms)
         except PlaywrightError as exc:
             raise CcwAgentError(
-                f"cannot connect to the browser at {endpoint}: {_first_line(exc)}"
+                f"cannot connect to the browser at {endpoint}: {first_line(exc)}"
             ) from exc
 
     def _fail(self, exc: BaseException) -> None:
         if self.stop.abort.is_set():
-            log.debug("worker_stopped_by_abort", error=_first_line(exc))
+            log.debug("worker_stopped_by_abort", error=first_line(exc))
             return
         error = exc if isinstance(exc, CcwAgentError) else None
         if error is None:
-            error = CcwAgentError(
-                f"a bulk worker stopped: {type(exc).__name__}: {_first_line(exc)}"
-            )
+            error = CcwAgentError(f"a bulk worker stopped: {type(exc).__name__}: {first_line(exc)}")
             error.__cause__ = exc
-        log.error("worker_failed", error=str(error).splitlines()[0])
+        log.error("worker_failed", error=first_line(error))
         with self._fatal_lock:
             if self.fatal is None:
                 self.fatal = error
@@ -440,10 +438,18 @@ class _Pool:
                 allow_pending=self.options.allow_pending,
                 allow_internal=self.options.allow_internal,
             )
+
+            # A failed attempt's error is on record even if the process dies before the result.
+            def record_error(error: str) -> None:
+                self._commit(self.ledger.record_attempt_error, self.run_id, row.row, error)
+
+            worker.on_attempt_failed = record_error
             try:
                 result = worker.assign(request)
             except _Aborted:
                 return False
+            finally:
+                worker.on_attempt_failed = None
             if self.stop.abort.is_set() and result.outcome is Outcome.FAILED:
                 return False  # the abort broke the browser; --resume re-reads this row
             result = _as_recorded(result, pending)
@@ -460,7 +466,7 @@ class _Pool:
             return True
 
     def _on_step(self, number: int, name: str) -> None:
-        if number != SUBMIT_GATE_STEP or self.limiter is None:
+        if number != SUBMIT_STEP or self.limiter is None:
             return
         started = time.monotonic()
         if not self.limiter.wait(self.stop.abort):
@@ -476,8 +482,3 @@ def _as_recorded(result: AssignResult, pending: PendingRow) -> AssignResult:
     if pending.in_flight and result.outcome is Outcome.ALREADY_ASSIGNED:
         update["detail"] = f"{result.detail} {INTERRUPTED_DETAIL}".strip()
     return result.model_copy(update=update)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
