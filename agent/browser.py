@@ -25,7 +25,7 @@ from typing import Any
 import structlog
 from playwright.sync_api import Browser, Playwright
 
-from agent.errors import BrowserNotFound, ConfigError
+from agent.errors import BrowserNotFound
 
 log = structlog.get_logger(__name__)
 
@@ -108,12 +108,7 @@ def shared_browser(
     *, endpoint: str | None = None, executable: str | Path | None = None, headless: bool = True
 ) -> Iterator[str]:
     """An endpoint every worker can connect to: the remote one given, or a local Chromium's."""
-    if endpoint:
-        if not endpoint.startswith(("ws://", "wss://", "http://", "https://")):
-            raise ConfigError(
-                f"CCW_BROWSER_ENDPOINT={endpoint!r}: expected ws:// (Playwright server) "
-                "or http:// (CDP endpoint)"
-            )
+    if endpoint:  # its scheme is checked with the settings (CCW_BROWSER_ENDPOINT)
         yield endpoint
         return
     path = resolve_executable(executable)
