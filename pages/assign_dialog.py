@@ -8,7 +8,14 @@ from playwright.sync_api import Locator, Page, expect
 
 from pages.base import DEFAULT_TIMEOUT_MS, read_stably, wait_for_landmark
 from pages.labels import Labels, name_matcher
-from pages.widgets import choose_option, read_options, read_table, rows_by_header
+from pages.widgets import (
+    choose_option,
+    data_rows,
+    data_table,
+    read_options,
+    read_table,
+    rows_by_header,
+)
 
 
 @dataclass(frozen=True)
@@ -34,17 +41,8 @@ class AssignDialog:
         )
         self.search_value = d.get_by_role("textbox", name=name_matcher(labels.search_value))
         self.search_button = d.get_by_role("button", name=name_matcher(labels.search, whole=True))
-        self.results = (
-            d.get_by_role("table")
-            .or_(d.get_by_role("grid"))
-            .filter(
-                has=page.get_by_role(
-                    "columnheader", name=name_matcher(labels.column_domain_identifier)
-                )
-            )
-        )
-        cell = page.get_by_role("cell").or_(page.get_by_role("gridcell"))
-        self.result_rows = self.results.get_by_role("row").filter(has=cell)
+        self.results = data_table(d, labels.column_domain_identifier)
+        self.result_rows = data_rows(self.results)
         self.no_accounts = d.get_by_text(name_matcher(labels.no_smart_accounts))
         self.virtual_account = d.get_by_role(
             "combobox", name=name_matcher(labels.virtual_account_name)

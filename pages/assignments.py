@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from pages.assign_dialog import AssignDialog
 from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, PageError, read_stably, wait_for_landmark
 from pages.labels import Labels, name_matcher, normalize, same_text
-from pages.widgets import read_table, rows_by_header
+from pages.widgets import data_rows, data_table, read_table, rows_by_header
 
 # After the table has loaded, the reason text next to a disabled button is part of the same
 # render; this bounds the wait for it before the button's own description is used instead.
@@ -41,18 +41,8 @@ class SmartAccountAssignmentPage:
         self.labels = labels
         self.timeout_ms = timeout_ms
         self.heading = page.get_by_role("heading", name=name_matcher(labels.assignment_heading))
-        self.table = (
-            page.get_by_role("table")
-            .or_(page.get_by_role("grid"))
-            .filter(has=page.get_by_role("columnheader", name=name_matcher(labels.column_line)))
-            .filter(
-                has=page.get_by_role(
-                    "columnheader", name=name_matcher(labels.column_virtual_account)
-                )
-            )
-        )
-        cell = page.get_by_role("cell").or_(page.get_by_role("gridcell"))
-        self.data_rows = self.table.get_by_role("row").filter(has=cell)
+        self.table = data_table(page, labels.column_line, labels.column_virtual_account)
+        self.data_rows = data_rows(self.table)
         self.assign_button = page.get_by_role(
             "button", name=name_matcher(labels.assign_smart_account, whole=True)
         )

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, PageError, read_stably
@@ -158,13 +158,28 @@ def _controlled_listbox(combobox: Locator) -> Locator:
     return page.get_by_role("listbox").filter(visible=True)
 
 
+def data_table(scope: Page | Locator, *headers: str) -> Locator:
+    """The table or grid inside `scope` that has a column header for each of `headers`."""
+    page = scope if isinstance(scope, Page) else scope.page
+    table = scope.get_by_role("table").or_(scope.get_by_role("grid"))
+    for header in headers:
+        table = table.filter(has=page.get_by_role("columnheader", name=name_matcher(header)))
+    return table
+
+
+def data_rows(table: Locator) -> Locator:
+    """The rows of a table or grid that hold data cells (not its header row)."""
+    page = table.page
+    return table.get_by_role("row").filter(
+        has=page.get_by_role("cell").or_(page.get_by_role("gridcell"))
+    )
+
+
 def read_table(table: Locator) -> tuple[list[str], list[list[str]]]:
     """The column headers and the data rows (cell texts, in column order) of a table or grid."""
-    page = table.page
     headers = [normalize(t) for t in table.get_by_role("columnheader").all_inner_texts()]
-    cell = page.get_by_role("cell").or_(page.get_by_role("gridcell"))
     rows: list[list[str]] = []
-    for row in table.get_by_role("row").filter(has=cell).all():
+    for row in data_rows(table).all():
         cells = row.get_by_role("cell").or_(row.get_by_role("gridcell"))
         texts = cells.or_(row.get_by_role("rowheader")).all_inner_texts()
         rows.append([normalize(t) for t in texts])
