@@ -144,6 +144,7 @@ class Worker:
         self._context: BrowserContext | None = None
         self._page: Page | None = None
         self._tracer: TraceRecorder | None = None
+        self._session: PortalSession | None = None
         self._label = "order"
         self._attempt = 0
         self._completed_step = 0
@@ -151,7 +152,8 @@ class Worker:
 
     # --- context life cycle -------------------------------------------------------------
     def _open(self) -> PortalSession:
-        if self._context is None:
+        """This worker's page and its PortalSession, made anew after the context was closed."""
+        if self._session is None:
             self._generation = self.target.store.generation
             state = self.target.store.load()
             context = self.browser.new_context(storage_state=state)  # type: ignore[arg-type]
@@ -160,18 +162,18 @@ class Worker:
             self._page = context.new_page()
             install_popup_handlers(self._page, self.target.labels)
             self._context = context
-        assert self._page is not None
-        return PortalSession(
-            page=self._page,
-            base_url=self.settings.base_url,
-            labels=self.target.labels,
-            credentials=self.target.credentials,
-            timeout_ms=self.settings.timeout_ms,
-            on_signed_in=self._signed_in,
-            secret_section=self._secret_section,
-            on_step=self._step_done,
-            adopt_session=self._adopt_session,
-        )
+            self._session = PortalSession(
+                page=self._page,
+                base_url=self.settings.base_url,
+                labels=self.target.labels,
+                credentials=self.target.credentials,
+                timeout_ms=self.settings.timeout_ms,
+                on_signed_in=self._signed_in,
+                secret_section=self._secret_section,
+                on_step=self._step_done,
+                adopt_session=self._adopt_session,
+            )
+        return self._session
 
     def close(self) -> None:
         if self._context is not None:
@@ -179,7 +181,7 @@ class Worker:
                 self._context.close()
             except PlaywrightError:
                 pass  # the browser may already be gone (crash, Ctrl-C)
-        self._context = self._page = self._tracer = None
+        self._context = self._page = self._tracer = self._session = None
 
     def _step_done(self, number: int, name: str) -> None:
         self._completed_step = max(self._completed_step, number)

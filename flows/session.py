@@ -37,7 +37,9 @@ class PortalSession:
     `adopt_session()` runs inside `secret_section` when the portal asks for a sign-in: True means
     a fresher saved session (another worker's sign-in) was put into this page's context, so the
     flow reloads instead of signing in again;
-    `max_resignins` bounds how often an expired session is signed in again within one flow call.
+    `max_resignins` bounds how often an expired session is signed in again within one flow call;
+    `signed_in_email` remembers who the portal said is signed in (None: not read yet), so that a
+    portal which never shows it costs its wait once per sign-in, not once per order.
     """
 
     page: Page
@@ -50,3 +52,4 @@ class PortalSession:
     on_step: Callable[[int, str], None] | None = None
     adopt_session: Callable[[], bool] | None = None
     max_resignins: int = 2
+    signed_in_email: str | None = None

@@ -68,6 +68,7 @@ def sign_in(session: PortalSession) -> str:
         header = _header(session).wait()
     except (PlaywrightError, AssertionError, SignOnShown) as exc:
         raise StepFailed(1, "sign_in", f"signing in did not complete: {exc!r}") from exc
+    session.signed_in_email = None  # a new sign-in: read it again
     if session.on_signed_in is not None:
         session.on_signed_in()
     return _email(session, header)
@@ -98,7 +99,9 @@ def _header(session: PortalSession) -> Header:
 
 
 def _email(session: PortalSession, header: Header) -> str:
-    shown = header.signed_in_email()
-    if shown:
-        return shown
-    return session.credentials.username if session.credentials else ""
+    """Who is signed in: the header's word, else the configured username, else "" (unknown)."""
+    if session.signed_in_email is None:
+        shown = header.signed_in_email()
+        fallback = session.credentials.username if session.credentials else ""
+        session.signed_in_email = shown or fallback
+    return session.signed_in_email

@@ -45,7 +45,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def session(page: Page, base_url: str, mock: MockServer) -> PortalSession:
-    return PortalSession(page=page, base_url=base_url, credentials=DEMO, timeout_ms=5_000)
+    return PortalSession(page=page, base_url=base_url, credentials=DEMO, timeout_ms=10_000)
 
 
 def ask(order: str, by: SearchBy, account: str, va: str, **options: Any) -> AssignRequest:
@@ -130,7 +130,7 @@ def test_multi_factor_sign_in_uses_the_totp_code(
         page=page,
         base_url=base_url,
         credentials=MFA,
-        timeout_ms=5_000,
+        timeout_ms=10_000,
         on_signed_in=lambda: saved.append("state"),
         secret_section=Section,
     )
@@ -362,7 +362,7 @@ def test_missing_order_is_not_found(session: PortalSession) -> None:
 def test_internal_user_is_refused_unless_allowed(
     page: Page, base_url: str, mock: MockServer
 ) -> None:
-    session = PortalSession(page=page, base_url=base_url, credentials=INTERNAL, timeout_ms=5_000)
+    session = PortalSession(page=page, base_url=base_url, credentials=INTERNAL, timeout_ms=10_000)
     request = ask("110000001", SearchBy.DOMAIN, "acme.example", "DEFAULT")
     refused = assign_smart_account(session, request)
     assert refused.outcome is Outcome.REFUSED_INTERNAL_USER
@@ -378,7 +378,7 @@ def test_an_unknown_signed_in_user_is_not_assumed_external(
     """A portal that shows no "Signed in as", and a saved session without CCW_USERNAME."""
     ensure_signed_in(session)
     monkeypatch.setattr(Header, "signed_in_email", lambda self: None)
-    anonymous = dataclasses.replace(session, credentials=None)
+    anonymous = dataclasses.replace(session, credentials=None, signed_in_email=None)
     request = ask("110000001", SearchBy.DOMAIN, "acme.example", "DEFAULT")
 
     refused = assign_smart_account(anonymous, request)
@@ -387,6 +387,22 @@ def test_an_unknown_signed_in_user_is_not_assumed_external(
     assert "CCW_USERNAME" in refused.detail
     assert mock.stats()["submissions"] == 0
     assert assign_smart_account(session, request).outcome is Outcome.ASSIGNED
+
+
+def test_who_is_signed_in_is_read_once_per_sign_in(
+    session: PortalSession, mock: MockServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A portal that never shows "Signed in as" must not cost that wait on every order."""
+    reads: list[int] = []
+
+    def not_shown(self: Header) -> None:
+        reads.append(1)
+
+    monkeypatch.setattr(Header, "signed_in_email", not_shown)
+    for order in ("110000003", "110000006"):
+        assert view_assignment(session, order).found
+    assert len(reads) == 1
+    assert session.signed_in_email == DEMO.username
 
 
 def test_dry_run_changes_nothing(session: PortalSession, mock: MockServer) -> None:
