@@ -50,6 +50,7 @@ INSTALL_HINT = (
 DEVTOOLS_LINE = re.compile(r"DevTools listening on (ws://\S+)")
 START_TIMEOUT_S = 30.0
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+NO_DISPLAY = "Missing X server or $DISPLAY"  # Chromium's words when headed without a display
 
 
 def managed_chromium() -> Path | None:
@@ -137,13 +138,14 @@ def shared_browser(
             )
         except OSError as exc:
             raise BrowserNotFound(f"cannot start {path}: {exc}") from exc
-        reader = threading.Thread(target=lambda: None)
+        reader: threading.Thread | None = None
         try:
             endpoint, reader = _devtools_endpoint(proc, path)
             yield endpoint
         finally:
             _stop_group(proc)
-            reader.join(timeout=5)  # it closes the stderr pipe once Chromium is gone
+            if reader is not None:
+                reader.join(timeout=5)  # it closes the stderr pipe once Chromium is gone
 
 
 def _die_with_parent() -> None:
@@ -198,6 +200,11 @@ def _devtools_endpoint(proc: subprocess.Popen[str], path: Path) -> tuple[str, th
     if not ready.wait(START_TIMEOUT_S) or not found:
         proc.kill()
         tail = " | ".join(seen[-5:])
+        if NO_DISPLAY in tail:
+            raise BrowserNotFound(
+                "a visible browser (--headed, --interactive) needs a display: run the command "
+                "on a desktop, or under `xvfb-run` on a server"
+            )
         raise BrowserNotFound(f"{path} did not start a DevTools endpoint: {tail}")
     log.debug("browser_started", executable=str(path), endpoint=found[0])
     return found[0], reader

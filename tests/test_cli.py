@@ -218,3 +218,10 @@ def test_an_unwritable_report_path_is_refused_before_the_run(
     assert done.returncode == 2
     assert "is not a writable folder" in done.stderr
     assert mock.stats()["requests"] == 0
+
+
+def test_a_headed_browser_without_a_display_says_what_to_do(ccw: Run) -> None:
+    done = ccw("show", "110000001", "--headed", DISPLAY="", WAYLAND_DISPLAY="")
+    assert done.returncode == 2
+    assert "needs a display" in done.stderr and "xvfb-run" in done.stderr
+    assert "Traceback" not in done.stderr
