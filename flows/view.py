@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from structlog.contextvars import bound_contextvars
 
+from agent.errors import StepFailed
 from flows.models import LineAssignment, OrderView, ViewResult
 from flows.session import PortalSession
 from flows.signin import ensure_signed_in
@@ -62,12 +63,22 @@ def open_assignments(
 
     with stage(2, "global_search"):
         header = Header(session.page, session.labels, session.timeout_ms).wait()
-        results = header.search_order(order_number)
-        numbers = [match.number for match in results.matches()]
-    if order_number not in numbers:
-        return NotFound(_not_found_detail(order_number, numbers))
+        found = header.search_order(order_number)
+        if isinstance(found, OrderDetailsPage):
+            # The portal opened the single match itself: make sure it is this order.
+            shown = [n for n in (found.sales_order(), found.web_order()) if n]
+            if order_number not in shown:
+                raise StepFailed(
+                    2,
+                    "global_search",
+                    f"searching {order_number} opened Order Details of {', '.join(shown) or '?'}",
+                )
+        else:
+            numbers = [match.number for match in found.matches()]
+            if order_number not in numbers:
+                return NotFound(_not_found_detail(order_number, numbers))
     with stage(3, "open_order"):
-        details = results.open_order(order_number)
+        details = found if isinstance(found, OrderDetailsPage) else found.open_order(order_number)
         facts = _read_details(details)
     with stage(4, "open_assignments"):
         screen = details.open_smart_account_assignments()

@@ -40,6 +40,9 @@ class Faults(BaseModel):
     expire_sessions_now: bool = False
     survey_probability: float = Field(default=0.0, ge=0.0, le=1.0)
     fail_next: list[FailRule] = Field(default_factory=list)
+    # Not a fault but a release variant: the global search opens a single match's Order Details
+    # directly instead of listing it.
+    single_match_opens_details: bool = False
 
 
 PROFILES: dict[str, Faults] = {

@@ -261,7 +261,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._cookie = f"{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
                 return 200, {"location": "/signon?next=" + quote(HOME_PATH, safe="/")}
             case "GET", ["search"]:
-                return 200, {"results": portal.search(email, query.get("q", ""))}
+                results = portal.search(email, query.get("q", ""))
+                found: dict[str, Any] = {"results": results}
+                if len(results) == 1 and self.server.mock.engine.faults.single_match_opens_details:
+                    found["open"] = results[0]["sales_order"]
+                return 200, found
             case "GET", ["orders", number]:
                 return 200, portal.order_details(email, number)
             case "GET", ["orders", number, "assignments"]:

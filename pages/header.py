@@ -8,6 +8,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, read_stably, wait_for_landmark
 from pages.labels import Labels, name_matcher
+from pages.order_details import OrderDetailsPage
 from pages.search_results import SearchResultsPage
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
@@ -40,11 +41,21 @@ class Header:
         wait_for_landmark(self.page, self.labels, self.search_box, self.timeout_ms)
         return self
 
-    def search_order(self, number: str) -> SearchResultsPage:
-        """Type the order number and click Search (Enter alone does not run the real search)."""
+    def search_order(self, number: str) -> SearchResultsPage | OrderDetailsPage:
+        """Type the order number and click Search (Enter alone does not run the real search).
+
+        The results screen, or Order Details when the portal opens a single match directly.
+        """
         self.search_box.fill(number, timeout=self.timeout_ms)
         self._button().click(timeout=self.timeout_ms)
-        return SearchResultsPage(self.page, self.labels, self.timeout_ms).wait()
+        results = SearchResultsPage(self.page, self.labels, self.timeout_ms)
+        details = OrderDetailsPage(self.page, self.labels, self.timeout_ms)
+        wait_for_landmark(
+            self.page, self.labels, results.landmark.or_(details.heading), self.timeout_ms
+        )
+        if details.heading.filter(visible=True).count():
+            return details.wait()
+        return results.wait()
 
     def signed_in_email(self) -> str | None:
         """The email after "Signed in as", when the header shows one (it may arrive late)."""

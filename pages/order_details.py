@@ -41,6 +41,11 @@ class OrderDetailsPage:
         found = _DIGITS.search(heading)
         return found.group(0) if found else None
 
+    def web_order(self) -> str | None:
+        """The number after "Web Order:", when the screen shows one."""
+        found = _DIGITS.search(text_after(self._text(), self.labels.web_order_prefix) or "")
+        return found.group(0) if found else None
+
     def order_status(self) -> str:
         """The text after "Status:"."""
         return text_after(self._text(), self.labels.status_prefix) or ""

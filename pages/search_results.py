@@ -34,19 +34,16 @@ class SearchResultsPage:
         self.order_links = page.get_by_role("link", name=_NUMBER)
         self._sales = name_matcher(labels.sales_order)
         self._web = name_matcher(labels.web_order)
+        self.landmark = self.order_links.or_(self.no_results)
 
     def wait(self) -> SearchResultsPage:
         """Wait until matches or the "No results found" text show."""
-        wait_for_landmark(
-            self.page, self.labels, self.order_links.or_(self.no_results), self.timeout_ms
-        )
+        wait_for_landmark(self.page, self.labels, self.landmark, self.timeout_ms)
         return self
 
     def matches(self) -> list[SearchMatch]:
         """Every order the search found, with its kind as the row says it."""
-        return read_stably(
-            self.order_links.or_(self.no_results), self._read_matches, self.timeout_ms
-        )
+        return read_stably(self.landmark, self._read_matches, self.timeout_ms)
 
     def _read_matches(self) -> list[SearchMatch]:
         found: list[SearchMatch] = []

@@ -23,6 +23,7 @@ from mock_site.data import USERS
 from mock_site.server import MockServer
 from pages.assign_dialog import AccountRow
 from pages.header import Header
+from pages.order_details import OrderDetailsPage
 
 DEMO = Credentials(
     username="demo.partner@northwind.example", password=SecretStr("Northwind-Demo-1")
@@ -504,3 +505,21 @@ def test_interactive_sign_in_waits_for_the_header(session: PortalSession) -> Non
     done = dataclasses.replace(nobody, on_signed_in=lambda: saved.append(True))
     assert wait_for_interactive_sign_in(done, timeout_s=5) == DEMO.username
     assert saved == [True]
+
+
+def test_a_portal_that_opens_a_single_match_directly_is_followed(
+    session: PortalSession, mock: MockServer
+) -> None:
+    """A release variant: the global search skips the results list for a single match."""
+    mock.set_faults(single_match_opens_details=True)
+
+    by_web_order = view_assignment(session, "80000012")
+    moved = assign_smart_account(
+        session, ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
+    )
+
+    assert by_web_order.view is not None and by_web_order.view.sales_order == "110000012"
+    assert moved.outcome is Outcome.ASSIGNED, moved.detail
+    assert view_assignment(session, "110000011").outcome is Outcome.ORDER_NOT_FOUND
+    opened = Header(session.page, session.labels).wait().search_order("110000003")
+    assert isinstance(opened, OrderDetailsPage), "the list was skipped"

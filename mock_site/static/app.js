@@ -173,7 +173,12 @@
 
   async function searchScreen(query) {
     searchBox.value = query;
-    const { results } = await api(`/api/search?q=${encodeURIComponent(query)}`);
+    const { results, open } = await api(`/api/search?q=${encodeURIComponent(query)}`);
+    if (open) {
+      // The release variant that skips the list for a single match.
+      history.replaceState(null, "", `/ccw/orders/${encodeURIComponent(open)}`);
+      return orderScreen(open);
+    }
     const nodes = [h("h1", {}, "Search Results"), h("p", { class: "muted" }, `Results for "${query}"`)];
     if (!results.length) return [...nodes, h("p", { class: "empty" }, "No results found")];
     return [...nodes, h("table", { class: "grid" },
