@@ -275,44 +275,45 @@ class Ledger:
     def mark_in_flight(self, run_id: str, row_number: int) -> None:
         """An attempt on this row begins (counted in attempts); call before every try."""
         now = _now()
-        with self._transaction() as db:
-            changed = db.execute(
-                "UPDATE rows SET status = ?, attempts = attempts + 1,"
-                " started_at = COALESCE(started_at, ?), updated_at = ?"
-                " WHERE run_id = ? AND row_number = ?",
-                (IN_FLIGHT, now, now, run_id, row_number),
-            ).rowcount
-            _require_row(changed, run_id, row_number)
+        self._update_row(
+            run_id,
+            row_number,
+            "status = ?, attempts = attempts + 1, started_at = COALESCE(started_at, ?),"
+            " updated_at = ?",
+            (IN_FLIGHT, now, now),
+        )
 
     def record_attempt_error(self, run_id: str, row_number: int, error: str) -> None:
         """An attempt failed with a system error; the row stays in flight until its result."""
-        with self._transaction() as db:
-            changed = db.execute(
-                "UPDATE rows SET last_error = ?, updated_at = ?"
-                " WHERE run_id = ? AND row_number = ?",
-                (error, _now(), run_id, row_number),
-            ).rowcount
-            _require_row(changed, run_id, row_number)
+        self._update_row(run_id, row_number, "last_error = ?, updated_at = ?", (error, _now()))
 
     def record_result(self, run_id: str, row_number: int, result: AssignResult) -> None:
         """The row's final outcome with its evidence."""
+        self._update_row(
+            run_id,
+            row_number,
+            "status = ?, attempts = MAX(attempts, ?), detail = ?, before = ?, after = ?,"
+            " artifacts = ?, duration_s = ?, updated_at = ?",
+            (
+                result.outcome.value,
+                result.attempts,
+                result.detail,
+                None if result.before is None else result.before.model_dump_json(),
+                None if result.after is None else result.after.model_dump_json(),
+                json.dumps(list(result.artifacts)),
+                result.duration_s,
+                _now(),
+            ),
+        )
+
+    def _update_row(
+        self, run_id: str, row_number: int, assignments: str, values: tuple[object, ...]
+    ) -> None:
+        """One committed UPDATE of one row (`assignments` is this module's own SQL, no input)."""
         with self._transaction() as db:
             changed = db.execute(
-                "UPDATE rows SET status = ?, attempts = MAX(attempts, ?), detail = ?,"
-                " before = ?, after = ?, artifacts = ?, duration_s = ?, updated_at = ?"
-                " WHERE run_id = ? AND row_number = ?",
-                (
-                    result.outcome.value,
-                    result.attempts,
-                    result.detail,
-                    None if result.before is None else result.before.model_dump_json(),
-                    None if result.after is None else result.after.model_dump_json(),
-                    json.dumps(list(result.artifacts)),
-                    result.duration_s,
-                    _now(),
-                    run_id,
-                    row_number,
-                ),
+                f"UPDATE rows SET {assignments} WHERE run_id = ? AND row_number = ?",
+                (*values, run_id, row_number),
             ).rowcount
             _require_row(changed, run_id, row_number)
 
