@@ -200,7 +200,7 @@ def _devtools_endpoint(proc: subprocess.Popen[str], path: Path) -> tuple[str, th
     if not ready.wait(START_TIMEOUT_S) or not found:
         proc.kill()
         tail = " | ".join(seen[-5:])
-        if NO_DISPLAY in tail:
+        if any(NO_DISPLAY in line for line in seen):
             raise BrowserNotFound(
                 "a visible browser (--headed, --interactive) needs a display: run the command "
                 "on a desktop, or under `xvfb-run` on a server"
