@@ -13,7 +13,14 @@ from structlog.contextvars import bound_contextvars
 
 from agent.errors import LoginRequired, PortalError, StepFailed, first_line
 from flows.session import PortalSession
-from pages.base import PageError, SignOnShown, raise_if_server_error, sign_on_showing
+from pages.base import (
+    PageError,
+    SignOnShown,
+    pause,
+    raise_if_server_error,
+    recover_screen,
+    sign_on_showing,
+)
 
 T = TypeVar("T")
 
@@ -24,7 +31,13 @@ log = structlog.get_logger()
 
 @contextmanager
 def step(
-    session: PortalSession, number: int, name: str, order: str, *, after_submit: bool = False
+    session: PortalSession,
+    number: int,
+    name: str,
+    order: str,
+    *,
+    after_submit: bool = False,
+    logged: bool = True,
 ) -> Iterator[None]:
     """Run the body as step `number`: one "step" log event, failures turned into PortalErrors.
 
@@ -55,16 +68,65 @@ def step(
             status = "failed"
             raise
         finally:
-            log.info(
-                "step",
-                step=number,
-                name=name,
-                order=order,
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000),
-            )
-    if session.on_step is not None:
+            if logged:
+                log.info(
+                    "step",
+                    step=number,
+                    name=name,
+                    order=order,
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000),
+                )
+    if logged and session.on_step is not None:
         session.on_step(number, name)
+
+
+def read_step(
+    session: PortalSession,
+    number: int,
+    name: str,
+    order: str,
+    action: Callable[[], T],
+    *,
+    reload: bool = True,
+    logged: bool = True,
+) -> T:
+    """Run a read-only step; when the portal fails it, recover in place and run it again.
+
+    A server error or a timeout is recovered the smallest way (the portal's "Try again", else a
+    reload of the screen when `reload`, else waiting for a toast to go) and the step runs again,
+    up to `session.step_attempts` runs while the order's time budget lasts; then the last error
+    goes up and the caller's attempt fails. `action` must be safe to run again from whatever
+    screen the recovery left (it looks where it is before it clicks). Sign-on pages are not
+    recovered here: SignOnShown goes up to `with_resignin`.
+    """
+    for run in range(1, session.step_attempts + 1):
+        try:
+            with step(session, number, name, order, logged=logged):
+                return action()
+        except PortalError as exc:
+            if run == session.step_attempts or session.out_of_time():
+                raise
+            log.warning(
+                "step_retry", step=number, name=name, order=order, run=run, error=first_line(exc)
+            )
+            try:
+                how = recover_screen(
+                    session.page, session.labels, reload=reload, timeout_ms=session.timeout_ms
+                )
+            except (PlaywrightError, AssertionError) as failed:
+                how = f"failed: {first_line(failed)}"
+            log.info("step_recovered", step=number, name=name, order=order, how=how)
+    raise AssertionError("unreachable: the loop returns or raises")
+
+
+def settle(session: PortalSession, look: int) -> None:
+    """Give a portal that shows a change late a moment before the next look (1 s, 2 s, 4 s...).
+
+    Only between re-reads after a submission whose result is not on screen yet, never on the
+    happy path: there the agent waits on what the portal shows, not on a clock.
+    """
+    pause(session.page, 1_000 * 2 ** (look - 1))
 
 
 def with_resignin(session: PortalSession, attempt: Callable[[], T]) -> T:

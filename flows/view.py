@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from structlog.contextvars import bound_contextvars
@@ -12,10 +11,11 @@ from agent.errors import StepFailed
 from flows.models import LineAssignment, OrderView, ViewResult
 from flows.session import PortalSession
 from flows.signin import ensure_signed_in
-from flows.steps import step, with_resignin
+from flows.steps import read_step, step, with_resignin
 from pages.assignments import SmartAccountAssignmentPage
 from pages.header import Header
 from pages.order_details import OrderDetailsPage
+from pages.search_results import SearchResultsPage, same_order
 
 
 @dataclass(frozen=True)
@@ -55,35 +55,73 @@ def open_assignments(
 ) -> Opened | NotFound:
     """Steps 2-4: global search, open the order, open its assignments and read them.
 
-    Without `log_steps` the caller's own step covers them (the re-read that verifies a submit).
+    Each step is read-only and is recovered in place when the portal fails it (`read_step`).
+    "Not found" needs the portal's own answer: "No results found", or a list of matches that
+    does not hold this order; a results screen that shows neither is a failure, not a "no".
+    Without `log_steps` the caller's own step covers them.
     """
+    found = read_step(
+        session, 2, "global_search", order_number, lambda: _search(session, order_number),
+        logged=log_steps,
+    )  # fmt: skip
+    if isinstance(found, NotFound):
+        return found
+    details, facts = read_step(
+        session, 3, "open_order", order_number, lambda: _open_details(found, order_number),
+        logged=log_steps,
+    )  # fmt: skip
 
-    def stage(number: int, name: str) -> AbstractContextManager[None]:
-        return step(session, number, name, order_number) if log_steps else nullcontext()
-
-    with stage(2, "global_search"):
-        header = Header(session.page, session.labels, session.timeout_ms).wait()
-        found = header.search_order(order_number)
-        if isinstance(found, OrderDetailsPage):
-            # The portal opened the single match itself: make sure it is this order.
-            shown = [n for n in (found.sales_order(), found.web_order()) if n]
-            if order_number not in shown:
-                raise StepFailed(
-                    2,
-                    "global_search",
-                    f"searching {order_number} opened Order Details of {', '.join(shown) or '?'}",
-                )
-        else:
-            numbers = [match.number for match in found.matches()]
-            if order_number not in numbers:
-                return NotFound(_not_found_detail(order_number, numbers))
-    with stage(3, "open_order"):
-        details = found if isinstance(found, OrderDetailsPage) else found.open_order(order_number)
-        facts = _read_details(details)
-    with stage(4, "open_assignments"):
+    def assignments() -> Opened:
         screen = details.open_smart_account_assignments()
-        view = read_view(screen, order_number, *facts)
-    return Opened(screen, view)
+        return Opened(screen, read_view(screen, order_number, *facts))
+
+    return read_step(session, 4, "open_assignments", order_number, assignments, logged=log_steps)
+
+
+def _search(
+    session: PortalSession, order_number: str
+) -> SearchResultsPage | OrderDetailsPage | NotFound:
+    header = Header(session.page, session.labels, session.timeout_ms).wait()
+    found = header.search_order(order_number)
+    if isinstance(found, OrderDetailsPage):
+        return found  # the portal opened the single match itself; step 3 checks it is this order
+    numbers = [match.number for match in found.matches()]
+    if any(same_order(number, order_number) for number in numbers):
+        return found
+    if numbers:
+        return NotFound(
+            f"The global search for {order_number} listed only {', '.join(numbers)}, "
+            "not this order."
+        )
+    if found.says_no_results():
+        return NotFound(
+            f"The global search for {order_number} said "
+            f'"{session.labels.no_results}": no order this user can see.'
+        )
+    raise StepFailed(
+        2,
+        "global_search",
+        "the results screen shows neither a link named by an order number nor "
+        f'"{session.labels.no_results}"',
+    )
+
+
+def _open_details(
+    found: SearchResultsPage | OrderDetailsPage, order_number: str
+) -> tuple[OrderDetailsPage, tuple[str | None, str, tuple[str, ...]]]:
+    details = (
+        found.wait() if isinstance(found, OrderDetailsPage) else found.open_order(order_number)
+    )
+    sales_order, web_order = details.sales_order(), details.web_order()
+    shown = [number for number in (sales_order, web_order) if number]
+    if not any(same_order(number, order_number) for number in shown):
+        raise StepFailed(
+            3,
+            "open_order",
+            f"Order Details shows order {', '.join(shown) or '(no number readable)'}, "
+            f"not {order_number}",
+        )
+    return details, (sales_order, details.order_status(), details.holds())
 
 
 def read_view(
@@ -114,15 +152,3 @@ def read_view(
         lines=lines,
         assign_disabled_reason=screen.assign_disabled_reason(),
     )
-
-
-def _read_details(details: OrderDetailsPage) -> tuple[str | None, str, tuple[str, ...]]:
-    return details.sales_order(), details.order_status(), details.holds()
-
-
-def _not_found_detail(order_number: str, others: list[str]) -> str:
-    if others:
-        return (
-            f"The global search for {order_number} listed only {', '.join(others)}, not this order."
-        )
-    return f"The global search for {order_number} found no order this user can see."

@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page, expect
 
-from pages.base import DEFAULT_TIMEOUT_MS, read_stably, wait_for_landmark
-from pages.labels import Labels, name_matcher
-from pages.widgets import (
-    choose_option,
-    data_rows,
-    data_table,
-    read_options,
-    read_table,
-    rows_by_header,
+from pages.base import DEFAULT_TIMEOUT_MS, PageError, read_stably, wait_for_landmark
+from pages.labels import Labels, name_matcher, normalize, same_text
+from pages.widgets import choose_option, read_options
+
+# A Domain Identifier as written in an entry: dot-separated labels, not part of an email address.
+_DOMAIN = re.compile(
+    r"(?<![\w@.-])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
+    r"\.[a-z]{2,63}(?![\w@-])",
+    re.IGNORECASE,
 )
+
+# For each radio: its accessible name (aria-label, aria-labelledby or its <label>) and the text
+# of the largest element around it that holds no other radio (its row, list item or card). An
+# element walk, because no role locator expresses "the entry this radio belongs to".
+_RADIO_ENTRIES = """
+radios => radios.map(radio => {
+  const byIds = (radio.getAttribute('aria-labelledby') || '').split(/\\s+/)
+    .map(id => document.getElementById(id)).filter(Boolean).map(el => el.innerText).join(' ');
+  const label = radio.labels && radio.labels.length ? radio.labels[0].innerText : '';
+  const name = radio.getAttribute('aria-label') || byIds || label || '';
+  let box = radio;
+  while (box.parentElement
+         && !box.parentElement.matches('[role=dialog], dialog, body')
+         && !radios.some(other => other !== radio && box.parentElement.contains(other))) {
+    box = box.parentElement;
+  }
+  return [name, box.innerText || ''];
+})
+"""
 
 
 @dataclass(frozen=True)
@@ -41,9 +61,9 @@ class AssignDialog:
         )
         self.search_value = d.get_by_role("textbox", name=name_matcher(labels.search_value))
         self.search_button = d.get_by_role("button", name=name_matcher(labels.search, whole=True))
-        self.results = data_table(d, labels.column_domain_identifier)
-        self.result_rows = data_rows(self.results)
+        self.radios = d.get_by_role("radio").filter(visible=True)
         self.no_accounts = d.get_by_text(name_matcher(labels.no_smart_accounts))
+        self.results_landmark = self.radios.or_(self.no_accounts)
         self.virtual_account = d.get_by_role(
             "combobox", name=name_matcher(labels.virtual_account_name)
         )
@@ -63,48 +83,64 @@ class AssignDialog:
             self.search_parameter, name_matcher(parameter, whole=True), timeout_ms=self.timeout_ms
         )
         self.search_value.fill(value, timeout=self.timeout_ms)
+        return self.run_search()
+
+    def run_search(self) -> list[AccountRow]:
+        """Click the dialog's Search (again) and return the accounts found."""
         self.search_button.click(timeout=self.timeout_ms)
-        wait_for_landmark(
-            self.page, self.labels, self.result_rows.or_(self.no_accounts), self.timeout_ms
-        )
+        wait_for_landmark(self.page, self.labels, self.results_landmark, self.timeout_ms)
         return self.accounts()
 
-    def accounts(self) -> list[AccountRow]:
-        """The search results, read by column header names ([] when none were found)."""
-        headers, rows = read_stably(
-            self.result_rows.or_(self.no_accounts), self._read_results, self.timeout_ms
-        )
-        lab = self.labels
-        columns = {
-            "name": lab.column_account_name,
-            "domain": lab.column_domain_identifier,
-            "status": lab.column_status,
-        }
-        return [
-            AccountRow(
-                account_name=row["name"] or "",
-                domain=row["domain"] or "",
-                status=row["status"] or "",
-            )
-            for row in rows_by_header(headers, rows, columns)
-        ]
+    def says_no_accounts(self) -> bool:
+        """Whether the portal's own "No Smart Accounts found" shows (and no account does)."""
+        return bool(self.no_accounts.filter(visible=True).count()) and not self.radios.count()
 
-    def _read_results(self) -> tuple[list[str], list[list[str]]]:
-        if not self.result_rows.count():
-            return [], []
-        return read_table(self.results.first)
+    def accounts(self) -> list[AccountRow]:
+        """The accounts found, as a table of radios or a list of entries alike ([] when none).
+
+        Each account is a radio named by the account name; its Domain Identifier and status are
+        read from the words of its own entry (the row, list item or card that holds no other
+        radio). A domain or status that cannot be read is "" (never guessed).
+        """
+        return read_stably(self.results_landmark, self._read_accounts, self.timeout_ms)
+
+    def _entries(self) -> list[tuple[str, str]]:
+        pairs: list[list[str]] = self.radios.evaluate_all(_RADIO_ENTRIES)
+        return [(normalize(name), normalize(text)) for name, text in pairs]
+
+    def _read_accounts(self) -> list[AccountRow]:
+        return [self._row(name, text) for name, text in self._entries()]
+
+    def _row(self, name: str, text: str) -> AccountRow:
+        rest = text.replace(name, " ", 1) if name else text
+        domains = {m.group(0).lower() for m in _DOMAIN.finditer(rest)}
+        statuses = [
+            found.group(0)
+            for word in self.labels.account_statuses
+            if (found := name_matcher(word).search(rest))
+        ]
+        status = max(statuses, key=len) if statuses else ""
+        return AccountRow(
+            account_name=name,
+            domain=domains.pop() if len(domains) == 1 else "",
+            status=normalize(status),
+        )
 
     def select_account(self, account: AccountRow) -> None:
-        """Tick the radio of the one row with this account name AND this domain."""
-        domain = name_matcher(account.domain, whole=True)
-        name = name_matcher(account.account_name, whole=True)
-        row = self.result_rows.filter(
-            has=self.page.get_by_role("cell", name=domain).or_(
-                self.page.get_by_role("gridcell", name=domain)
+        """Tick the radio of the one entry with this account name AND this domain."""
+        rows = self._read_accounts()
+        where = [
+            i
+            for i, row in enumerate(rows)
+            if same_text(row.account_name, account.account_name)
+            and same_text(row.domain, account.domain)
+        ]
+        if len(where) != 1:
+            raise PageError(
+                f"{account.account_name} ({account.domain}) is not exactly one entry of the "
+                f"results any more ({len(where)} found)"
             )
-        ).filter(has=self.page.get_by_role("radio", name=name))
-        expect(row).to_have_count(1, timeout=self.timeout_ms)
-        radio = row.get_by_role("radio")
+        radio = self.radios.nth(where[0])
         radio.check(timeout=self.timeout_ms)
         expect(radio).to_be_checked(timeout=self.timeout_ms)
 

@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import suppress
 from dataclasses import dataclass
 
 from playwright.sync_api import Page, expect
 
 from pages.assign_dialog import AssignDialog
-from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, PageError, read_stably, wait_for_landmark
+from pages.base import (
+    DEFAULT_TIMEOUT_MS,
+    READ_MS,
+    PageError,
+    raise_if_server_error,
+    read_stably,
+    reload_screen,
+    wait_for_landmark,
+)
 from pages.labels import Labels, name_matcher, normalize, same_text
-from pages.widgets import data_rows, data_table, read_table, rows_by_header
+from pages.widgets import column_index, data_rows, data_table, read_table, rows_by_header
+
+# "Initech (initech.example)": an account name, then its Domain Identifier in parentheses.
+_NAME_AND_DOMAIN = re.compile(
+    r"^(?P<name>.+?)\s*\(\s*(?P<domain>[a-z0-9-]+(?:\.[a-z0-9-]+)+)\s*\)$", re.IGNORECASE
+)
+
+# The words around a control inside its own container (no other control in it); an element walk
+# in the page because no role locator expresses "the text next to this button".
+_NOTE_BESIDE = """
+b => {
+  const box = b.parentElement;
+  const controls = 'button, a, input, select, [role=button], [role=link]';
+  if (!box || box.querySelectorAll(controls).length > 1) return '';
+  return box.innerText.replace(b.innerText, '');
+}
+"""
 
 # After the table has loaded, the reason text next to a disabled button is part of the same
 # render; this bounds the wait for it before the button's own description is used instead.
@@ -31,6 +56,16 @@ class AssignmentRow:
     virtual_account: str | None
     domain: str | None
     eligibility: str | None
+
+
+def split_account(cell: str | None) -> tuple[str | None, str | None]:
+    """An account cell as (name, domain): "Initech (initech.example)" or a name alone."""
+    if cell is None:
+        return None, None
+    found = _NAME_AND_DOMAIN.match(cell.strip())
+    if found is None:
+        return cell, None
+    return normalize(found["name"]), found["domain"]
 
 
 class SmartAccountAssignmentPage:
@@ -61,7 +96,14 @@ class SmartAccountAssignmentPage:
         return self
 
     def lines(self) -> list[AssignmentRow]:
-        """The table's rows, read by column header names."""
+        """The table's rows, read by column header names, whatever the columns' order.
+
+        The Smart Account is a name and a Domain Identifier in two columns or in one cell
+        ("Initech (initech.example)"), or a name alone (domain None). Without an Eligibility
+        column a line is ineligible when its row says so in words ("Active entitlement").
+        Raises PageError when a column the reference pins (Line, Smart Account, Virtual Account)
+        cannot be found: a table that cannot be read is never taken for an unassigned one.
+        """
         headers, rows = read_stably(
             self.data_rows, lambda: read_table(self.table.first), self.timeout_ms
         )
@@ -74,21 +116,46 @@ class SmartAccountAssignmentPage:
             "domain": lab.column_domain,
             "eligibility": lab.column_eligibility,
         }
-        return [
-            AssignmentRow(
-                line=row["line"] or "",
-                product=row["product"] or "",
-                smart_account=self._assigned(row["smart_account"]),
-                virtual_account=self._assigned(row["virtual_account"]),
-                domain=self._assigned(row["domain"]),
-                eligibility=row["eligibility"],
-            )
-            for row in rows_by_header(headers, rows, columns)
+        missing = [
+            columns[key]
+            for key in ("line", "smart_account", "virtual_account")
+            if column_index(headers, columns[key]) is None
         ]
+        if missing:
+            raise PageError(
+                f"the assignment table has no {' or '.join(missing)} column "
+                f"(its headers: {', '.join(headers) or 'none'})"
+            )
+        has_eligibility = column_index(headers, lab.column_eligibility) is not None
+        read: list[AssignmentRow] = []
+        for cells, row in zip(rows, rows_by_header(headers, rows, columns), strict=True):
+            name, domain = split_account(self._assigned(row["smart_account"]))
+            read.append(
+                AssignmentRow(
+                    line=row["line"] or "",
+                    product=row["product"] or "",
+                    smart_account=name,
+                    virtual_account=self._assigned(row["virtual_account"]),
+                    domain=self._assigned(row["domain"]) or domain,
+                    eligibility=row["eligibility"]
+                    if has_eligibility
+                    else self._ineligible_words(cells),
+                )
+            )
+        return read
 
     def line_is_eligible(self, row: AssignmentRow) -> bool:
-        """A line without an Eligibility column is taken as eligible; the button decides then."""
+        """A line is eligible unless its Eligibility (or, without that column, its row's words)
+        says otherwise; the Assign Smart Account button decides for the whole order."""
         return row.eligibility is None or same_text(row.eligibility, self.labels.eligible)
+
+    def _ineligible_words(self, cells: list[str]) -> str | None:
+        text = " ".join(cells)
+        for marker in self.labels.ineligible_markers:
+            found = name_matcher(marker).search(text)
+            if found:
+                return found.group(0)
+        return None
 
     def assign_disabled_reason(self) -> str | None:
         """None when Assign Smart Account is enabled, else the reason the screen gives."""
@@ -104,13 +171,43 @@ class SmartAccountAssignmentPage:
             expect(self.unavailable.first).to_be_visible(timeout=_REASON_MS)
             return normalize(self.unavailable.first.inner_text(timeout=READ_MS))
         except AssertionError:
-            described = self._described_by()
-            return described or f"the {self.labels.assign_smart_account} button is disabled"
+            pass
+        reason = self._described_by() or self._words_beside_button()
+        if not reason:
+            # A disabled button alone is no evidence: it may be a render in progress, a
+            # permission glitch or a layout this reader does not know. Never "not eligible" then.
+            raise PageError(
+                f"{self.labels.assign_smart_account} is disabled and the screen gives no reason "
+                "for it in words"
+            )
+        return reason
 
     def open_assign_dialog(self) -> AssignDialog:
-        """Click Assign Smart Account and wait for its dialog."""
-        self.assign_button.first.click(timeout=self.timeout_ms)
-        return AssignDialog(self.page, self.labels, self.timeout_ms).wait()
+        """Click Assign Smart Account and wait for its dialog (already open: nothing clicked)."""
+        dialog = AssignDialog(self.page, self.labels, self.timeout_ms)
+        wait_for_landmark(
+            self.page, self.labels, self.assign_button.or_(dialog.dialog), self.timeout_ms
+        )
+        if not dialog.is_open():
+            self.assign_button.first.click(timeout=self.timeout_ms)
+        return dialog.wait()
+
+    def close_assign_dialog(self) -> None:
+        """Cancel the dialog when it is open (nothing is changed), and wait for it to go."""
+        dialog = AssignDialog(self.page, self.labels, self.timeout_ms)
+        if dialog.is_open():
+            dialog.cancel()
+
+    def showing(self) -> bool:
+        """Whether this screen (its heading) shows now or within a moment."""
+        with suppress(AssertionError):
+            wait_for_landmark(self.page, self.labels, self.heading, self.timeout_ms)
+            return True
+        return False
+
+    def reload(self) -> None:
+        """Load this screen again: the portal reads the assignments afresh."""
+        reload_screen(self.page, self.timeout_ms)
 
     def wait_for_success(self) -> str:
         """Wait for the "submitted successfully" message and return it.
@@ -121,6 +218,7 @@ class SmartAccountAssignmentPage:
         wait_for_landmark(self.page, self.labels, self.success.or_(refusal), self.timeout_ms)
         if self.success.count():
             return normalize(self.success.first.inner_text(timeout=READ_MS))
+        raise_if_server_error(self.page, self.labels)
         raise SubmissionRefused(normalize(refusal.first.inner_text(timeout=READ_MS)))
 
     def _assigned(self, cell: str | None) -> str | None:
@@ -128,9 +226,18 @@ class SmartAccountAssignmentPage:
             return None
         return cell or None
 
+    def _words_beside_button(self) -> str:
+        """The text of the button's own container, less the button's name: the note beside it.
+
+        Only a container that holds no other control counts, so no neighbour's label is taken
+        for a reason.
+        """
+        return normalize(str(self.assign_button.first.evaluate(_NOTE_BESIDE, timeout=READ_MS)))
+
     def _described_by(self) -> str:
         ids = self.assign_button.first.get_attribute("aria-describedby", timeout=READ_MS)
         if not ids:
             return ""
+        # The ids come from the button's own aria-describedby at run time, not from a known page.
         texts = [self.page.locator(f"id={one}").inner_text(timeout=READ_MS) for one in ids.split()]
         return normalize(" ".join(texts))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from typing import TypeVar
 
 from playwright.sync_api import Locator, Page, expect
@@ -64,14 +65,53 @@ def sign_on_showing(page: Page, labels: Labels) -> bool:
 def wait_for_landmark(page: Page, labels: Labels, landmark: Locator, timeout_ms: float) -> None:
     """Wait until `landmark` shows; fail fast when the sign-on page or a server error shows instead.
 
+    The landmark wins when both show (a toast of an earlier failure may linger beside a screen
+    that has since loaded).
     Raises SignOnShown, PortalServerError, or Playwright's TimeoutError when nothing shows in time.
     """
     visible = landmark.filter(visible=True)
     either = visible.or_(sign_on_marker(page, labels)).or_(server_error(page, labels))
     expect(either.first).to_be_visible(timeout=timeout_ms)
+    if visible.count():
+        return
     raise_if_server_error(page, labels)
-    if visible.count() == 0 and sign_on_showing(page, labels):
+    if sign_on_showing(page, labels):
         raise SignOnShown
+
+
+# How long a toast error is given to go away by itself before the screen is reloaded instead.
+_TOAST_MS = 8_000.0
+
+
+def recover_screen(page: Page, labels: Labels, *, reload: bool, timeout_ms: float) -> str:
+    """Undo a read-only failure in place, the smallest way; returns what was done.
+
+    The portal's own "Try again" when its error offers one (it re-runs the failed load); else,
+    when `reload`, a reload of the screen (it reloads the current screen's data and clears any
+    message); else wait until a toast error has gone. Never used after the irreversible click:
+    a portal's "Try again" there might send the change again.
+    """
+    error = server_error(page, labels)
+    retry = error.get_by_role("button", name=name_matcher(labels.try_again))
+    if retry.count():
+        retry.first.click(timeout=timeout_ms)
+        return "try_again"
+    if reload:
+        reload_screen(page, timeout_ms)
+        return "reload"
+    with suppress(AssertionError):
+        expect(error).to_have_count(0, timeout=_TOAST_MS)
+    return "waited"
+
+
+def pause(page: Page, ms: float) -> None:
+    """Let the portal be for a moment (only between looks at a change it shows late)."""
+    page.wait_for_timeout(ms)
+
+
+def reload_screen(page: Page, timeout_ms: float) -> None:
+    """Load the current address again (the portal's screens re-read their data)."""
+    page.reload(wait_until="domcontentloaded", timeout=timeout_ms)
 
 
 def text_after(text: str, prefix: str) -> str | None:

@@ -27,6 +27,7 @@ class Labels:
 
     # generic server error
     server_error: str = "Something went wrong"
+    try_again: str = "Try again"
 
     # header
     global_search: str = "Global Search"
@@ -43,7 +44,6 @@ class Labels:
     order_details_heading: str = "Order Details"
     status_prefix: str = "Status:"
     holds_prefix: str = "Holds:"
-    web_order_prefix: str = "Web Order:"
     no_holds: str = "None"
     view_assignments: str = "View or change Smart Account Assignments"
 
@@ -53,9 +53,16 @@ class Labels:
     column_product: str = "Product"
     column_smart_account: str = "Smart Account"
     column_virtual_account: str = "Virtual Account"
-    column_domain: str = "Domain Identifier"
+    # Loose on purpose: a header "Domain" or "Domain Identifier" both hold the domain.
+    column_domain: str = "Domain"
     column_eligibility: str = "Eligibility"
     eligible: str = "Eligible"
+    # What a line's row says when the portal shows no Eligibility column but refuses the line.
+    ineligible_markers: tuple[str, ...] = (
+        "Not eligible",
+        "Active entitlement",
+        "Order status is",
+    )
     not_assigned: tuple[str, ...] = ("—", "-", "Not assigned", "None")
     assign_smart_account: str = "Assign Smart Account"
     assignment_unavailable: str = "Smart Account assignment is not available"
@@ -72,6 +79,8 @@ class Labels:
     column_status: str = "Status"
     no_smart_accounts: str = "No Smart Accounts found"
     status_active: str = "Active"
+    # Account statuses an entry may show; the longest one found is the account's status.
+    account_statuses: tuple[str, ...] = ("Active", "Pending", "Pending Activation", "Inactive")
     virtual_account_name: str = "Virtual Account Name"
     assign: str = "Assign"
     accept_terms: str = "I accept the Terms of Use"

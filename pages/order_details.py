@@ -10,7 +10,7 @@ from pages.assignments import SmartAccountAssignmentPage
 from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, read_stably, text_after, wait_for_landmark
 from pages.labels import Labels, name_matcher, same_text
 
-_DIGITS = re.compile(r"\d{6,12}")
+_DIGITS = re.compile(r"(?<!\d)\d{6,12}(?!\d)")
 
 
 class OrderDetailsPage:
@@ -34,17 +34,27 @@ class OrderDetailsPage:
         return self
 
     def sales_order(self) -> str | None:
-        """The order number the heading names ("Order Details: 110000001")."""
+        """The order number the heading names ("Order Details: 110000001"), else the number the
+        screen gives after "Sales Order" ("Sales Order: 110000001", "Sales Order Number ...")."""
         heading = read_stably(
             self.heading, lambda: self.heading.first.inner_text(timeout=READ_MS), self.timeout_ms
         )
         found = _DIGITS.search(heading)
-        return found.group(0) if found else None
+        return found.group(0) if found else self._number_after(self.labels.sales_order)
 
     def web_order(self) -> str | None:
-        """The number after "Web Order:", when the screen shows one."""
-        found = _DIGITS.search(text_after(self._text(), self.labels.web_order_prefix) or "")
-        return found.group(0) if found else None
+        """The number the screen gives after "Web Order" (with or without a colon or "Number")."""
+        return self._number_after(self.labels.web_order)
+
+    def _number_after(self, label: str) -> str | None:
+        # The label, then at most a few words or punctuation ("Number", "#", ":"), then the digits.
+        body = name_matcher(label).pattern
+        found = re.search(
+            rf"{body}[^\d\n]{{0,24}}\n?[^\d\n]{{0,8}}(\d{{6,12}})(?!\d)",
+            self._text(),
+            re.IGNORECASE,
+        )
+        return found.group(1) if found else None
 
     def order_status(self) -> str:
         """The text after "Status:"."""
@@ -63,6 +73,14 @@ class OrderDetailsPage:
         )
 
     def open_smart_account_assignments(self) -> SmartAccountAssignmentPage:
-        """Click "View or change Smart Account Assignments" in the alert banner."""
-        self.assignments_link.first.click(timeout=self.timeout_ms)
-        return SmartAccountAssignmentPage(self.page, self.labels, self.timeout_ms).wait()
+        """Click "View or change Smart Account Assignments" in the alert banner.
+
+        Safe to call again after a failure: when the assignment screen already shows, nothing
+        is clicked.
+        """
+        screen = SmartAccountAssignmentPage(self.page, self.labels, self.timeout_ms)
+        link = self.assignments_link
+        wait_for_landmark(self.page, self.labels, link.or_(screen.heading), self.timeout_ms)
+        if not screen.heading.filter(visible=True).count():
+            link.first.click(timeout=self.timeout_ms)
+        return screen.wait()

@@ -1,29 +1,51 @@
-"""The global search's results: one link per matching order, or "No results found"."""
+"""The global search's results: a link per matching order, wherever it sits, or "No results"."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
-from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, read_stably, wait_for_landmark
+from pages.base import DEFAULT_TIMEOUT_MS, read_stably, wait_for_landmark
 from pages.labels import Labels, name_matcher
 from pages.order_details import OrderDetailsPage
 
-_NUMBER = re.compile(r"^\s*\d{6,12}\s*$")
+# A link whose accessible name holds an order number (6 to 12 digits), alone or among words
+# ("110000001", "Order 110000001"); a "Download" or "Help" link never matches.
+_HAS_NUMBER = re.compile(r"(?<!\d)\d{6,12}(?!\d)")
+
+# For each order link, the text of the largest element around it that holds no other order link:
+# the row, list entry or card that describes this match, whatever the portal's markup. The walk
+# stops at the page's main region so a single match does not take the whole header's words.
+_ENTRY_TEXTS = """
+links => links.map(link => {
+  let box = link;
+  while (box.parentElement
+         && !box.parentElement.matches('main, [role=main], body')
+         && !links.some(other => other !== link && box.parentElement.contains(other))) {
+    box = box.parentElement;
+  }
+  return [link.getAttribute('aria-label') || link.innerText || '', box.innerText || ''];
+})
+"""
 
 
 @dataclass(frozen=True)
 class SearchMatch:
-    """One result row: the order number its link carries and whether it is a Sales or Web Order."""
+    """One match: the order number its link carries, and Sales or Web Order as its entry says."""
 
     number: str
     kind: str
 
 
+def same_order(a: str, b: str) -> bool:
+    """Order numbers are digits compared without leading zeros."""
+    return a.lstrip("0") == b.lstrip("0")
+
+
 class SearchResultsPage:
-    """The search results screen."""
+    """The search results screen: matches as table rows, list entries or cards alike."""
 
     def __init__(self, page: Page, labels: Labels, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
         self.page = page
@@ -31,7 +53,7 @@ class SearchResultsPage:
         self.timeout_ms = timeout_ms
         self.heading = page.get_by_role("heading", name=name_matcher(labels.search_results_heading))
         self.no_results = page.get_by_text(name_matcher(labels.no_results))
-        self.order_links = page.get_by_role("link", name=_NUMBER)
+        self.order_links = page.get_by_role("link", name=_HAS_NUMBER)
         self._sales = name_matcher(labels.sales_order)
         self._web = name_matcher(labels.web_order)
         self.landmark = self.order_links.or_(self.no_results)
@@ -41,27 +63,50 @@ class SearchResultsPage:
         wait_for_landmark(self.page, self.labels, self.landmark, self.timeout_ms)
         return self
 
+    def says_no_results(self) -> bool:
+        """Whether the portal's own "No results found" is on screen (and no match is)."""
+        return bool(self.no_results.filter(visible=True).count()) and not self._links().count()
+
     def matches(self) -> list[SearchMatch]:
-        """Every order the search found, with its kind as the row says it."""
+        """Every order the search shows, with its kind as its entry says it."""
         return read_stably(self.landmark, self._read_matches, self.timeout_ms)
+
+    def _links(self) -> Locator:
+        return self.order_links.filter(visible=True)
 
     def _read_matches(self) -> list[SearchMatch]:
         found: list[SearchMatch] = []
-        for row in self.page.get_by_role("row").filter(has=self.order_links).all():
-            text = row.inner_text(timeout=READ_MS)
-            number = row.get_by_role("link", name=_NUMBER).first.inner_text(timeout=READ_MS)
+        pairs: list[list[str]] = self._links().evaluate_all(_ENTRY_TEXTS)
+        for name, entry in pairs:
+            number = _HAS_NUMBER.search(name)
+            if number is None:
+                continue
             kind = (
                 self.labels.web_order
-                if self._web.search(text)
+                if self._web.search(entry)
                 else self.labels.sales_order
-                if self._sales.search(text)
+                if self._sales.search(entry)
                 else ""
             )
-            found.append(SearchMatch(number=number.strip(), kind=kind))
+            found.append(SearchMatch(number=number.group(0), kind=kind))
         return found
 
     def open_order(self, number: str) -> OrderDetailsPage:
-        """Click the link named by the order number and wait for Order Details."""
-        link = self.page.get_by_role("link", name=re.compile(rf"^\s*{re.escape(number)}\s*$"))
-        link.first.click(timeout=self.timeout_ms)
-        return OrderDetailsPage(self.page, self.labels, self.timeout_ms).wait()
+        """Click the link named by the order number and wait for Order Details.
+
+        Safe to call again after a failure: when Order Details already shows (a reload or the
+        portal's "Try again" brought it), nothing is clicked.
+        """
+        details = OrderDetailsPage(self.page, self.labels, self.timeout_ms)
+        link = self.link_to(number)
+        wait_for_landmark(self.page, self.labels, link.or_(details.heading), self.timeout_ms)
+        if not details.heading.filter(visible=True).count():
+            link.first.click(timeout=self.timeout_ms)
+        return details.wait()
+
+    def link_to(self, number: str) -> Locator:
+        """The visible links whose name holds this order number as a whole number."""
+        digits = re.escape(number.lstrip("0"))
+        return self.page.get_by_role("link", name=re.compile(rf"(?<!\d)0*{digits}(?!\d)")).filter(
+            visible=True
+        )

@@ -64,10 +64,34 @@ def read_options(combobox: Locator, *, timeout_ms: float = DEFAULT_TIMEOUT_MS) -
     """The texts of the options a drop-down offers (a custom one is opened and closed again)."""
     expect(combobox).to_be_enabled(timeout=timeout_ms)
     if _is_native_select(combobox):
-        return [normalize(t) for t in combobox.get_by_role("option").all_inner_texts()]
+        return _native_options(combobox, timeout_ms)
     texts = _with_open_list(combobox, timeout_ms, _option_texts)
     _close_listbox(combobox, timeout_ms)
     return texts
+
+
+def _native_options(select: Locator, timeout_ms: float) -> list[str]:
+    """A <select>'s choosable options: not its disabled or valueless "Select…" placeholder.
+
+    Waits for at least one: a list filled by a background request may still be empty.
+    """
+
+    def read() -> list[str]:
+        texts: list[str] = select.evaluate(_CHOOSABLE, timeout=READ_MS)
+        return [normalize(text) for text in texts]
+
+    try:
+        expect(select.locator("option:not([disabled]):not([value=''])").first).to_be_attached(
+            timeout=timeout_ms
+        )
+    except AssertionError:
+        return []
+    return read()
+
+
+# The options a person can pick; CSS because options carry no state a role locator can filter on
+# beyond "disabled", and a placeholder is often an enabled option with an empty value.
+_CHOOSABLE = "s => [...s.options].filter(o => !o.disabled && o.value !== '').map(o => o.text)"
 
 
 def _close_listbox(combobox: Locator, timeout_ms: float) -> None:

@@ -12,7 +12,7 @@ from playwright.sync_api import Page
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from agent.errors import LoginFailed, LoginRequired, PortalServerError
+from agent.errors import LoginFailed, LoginRequired, PortalServerError, StepFailed
 from flows.assign import assign_smart_account
 from flows.matching import choose_account, choose_virtual_account
 from flows.models import AssignRequest, Outcome, SearchBy
@@ -469,7 +469,7 @@ def test_feedback_survey_after_every_screen_does_not_disturb_the_flow(
     assert {ln[3] for ln in lines_of(mock, "110000010")} == {"lab Sandbox"}
 
 
-def test_server_error_after_a_submit_that_went_through_is_not_submitted_twice(
+def test_server_error_after_a_submit_that_went_through_is_read_as_assigned(
     session: PortalSession, mock: MockServer
 ) -> None:
     fail_submit = on_step_once(
@@ -479,20 +479,45 @@ def test_server_error_after_a_submit_that_went_through_is_not_submitted_twice(
         ),
     )
     request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
-    with pytest.raises(PortalServerError):
-        assign_smart_account(dataclasses.replace(session, on_step=fail_submit), request)
-    retried = assign_smart_account(session, request)
-    assert retried.outcome is Outcome.ALREADY_ASSIGNED, retried.detail
+    result = assign_smart_account(dataclasses.replace(session, on_step=fail_submit), request)
+    assert result.outcome is Outcome.ASSIGNED, result.detail
+    assert "answered the submission with an error" in result.detail
     snapshot = mock.order("110000002")
     assert snapshot and len(snapshot["submissions"]) == 1
 
 
-def test_server_error_on_a_screen_is_a_portal_server_error(
+def test_server_error_instead_of_a_submit_fails_and_is_never_sent_again(
     session: PortalSession, mock: MockServer
 ) -> None:
-    mock.set_faults(fail_next=[{"path_contains": "/api/search", "count": 1}])
+    fail_submit = on_step_once(
+        9, lambda: mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1}])
+    )
+    request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
+    fast = dataclasses.replace(session, on_step=fail_submit, step_attempts=2)
+    with pytest.raises(StepFailed, match="answered with an error, but 2 reads"):
+        assign_smart_account(fast, request)
+    snapshot = mock.order("110000002")
+    assert snapshot and snapshot["submissions"] == []
+
+
+def test_a_server_error_on_a_screen_is_recovered_in_place(
+    session: PortalSession, mock: MockServer
+) -> None:
+    mock.set_faults(fail_next=[{"path_contains": "/api/search", "count": 2}])
+    with capture_logs() as logs:
+        viewed = view_assignment(session, "110000001")
+    assert viewed.found, viewed.detail
+    retries = [e for e in logs if e["event"] == "step_retry"]
+    assert retries and {e["step"] for e in retries} == {2}
+
+
+def test_a_server_error_that_outlasts_the_step_attempts_is_a_portal_server_error(
+    session: PortalSession, mock: MockServer
+) -> None:
+    mock.set_faults(fail_next=[{"path_contains": "/api/search", "count": 100}])
     with pytest.raises(PortalServerError, match="Something went wrong"):
         view_assignment(session, "110000001")
+    mock.set_faults(fail_next=[])
     assert view_assignment(session, "110000001").found
 
 

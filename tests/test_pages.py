@@ -184,7 +184,7 @@ def test_dialog_selects_the_row_with_both_name_and_domain(
 
     def radio_of(domain: str) -> Locator:
         cell = page.get_by_role("cell", name=domain, exact=True)
-        return dialog.result_rows.filter(has=cell).get_by_role("radio")
+        return dialog.dialog.get_by_role("row").filter(has=cell).get_by_role("radio")
 
     chosen, other = radio_of("stark-industries.example"), radio_of("stark.example")
     expect(chosen).to_be_checked()
