@@ -36,12 +36,18 @@ class Faults(BaseModel):
     json_latency_ms: int = Field(default=0, ge=0)
     json_jitter_ms: int = Field(default=0, ge=0)
     json_error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    # Of the json_error_rate errors that hit a call changing state (the submit), the share that
+    # applies the change first and then answers 500, as FailRule when="after" does.
+    json_error_applied_fraction: float = Field(default=0.0, ge=0.0, le=1.0)
     session_ttl_s: float | None = Field(default=None, gt=0)
     expire_sessions_now: bool = False
     survey_probability: float = Field(default=0.0, ge=0.0, le=1.0)
     fail_next: list[FailRule] = Field(default_factory=list)
-    # Not a fault but a release variant: the global search opens a single match's Order Details
-    # directly instead of listing it.
+    # A portal that shows an assignment late: the change is made at once, but reads of the
+    # order's assignments show it only this many seconds after the submission.
+    assignment_visible_after_s: float = Field(default=0.0, ge=0.0)
+    # Not a fault but a release variant (the `compact` release turns it on): the global search
+    # opens a single match's Order Details directly instead of listing it.
     single_match_opens_details: bool = False
 
 
@@ -76,6 +82,7 @@ class FaultEngine:
             self._faults = self._initial.model_copy(deep=True)
             self._latency_rng = random.Random(f"{self._seed}:latency")
             self._error_rng = random.Random(f"{self._seed}:errors")
+            self._applied_rng = random.Random(f"{self._seed}:applied")
             self._survey_rng = random.Random(f"{self._seed}:survey")
             self._log: deque[dict[str, Any]] = deque(maxlen=LATENCY_LOG_SIZE)
             self._totals: dict[str, int] = {"page": 0, "json": 0}
@@ -118,6 +125,16 @@ class FaultEngine:
         with self._lock:
             rate = self._faults.json_error_rate
             return rate > 0 and self._error_rng.random() < rate
+
+    def error_applies_change(self) -> bool:
+        """Whether a json_error_rate error on a state-changing call applies the change first."""
+        with self._lock:
+            fraction = self._faults.json_error_applied_fraction
+            return fraction > 0 and self._applied_rng.random() < fraction
+
+    def assignment_delay_s(self) -> float:
+        with self._lock:
+            return self._faults.assignment_visible_after_s
 
     def take_fail_rule(self, path: str) -> Literal["before", "after"] | None:
         """Consume one count of the first fail_next rule matching path, if any."""

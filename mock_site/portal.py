@@ -17,6 +17,14 @@ from mock_site.data import SA_HOLD, Order, SmartAccount, User
 
 SignIn = Literal["ok", "mfa", "fail"]
 SearchBy = Literal["domain", "name", "email"]
+# Each line's (Smart Account domain, Virtual Account), by line number.
+LineTargets = dict[str, tuple[str | None, str | None]]
+
+
+class _Totp(pyotp.TOTP):
+    """TOTP that accepts the 80-bit secrets identity providers issue (pyotp asks for 112)."""
+
+    min_secret_length_bits = 80
 
 
 class PortalError(Exception):
@@ -59,6 +67,9 @@ class Portal:
             for order in self._orders:
                 self._by_number[order.sales_order] = order
                 self._by_number[order.web_order] = order
+            # Per sales order, the line targets after each submission and when (monotonic), the
+            # first entry being the state before any: what a portal that shows changes late shows.
+            self._history: dict[str, list[tuple[float, LineTargets]]] = {}
             self._logins: dict[str, int] = {}
             self._submissions = 0
             self._pending_mfa.clear()
@@ -85,7 +96,7 @@ class Portal:
             return None
         user = self._users[pending[0].lower()]
         assert user.totp_secret is not None
-        if not pyotp.TOTP(user.totp_secret).verify(code.strip(), valid_window=1):
+        if not _Totp(user.totp_secret).verify(code.strip(), valid_window=1):
             return None
         with self._lock:
             self._pending_mfa.pop(transaction, None)
@@ -180,13 +191,28 @@ class Portal:
             return "every line has an active entitlement."
         return None
 
-    def assignments(self, email: str, number: str) -> dict[str, Any]:
+    @staticmethod
+    def _targets(order: Order) -> LineTargets:
+        return {ln.line: (ln.smart_account, ln.virtual_account) for ln in order.lines}
+
+    def _shown_targets(self, order: Order, late_by_s: float) -> LineTargets:
+        """The line targets as they were `late_by_s` seconds ago."""
+        history = self._history.get(order.sales_order)
+        if late_by_s <= 0 or not history:
+            return self._targets(order)
+        cutoff = time.monotonic() - late_by_s
+        return [targets for at, targets in history if at <= cutoff][-1]
+
+    def assignments(self, email: str, number: str, late_by_s: float = 0.0) -> dict[str, Any]:
+        """The assignment screen's data; the lines' targets as they were `late_by_s` ago."""
         with self._lock:
             order = self._find(email, number)
             reason = self.blocked_reason(order)
+            shown = self._shown_targets(order, late_by_s)
             lines = []
             for ln in order.lines:
-                sa = self._accounts.get(ln.smart_account or "")
+                domain, virtual_account = shown[ln.line]
+                sa = self._accounts.get(domain or "")
                 if ln.entitled:
                     eligibility = "Active entitlement"
                 elif order.status != "Booked":
@@ -199,7 +225,7 @@ class Portal:
                         "product": ln.product,
                         "smart_account": sa.name if sa else None,
                         "domain": sa.domain if sa else None,
-                        "virtual_account": ln.virtual_account,
+                        "virtual_account": virtual_account,
                         "eligibility": eligibility,
                     }
                 )
@@ -254,6 +280,9 @@ class Portal:
             reason = self.blocked_reason(order)
             if reason is not None:
                 raise PortalError(409, f"Smart Account assignment is not available: {reason}")
+            history = self._history.setdefault(
+                order.sales_order, [(float("-inf"), self._targets(order))]
+            )
             changed = []
             for ln in order.lines:
                 if not ln.entitled:
@@ -273,6 +302,7 @@ class Portal:
                     "lines": changed,
                 }
             )
+            history.append((time.monotonic(), self._targets(order)))
             self._submissions += 1
             return {"sales_order": order.sales_order, "lines": changed, "holds": list(order.holds)}
 

@@ -17,11 +17,17 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from mock_site.data import book_rows
 from mock_site.faults import PROFILES, FaultEngine, Faults, Kind
 from mock_site.portal import Portal, PortalError
+from mock_site.releases import DEFAULT_RELEASE, RELEASES, Release, UnknownRelease, find_release
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "ccw_session"
 HOME_PATH = "/ccw/home"
 SURVEY_HEADER = "X-Survey"
+# Every answer of the portal's JSON API names the release, so that the SPA renders the next screen
+# as the release current at that moment (a switch at run time needs no reload).
+RELEASE_HEADER = "X-Release"
+# Where index.html receives every release's options and the current release's name.
+RELEASES_PLACEHOLDER = b"<!--releases-->"
 SERVER_ERROR = "Something went wrong, please try again"
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -43,12 +49,16 @@ class MockServer:
         seed: int = 0,
         control: bool = True,
         faults: Faults | None = None,
+        release: str = DEFAULT_RELEASE,
     ) -> None:
         self.host, self.port, self.seed, self.control = host, port, seed, control
+        self._initial_release = find_release(release)
+        self._release = self._initial_release
         self.portal = Portal()
         self.engine = FaultEngine(seed, faults)
         self._requests = 0
         self._count_lock = threading.Lock()
+        self._release_lock = threading.Lock()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -80,11 +90,26 @@ class MockServer:
             self._httpd = None
 
     def reset(self) -> None:
-        """Orders, faults, counters and history back to the start; signed-in sessions stay."""
+        """Orders, faults, counters, history and release back to the start; sessions stay."""
         self.portal.reset()
         self.engine.reset()
         with self._count_lock:
             self._requests = 0
+        with self._release_lock:
+            self._release = self._initial_release
+
+    @property
+    def release(self) -> Release:
+        """The release the portal renders now."""
+        with self._release_lock:
+            return self._release
+
+    def set_release(self, name: str) -> Release:
+        """Switch the release; the SPA renders its next screen in it. UnknownRelease if no such."""
+        new = find_release(name)
+        with self._release_lock:
+            self._release = new
+        return new
 
     def set_faults(self, faults: Faults | None = None, **changes: Any) -> Faults:
         """Install faults: a whole Faults, or keyword knobs merged onto the defaults."""
@@ -108,6 +133,7 @@ class MockServer:
             "requests": requests,
             "imposed_latency_ms": self.engine.latency_totals(),
             "faults": self.engine.faults.model_dump(),
+            "release": self.release.name,
         }
 
     def latency(self) -> list[dict[str, Any]]:
@@ -152,6 +178,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         mock = self.server.mock
         self._cookie = None
+        self._headers: dict[str, str] = {}
         url = urlsplit(self.path)
         path, query = url.path, {k: v[-1] for k, v in parse_qs(url.query).items()}
         try:
@@ -178,7 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if self._user() is None:
                     self._redirect("/signon?next=" + quote(self.path, safe="/"))
                 else:
-                    self._send_file(STATIC_DIR / "index.html")
+                    self._send_index()
             elif path.startswith("/api/"):
                 self._api_call(method, path, query)
             else:
@@ -191,11 +218,19 @@ class _Handler(BaseHTTPRequestHandler):
         if ms:
             time.sleep(ms / 1000)
 
-    def _json_call(self, path: str, call: Callable[[], Reply], portal_api: bool) -> None:
-        """Run a JSON call under the faults: fail_next before/after, or json_error_rate."""
+    def _json_call(
+        self, path: str, call: Callable[[], Reply], portal_api: bool, changes_state: bool = False
+    ) -> None:
+        """Run a JSON call under the faults: fail_next before/after, or json_error_rate.
+
+        A json_error_rate error on a call that changes state applies the change first for
+        json_error_applied_fraction of such errors.
+        """
         engine = self.server.mock.engine
         when = engine.take_fail_rule(path)
-        if when == "before" or (when is None and portal_api and engine.random_error()):
+        if when is None and portal_api and engine.random_error():
+            when = "after" if changes_state and engine.error_applies_change() else "before"
+        if when == "before":
             self._send_json(500, {"error": SERVER_ERROR})
             return
         try:
@@ -214,12 +249,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api_call(self, method: str, path: str, query: dict[str, str]) -> None:
         self._delay("json", path)
+        self._headers[RELEASE_HEADER] = self.server.mock.release.name
         email = self._user()
         if email is None:
             self._send_json(401, {"error": "Session expired", "signon": "/signon"})
             return
         body = self._read_body() if method == "POST" else {}
-        self._json_call(path, lambda: self._api(method, path, query, body, email), True)
+        changes_state = method == "POST" and path.endswith("/assign")
+        self._json_call(
+            path, lambda: self._api(method, path, query, body, email), True, changes_state
+        )
 
     # --- sign-on (the imitation SSO host) ------------------------------------------------------
 
@@ -263,13 +302,19 @@ class _Handler(BaseHTTPRequestHandler):
             case "GET", ["search"]:
                 results = portal.search(email, query.get("q", ""))
                 found: dict[str, Any] = {"results": results}
-                if len(results) == 1 and self.server.mock.engine.faults.single_match_opens_details:
+                mock = self.server.mock
+                opens = (
+                    mock.release.single_match_opens_details
+                    or mock.engine.faults.single_match_opens_details
+                )
+                if len(results) == 1 and opens:
                     found["open"] = results[0]["sales_order"]
                 return 200, found
             case "GET", ["orders", number]:
                 return 200, portal.order_details(email, number)
             case "GET", ["orders", number, "assignments"]:
-                return 200, portal.assignments(email, number)
+                late_by_s = self.server.mock.engine.assignment_delay_s()
+                return 200, portal.assignments(email, number, late_by_s)
             case "POST", ["orders", number, "assign"]:
                 result = portal.assign(
                     email,
@@ -308,6 +353,13 @@ class _Handler(BaseHTTPRequestHandler):
                 except ValueError as exc:
                     return 400, {"error": str(exc)}
             return 200, mock.engine.faults.model_dump()
+        if name == "release" and method in ("GET", "POST"):
+            if method == "POST":
+                try:
+                    mock.set_release(str(self._read_body().get("release", "")))
+                except UnknownRelease as exc:
+                    return 400, {"error": str(exc), "known": list(RELEASES)}
+            return 200, {"release": mock.release.name, "known": list(RELEASES)}
         if method == "GET" and name == "book":
             limit = query.get("limit", "")
             return 200, book_rows(int(limit)) if limit.isdigit() else book_rows()
@@ -316,6 +368,7 @@ class _Handler(BaseHTTPRequestHandler):
     # --- plumbing ------------------------------------------------------------------------------
 
     _cookie: str | None = None
+    _headers: dict[str, str]
 
     def _session_token(self) -> str | None:
         try:
@@ -343,7 +396,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-store")
-        for key, value in extra.items():
+        for key, value in {**self._headers, **extra}.items():
             self.send_header(key, value)
         if self._cookie:
             self.send_header("Set-Cookie", self._cookie)
@@ -358,6 +411,18 @@ class _Handler(BaseHTTPRequestHandler):
         content_type = CONTENT_TYPES.get(file.suffix, "application/octet-stream")
         self._send(200, file.read_bytes(), content_type, {})
 
+    def _send_index(self) -> None:
+        """The SPA shell, with every release's options and the name of the current one."""
+        options = {
+            "current": self.server.mock.release.name,
+            "releases": {name: r.model_dump() for name, r in RELEASES.items()},
+        }
+        # "</" cannot end the script early; json.dumps leaves it alone, so escape it here.
+        script = json.dumps(options).replace("</", "<\\/")
+        tag = f'<script id="releases" type="application/json">{script}</script>'.encode()
+        page = (STATIC_DIR / "index.html").read_bytes().replace(RELEASES_PLACEHOLDER, tag)
+        self._send(200, page, CONTENT_TYPES[".html"], {})
+
     def _static(self, name: str) -> None:
         files = {p.name: p for p in STATIC_DIR.iterdir() if p.is_file()}
         if name in files:
@@ -369,12 +434,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.FOUND, b"", "text/plain", {"Location": location})
 
 
-def serve_forever(host: str, port: int, seed: int, profile: str) -> None:
+def serve_forever(
+    host: str, port: int, seed: int, profile: str, release: str = DEFAULT_RELEASE
+) -> None:
     """Serve the mock portal in the foreground (control API on) until interrupted."""
-    server = MockServer(host=host, port=port, seed=seed, control=True, faults=PROFILES[profile])
+    server = MockServer(
+        host=host, port=port, seed=seed, control=True, faults=PROFILES[profile], release=release
+    )
     server.start()
     print(
-        f"Mock CCW portal: {server.home_url}  (profile {profile}, seed {seed}; Ctrl+C stops)",
+        f"Mock CCW portal: {server.home_url}  (release {release}, profile {profile}, seed {seed};"
+        " Ctrl+C stops)",
         flush=True,
     )
     try:
@@ -392,5 +462,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--seed", type=int, default=0, help="seeds faults and surveys")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="none")
+    parser.add_argument(
+        "--release", choices=list(RELEASES), default=DEFAULT_RELEASE, help="layout variant"
+    )
     args = parser.parse_args(argv)
-    serve_forever(args.host, args.port, args.seed, args.profile)
+    serve_forever(args.host, args.port, args.seed, args.profile, args.release)

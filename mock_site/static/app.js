@@ -1,13 +1,17 @@
 "use strict";
 // The portal SPA: header, client-side routes, the assign dialog with its custom comboboxes,
 // the confirmation, the random Feedback survey. All business state lives on the server.
+// Each screen is drawn as the current release has it (mock_site/releases.py): the same roles and
+// accessible names, arranged differently.
 (() => {
   const { h, request, errorMessage, ServerError, HttpError } = Mock;
   const app = document.getElementById("app");
   const main = document.getElementById("main");
   const layers = document.getElementById("layers");
   const searchBox = document.getElementById("global-search");
-  const NOT_ASSIGNED = "\u2014";
+  const SUCCESS = "Smart Account assignment submitted successfully";
+  const TOAST_MS = 5000;
+  const rel = () => Mock.release();
   let signedInAs = null;
   let generation = 0;
   let uid = 0;
@@ -141,17 +145,91 @@
         document.getElementById("whoami").textContent = `Signed in as ${signedInAs}`;
       }
       const nodes = await load();
-      if (mine === generation) main.replaceChildren(...nodes.filter(Boolean));
+      if (mine === generation) main.replaceChildren(...nodes.flat().filter(Boolean));
     } catch (err) {
       if (mine !== generation) return;
       if (!(err instanceof ServerError)) throw err;
-      main.replaceChildren(errorMessage(() => screen(load)));
+      main.replaceChildren(...[serverError(() => screen(load))].filter(Boolean));
     }
   }
 
+  // --- what differs between releases -----------------------------------------------------------
+
+  // A screen's heading: h1, or h2 under an h1 section title.
+  const heading = (text) => (rel().heading_level === 1 ? [h("h1", {}, text)]
+    : [h("h1", { class: "section-title" }, "Orders"), h("h2", { class: "screen-title" }, text)]);
+
+  // A message that shows for a few seconds above everything, outside the page and its dialogs.
+  let toasts = null;
+  function toast(role, text, tone) {
+    if (!toasts) {
+      toasts = h("div", { class: "toasts" });
+      document.body.append(toasts);
+    }
+    const item = h("div", { role, class: `toast ${tone}` });
+    toasts.append(item);
+    setTimeout(() => { item.textContent = text; }, 0); // after insertion, so it is announced
+    setTimeout(() => item.remove(), TOAST_MS);
+  }
+
+  // "Something went wrong": an inline alert with a retry button, or a toast (then null).
+  function serverError(retry) {
+    const style = rel().error_message;
+    if (style === "toast") {
+      toast("alert", Mock.SERVER_ERROR, "error");
+      return null;
+    }
+    return errorMessage(retry, style === "inline-retry" ? "Retry" : "Try again");
+  }
+
+  // A refusal with the portal's words: inline like classic's, or a toast (then null).
+  function failureMessage(text) {
+    if (rel().error_message === "toast") {
+      toast("alert", text, "error");
+      return null;
+    }
+    return h("div", { role: "alert", class: "error-banner" }, h("p", {}, text));
+  }
+
+  // Disabled by the attribute, or by aria-disabled (then the click handlers must ignore clicks).
+  function setDisabled(button, disabled, style) {
+    if (style === "attribute") button.disabled = disabled;
+    else if (disabled) button.setAttribute("aria-disabled", "true");
+    else button.removeAttribute("aria-disabled");
+  }
+  const isDisabled = (button) => button.disabled || button.getAttribute("aria-disabled") === "true";
+
+  // A link that looks useful near the real ones and leads nowhere.
+  const decoy = (text) => h("a", { href: "#", class: "decoy",
+    onclick: (event) => event.preventDefault() }, text);
+
+  // Labelled values: "Status: Booked" in a <p>, a <dt>/<dd> list, or one line of <span>/<b>.
+  const FIELD_LABELS = {
+    "label-colon": { sales: "Sales Order:", web: "Web Order:", status: "Status:", holds: "Holds:",
+      partner: "Partner:", customer: "End Customer:", lines: "Lines:" },
+    "definition-list": { sales: "Sales Order Number", web: "Web Order Number", status: "Status:",
+      holds: "Holds", partner: "Partner", customer: "End Customer", lines: "Order Lines" },
+    "inline-bold": { sales: "Sales Order", web: "Web Order Number", status: "Status:",
+      holds: "Holds:", partner: "Partner", customer: "Customer", lines: "Lines" },
+  };
+  function fields(pairs) {
+    const style = rel().order_fields;
+    const labels = FIELD_LABELS[style];
+    if (style === "label-colon") {
+      return pairs.map(([key, value]) => h("p", { class: "field" },
+        h("span", { class: "field-label" }, labels[key]), ` ${value}`));
+    }
+    if (style === "definition-list") {
+      return h("dl", { class: "fields" }, pairs.flatMap(([key, value]) =>
+        [h("dt", {}, labels[key]), h("dd", {}, String(value))]));
+    }
+    return h("p", { class: "summary-line" }, pairs.flatMap(([key, value], i) =>
+      [i ? " \u00b7 " : null, h("span", { class: "field-label" }, labels[key]), " ",
+        h("b", {}, String(value))]));
+  }
   const field = (label, value) =>
     h("p", { class: "field" }, h("span", { class: "field-label" }, `${label}:`), ` ${value}`);
-  const notFound = (number) => [h("h1", {}, "Order Details"),
+  const notFound = (number) => [...heading("Order Details"),
     h("p", { class: "empty" }, `No order ${number} was found.`)];
 
   // --- screens ---------------------------------------------------------------------------------
@@ -179,7 +257,22 @@
       history.replaceState(null, "", `/ccw/orders/${encodeURIComponent(open)}`);
       return orderScreen(open);
     }
-    const nodes = [h("h1", {}, "Search Results"), h("p", { class: "muted" }, `Results for "${query}"`)];
+    const r = rel();
+    const nodes = [...heading(r.search_heading),
+      h("p", { class: "muted" }, `Results for "${query}"`)];
+    if (r.search_results === "list") {
+      if (!results.length) {
+        return [...nodes, h("p", { class: "empty" },
+          "No results found. Check the Sales Order or Web Order number.")];
+      }
+      return [...nodes, h("ul", { class: "result-list", "aria-label": "Orders found" },
+        results.map((o) => h("li", { class: "result-entry" },
+          r.decoy_links ? decoy("Download order summary") : null,
+          h("span", { class: "kind" }, o.type), " ",
+          h("a", { href: `/ccw/orders/${o.sales_order}`, "data-nav": true }, o.number), " ",
+          h("span", { class: `badge ${o.status.toLowerCase()}` }, o.status), " ",
+          h("span", { class: "muted" }, `End customer: ${o.end_customer}`))))];
+    }
     if (!results.length) return [...nodes, h("p", { class: "empty" }, "No results found")];
     return [...nodes, h("table", { class: "grid" },
       h("caption", { class: "sr-only" }, "Orders matching the search"),
@@ -198,26 +291,64 @@
       if (err instanceof HttpError && err.status === 404) return notFound(number);
       throw err;
     }
+    const r = rel();
     const onHold = order.holds.includes("Smart Account Hold");
-    return [
-      h("h1", {}, `Order Details: ${order.sales_order}`),
-      h("section", { class: "notice", "aria-label": "Order notifications" },
-        h("span", { class: "notice-icon", "aria-hidden": "true" }, "i"),
-        h("p", {}, onHold
-          ? "This order is on Smart Account Hold until an active Smart Account is assigned. "
-          : "Licences of this order are delivered to the Smart Account of each line. "),
-        h("a", { href: `/ccw/orders/${order.sales_order}/assignments`, "data-nav": true },
-          "View or change Smart Account Assignments")),
-      h("div", { class: "panel" },
-        h("h2", {}, "Summary"),
-        field("Sales Order", order.sales_order),
-        field("Web Order", order.web_order),
-        field("Status", order.status),
-        field("Holds", order.holds.length ? order.holds.join(", ") : "None"),
-        field("Partner", order.partner),
-        field("End Customer", order.end_customer),
-        field("Lines", order.line_count)),
-    ];
+    const banner = {
+      "region-top": { tag: "section", attrs: { "aria-label": "Order notifications" } },
+      "note-bottom": { tag: "div", attrs: { role: "note", "aria-label": "Smart Account notice" } },
+      "alert-top": { tag: "div", attrs: { role: "alert", "aria-label": "Order alerts" } },
+    }[r.order_banner];
+    const notice = h(banner.tag, { class: "notice", ...banner.attrs },
+      h("span", { class: "notice-icon", "aria-hidden": "true" }, "i"),
+      h("p", {}, onHold
+        ? "This order is on Smart Account Hold until an active Smart Account is assigned. "
+        : "Licences of this order are delivered to the Smart Account of each line. "),
+      r.decoy_links ? decoy("Learn about Smart Account assignments") : null,
+      h("a", { href: `/ccw/orders/${order.sales_order}/assignments`, "data-nav": true },
+        "View or change Smart Account Assignments"));
+    const summary = h("div", { class: "panel" },
+      h(r.heading_level === 1 ? "h2" : "h3", {}, "Summary"),
+      fields([
+        ["sales", order.sales_order],
+        ["web", order.web_order],
+        ["status", order.status],
+        ["holds", order.holds.length ? order.holds.join(", ") : "None"],
+        ["partner", order.partner],
+        ["customer", order.end_customer],
+        ["lines", order.line_count],
+      ]));
+    const title = heading(r.order_heading.replace("{number}", order.sales_order));
+    return r.order_banner === "note-bottom" ? [title, summary, notice] : [title, notice, summary];
+  }
+
+  // The cells of the assignment table, by column, as the release writes them.
+  const COLUMN_HEADERS = { line: "Line", product: "Product", smart_account: "Smart Account",
+    smart_account_with_domain: "Smart Account", domain: "Domain Identifier",
+    virtual_account: "Virtual Account", eligibility: "Eligibility", eligibility_unlabelled: "",
+    quantity: "Quantity", start_date: "Start date" };
+  const notEligible = (ln) => `Not eligible: ${ln.eligibility.charAt(0).toLowerCase()}` +
+    ln.eligibility.slice(1);
+  function assignmentCell(column, ln, index) {
+    const r = rel();
+    const mark = r.unassigned_mark;
+    const eligible = ln.eligibility === "Eligible";
+    switch (column) {
+      case "line": return ln.line;
+      case "product": return r.eligibility_badge && !eligible
+        ? [ln.product, " ", h("span", { class: "badge ineligible" }, notEligible(ln))]
+        : ln.product;
+      case "smart_account": return ln.smart_account || mark;
+      case "smart_account_with_domain":
+        return ln.smart_account ? `${ln.smart_account} (${ln.domain})` : mark;
+      case "domain": return ln.domain || mark;
+      case "virtual_account": return ln.virtual_account || mark;
+      case "eligibility": return ln.eligibility;
+      case "eligibility_unlabelled":
+        return eligible ? "" : h("span", { class: "badge ineligible" }, notEligible(ln));
+      case "quantity": return String(10 * (index + 1));
+      case "start_date": return ln.eligibility === "Active entitlement" ? "2024-11-04" : "On shipment";
+      default: throw new Error(`unknown column ${column}`);
+    }
   }
 
   async function assignmentsScreen(number, { success = false, failure = null } = {}) {
@@ -228,36 +359,57 @@
       if (err instanceof HttpError && err.status === 404) return notFound(number);
       throw err;
     }
-    const status = h("div", { role: "status", class: "status-message" });
-    if (success) {
+    const r = rel();
+    let status = null;
+    if (r.success_message === "inline-status") {
+      status = h("div", { role: "status", class: "status-message" });
       // Filled after insertion so that screen readers announce it.
-      setTimeout(() => { status.textContent = "Smart Account assignment submitted successfully"; }, 0);
+      if (success) setTimeout(() => { status.textContent = SUCCESS; }, 0);
+    } else if (success) {
+      toast(r.success_message === "toast-status" ? "status" : "alert", SUCCESS, "ok");
     }
     const reasonId = nextId("reason");
     const assign = h("button", {
-      type: "button", class: "btn primary", disabled: !data.can_assign,
+      type: "button", class: "btn primary",
       "aria-describedby": data.can_assign ? null : reasonId,
-      onclick: () => openAssignDialog(data),
+      onclick: () => { if (!isDisabled(assign)) openAssignDialog(data); },
     }, "Assign Smart Account");
+    setDisabled(assign, !data.can_assign, r.assign_smart_account_disabled);
+    let reason = null;
+    if (!data.can_assign) {
+      reason = r.reason === "beside" ? h("span", { id: reasonId, class: "reason" }, data.reason)
+        : h("p", { id: reasonId, class: "reason", role: r.reason === "note-below" ? "note" : null },
+          data.reason);
+    }
+    const actions = h("div", { class: "actions" }, assign, r.reason === "beside" ? reason : null,
+      r.decoy_links ? decoy("Export to CSV") : null);
+    const breadcrumb = {
+      1: h("p", { class: "breadcrumb" }, h("a", { href: `/ccw/orders/${data.sales_order}`,
+        "data-nav": true }, r.order_fields === "label-colon" ? `Order Details: ${data.sales_order}`
+        : "Back to Order Details")),
+      2: h("nav", { class: "breadcrumb", "aria-label": "Breadcrumb" }, h("a", {
+        href: `/ccw/orders/${data.sales_order}`, "data-nav": true }, `Order ${data.sales_order}`)),
+    }[r.heading_level];
+    const info = r.order_fields === "label-colon"
+      ? h("p", { class: "muted" }, `Sales Order ${data.sales_order} \u00b7 Web Order ` +
+        `${data.web_order} \u00b7 Status: ${data.status}`)
+      : fields([["sales", data.sales_order], ["web", data.web_order], ["status", data.status]]);
+    const columns = r.assignment_columns;
+    const table = h("table", { class: "grid" },
+      h("caption", { class: "sr-only" }, "Smart Account assignment of each order line"),
+      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, COLUMN_HEADERS[c])))),
+      h("tbody", {}, data.lines.map((ln, i) => h("tr", {},
+        columns.map((c) => h("td", {}, assignmentCell(c, ln, i)))))));
     return [
-      h("p", { class: "breadcrumb" }, h("a", { href: `/ccw/orders/${data.sales_order}`,
-        "data-nav": true }, `Order Details: ${data.sales_order}`)),
-      h("h1", {}, "Smart Account Assignment"),
-      h("p", { class: "muted" }, `Sales Order ${data.sales_order} \u00b7 Web Order ${data.web_order}` +
-        ` \u00b7 Status: ${data.status}`),
+      breadcrumb,
+      heading(r.assignments_heading.replace("{number}", data.sales_order)),
+      info,
       status,
-      failure ? h("div", { role: "alert", class: "error-banner" }, h("p", {}, failure)) : null,
-      h("div", { class: "actions" }, assign,
-        data.can_assign ? null : h("span", { id: reasonId, class: "reason" }, data.reason)),
-      h("table", { class: "grid" },
-        h("caption", { class: "sr-only" }, "Smart Account assignment of each order line"),
-        h("thead", {}, h("tr", {}, ["Line", "Product", "Smart Account", "Virtual Account",
-          "Eligibility"].map((c) => h("th", { scope: "col" }, c)))),
-        h("tbody", {}, data.lines.map((ln) => h("tr", {},
-          h("td", {}, ln.line), h("td", {}, ln.product),
-          h("td", {}, ln.smart_account || NOT_ASSIGNED),
-          h("td", {}, ln.virtual_account || NOT_ASSIGNED),
-          h("td", {}, ln.eligibility))))),
+      failure ? failureMessage(failure) : null,
+      r.assign_button === "above-table" ? actions : null,
+      table,
+      r.assign_button === "below-table" ? actions : null,
+      r.reason === "beside" ? null : reason,
     ];
   }
 
@@ -276,29 +428,44 @@
       if (err instanceof HttpError) return reload({ failure: err.message });
       if (!(err instanceof ServerError)) throw err;
       // Try again reloads the assignments; it never sends the change a second time.
-      main.prepend(errorMessage(() => reload()));
+      const box = serverError(() => reload());
+      if (box) main.prepend(box);
     }
   }
 
   // --- custom widgets --------------------------------------------------------------------------
 
   // A select-only combobox: a button with role combobox that opens a listbox (WAI-ARIA APG).
-  function selectCombobox({ label, options, placeholder, onChange }) {
+  // With `waiting`, it starts disabled with that text until load() gives it options.
+  function selectCombobox({ label, options = [], placeholder, onChange, waiting = null }) {
     const id = nextId("combo");
     const labelEl = h("span", { id: `${id}-label`, class: "label" }, label);
-    const value = h("span", { class: "combo-value placeholder" }, placeholder);
+    const value = h("span", { class: "combo-value placeholder" }, waiting || placeholder);
     const button = h("button", { type: "button", id, role: "combobox", class: "combo",
       "aria-labelledby": `${id}-label`, "aria-haspopup": "listbox", "aria-expanded": "false",
-      "aria-controls": `${id}-listbox` }, value, h("span", { class: "caret", "aria-hidden": "true" }));
-    const items = options.map(([key, text], i) => h("li", { role: "option", id: `${id}-opt-${i}`,
-      "aria-selected": "false", "data-key": key }, text));
+      "aria-controls": `${id}-listbox`, disabled: waiting !== null },
+    value, h("span", { class: "caret", "aria-hidden": "true" }));
     const listbox = h("ul", { role: "listbox", id: `${id}-listbox`, class: "listbox",
-      "aria-labelledby": `${id}-label`, hidden: true }, items);
+      "aria-labelledby": `${id}-label`, hidden: true });
+    let items = [];
     let active = -1;
     let selected = -1;
 
+    function setOptions(pairs) {
+      items = pairs.map(([key, text], i) => {
+        const li = h("li", { role: "option", id: `${id}-opt-${i}`, "aria-selected": "false",
+          "data-key": key }, text);
+        li.addEventListener("mousedown", (event) => event.preventDefault());
+        li.addEventListener("click", () => { choose(i); button.focus(); });
+        return li;
+      });
+      listbox.replaceChildren(...items);
+      active = -1;
+      selected = -1;
+    }
     const isOpen = () => !listbox.hidden;
     function setActive(i) {
+      if (!items.length) return;
       active = Math.max(0, Math.min(items.length - 1, i));
       items.forEach((it, j) => it.classList.toggle("active", j === active));
       button.setAttribute("aria-activedescendant", items[active].id);
@@ -315,6 +482,7 @@
       button.removeAttribute("aria-activedescendant");
     }
     function choose(i) {
+      if (!items[i]) return;
       selected = i;
       items.forEach((it, j) => it.setAttribute("aria-selected", String(j === i)));
       value.textContent = items[i].textContent;
@@ -341,14 +509,48 @@
         close();
       }
     });
-    items.forEach((it, i) => {
-      it.addEventListener("mousedown", (event) => event.preventDefault());
-      it.addEventListener("click", () => { choose(i); button.focus(); });
-    });
     button.addEventListener("blur", () => setTimeout(() => {
       if (document.activeElement !== button) close();
     }, 0));
-    return h("div", { class: "form-row" }, labelEl, h("div", { class: "combo-wrap" }, button, listbox));
+    setOptions(options);
+    const widget = h("div", { class: "form-row" }, labelEl,
+      h("div", { class: "combo-wrap" }, button, listbox));
+    widget.load = (names) => {
+      close();
+      setOptions(names.map((name) => [name, name]));
+      value.textContent = placeholder;
+      value.classList.add("placeholder");
+      button.disabled = false;
+    };
+    widget.clear = () => {
+      close();
+      setOptions([]);
+      value.textContent = waiting;
+      value.classList.add("placeholder");
+      button.disabled = true;
+    };
+    return widget;
+  }
+
+  // A native <select> with a <label>: the other kind of drop-down a portal release may use.
+  // With `waiting`, it starts disabled with that text until load() gives it options.
+  function nativeSelect({ label, options = [], placeholder, onChange, waiting = null }) {
+    const id = nextId("select");
+    const select = h("select", { id, disabled: waiting !== null });
+    const fill = (first, pairs) => select.replaceChildren(h("option", { value: "" }, first),
+      ...pairs.map(([key, text]) => h("option", { value: key }, text)));
+    fill(waiting || placeholder, options);
+    select.addEventListener("change", () => onChange(select.value || null));
+    const widget = h("div", { class: "form-row" }, h("label", { for: id }, label), select);
+    widget.load = (names) => {
+      fill(placeholder, names.map((name) => [name, name]));
+      select.disabled = false;
+    };
+    widget.clear = () => {
+      fill(waiting, []);
+      select.disabled = true;
+    };
+    return widget;
   }
 
   // An editable combobox: a text input with role combobox that filters a listbox of options.
@@ -439,25 +641,71 @@
 
   // --- the assign dialog, terms and confirmation -----------------------------------------------
 
+  // The Smart Accounts found, each with a radio named by the account name.
+  function accountResults(accounts, pick) {
+    const style = rel().account_results;
+    const group = nextId("sa");
+    const radio = (account, attrs = {}) => h("input", { type: "radio", name: group,
+      onchange: () => pick(account), ...attrs });
+    const badge = (account) =>
+      h("span", { class: `badge ${account.status.toLowerCase()}` }, account.status);
+    if (style === "list") {
+      return h("ul", { role: "list", class: "account-list", "aria-label": "Smart Accounts found" },
+        accounts.map((account) => {
+          const id = nextId("sa-option");
+          return h("li", { class: "account-entry" }, radio(account, { id }),
+            h("label", { for: id }, account.name), " ",
+            h("span", { class: "muted" }, `${account.domain} \u00b7 ${account.status}`));
+        }));
+    }
+    if (style === "divs") {
+      return h("div", { class: "account-cards" }, accounts.map((account) =>
+        h("div", { class: "account-card" }, radio(account, { "aria-label": account.name }), " ",
+          h("strong", {}, account.name), " ", h("span", { class: "muted" }, account.domain), " ",
+          badge(account))));
+    }
+    return h("table", { class: "grid compact" },
+      h("caption", { class: "sr-only" }, "Smart Accounts found"),
+      h("thead", {}, h("tr", {}, ["Select", "Account Name", "Domain Identifier", "Status"]
+        .map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, accounts.map((account) => h("tr", {},
+        h("td", {}, radio(account, { "aria-label": account.name })),
+        h("td", {}, account.name), h("td", {}, account.domain),
+        h("td", {}, badge(account))))));
+  }
+
   function openAssignDialog(order) {
+    const r = rel();
     const state = { by: null, account: null, virtualAccount: null };
     const { layer, box } = modal("dialog", "Assign Smart Account",
       { onEscape: () => closeModal(layer), className: "wide" });
     const cancel = () => h("button", { type: "button", class: "btn",
-      onclick: () => closeModal(layer) }, "Cancel");
+      onclick: () => closeModal(layer) }, r.dialog_close);
+    // A server error shown in the dialog, or as a toast (outside it).
+    const showError = (retry) => dialogError.replaceChildren(...[serverError(retry)].filter(Boolean));
 
     const hint = h("p", { class: "hint", "aria-live": "polite" });
     const valueId = nextId("search-value");
     const valueInput = h("input", { id: valueId, type: "text", autocomplete: "off" });
     const results = h("div", { class: "results" });
     const dialogError = h("div");
-    const assignButton = h("button", { type: "button", class: "btn primary", disabled: true,
-      onclick: () => showTerms() }, "Assign");
-    const refreshAssign = () => {
-      assignButton.disabled = !(state.account && state.virtualAccount);
-    };
-    const vaCombo = editableCombobox({ label: "Virtual Account Name",
-      onChange: (name) => { state.virtualAccount = name; refreshAssign(); } });
+    const assignButton = h("button", { type: "button", class: "btn primary",
+      onclick: () => { if (!isDisabled(assignButton)) showTerms(); } }, "Assign");
+    const refreshAssign = () => setDisabled(assignButton,
+      !(state.account && state.virtualAccount), r.dialog_buttons_disabled);
+    refreshAssign();
+    const onVirtualAccount = (name) => { state.virtualAccount = name; refreshAssign(); };
+    const vaCombo = {
+      "editable-combobox": editableCombobox,
+      "native-select": nativeSelect,
+      "select-combobox": selectCombobox,
+    }[r.virtual_account_dropdown]({ label: "Virtual Account Name", onChange: onVirtualAccount,
+      placeholder: "Select a Virtual Account", waiting: "Select a Smart Account first" });
+    const parameters = [["domain", "Domain Identifier"], ["name", "Account Name"],
+      ["email", "Email ID"]];
+    const parameterDropdown = (r.parameter_dropdown === "native-select" ? nativeSelect
+      : selectCombobox)({ label: "Select an Existing Account", placeholder: "Select",
+      options: parameters, onChange: (key) => { state.by = key; } });
 
     async function loadVirtualAccounts(account) {
       dialogError.replaceChildren();
@@ -467,7 +715,7 @@
         if (state.account === account) vaCombo.load(names);
       } catch (err) {
         if (!(err instanceof ServerError)) throw err;
-        dialogError.replaceChildren(errorMessage(() => loadVirtualAccounts(account)));
+        showError(() => loadVirtualAccounts(account));
       }
     }
 
@@ -495,31 +743,21 @@
         ({ accounts } = await api(`/api/smart-accounts?by=${state.by}&value=${encodeURIComponent(value)}`));
       } catch (err) {
         if (!(err instanceof ServerError)) throw err;
-        dialogError.replaceChildren(errorMessage(runSearch));
+        showError(runSearch);
         return;
       }
       if (!accounts.length) {
-        results.replaceChildren(h("p", { class: "empty" }, "No Smart Accounts found"));
+        results.replaceChildren(h("p", { class: "empty" }, r.account_results === "table"
+          ? "No Smart Accounts found" : `No Smart Accounts found for "${value}".`));
         return;
       }
-      const group = nextId("sa");
-      results.replaceChildren(h("table", { class: "grid compact" },
-        h("caption", { class: "sr-only" }, "Smart Accounts found"),
-        h("thead", {}, h("tr", {}, ["Select", "Account Name", "Domain Identifier", "Status"]
-          .map((c) => h("th", { scope: "col" }, c)))),
-        h("tbody", {}, accounts.map((account) => h("tr", {},
-          h("td", {}, h("input", { type: "radio", name: group, "aria-label": account.name,
-            onchange: () => pick(account) })),
-          h("td", {}, account.name), h("td", {}, account.domain),
-          h("td", {}, h("span", { class: `badge ${account.status.toLowerCase()}` }, account.status)))))));
+      results.replaceChildren(accountResults(accounts, pick));
     }
 
     const step1 = h("div", { class: "step" },
       h("p", { class: "muted" }, `Sales Order ${order.sales_order}: choose how to find the Smart ` +
         "Account, search for it, select it and choose a Virtual Account."),
-      selectCombobox({ label: "Select an Existing Account", placeholder: "Select",
-        options: [["domain", "Domain Identifier"], ["name", "Account Name"], ["email", "Email ID"]],
-        onChange: (key) => { state.by = key; } }),
+      parameterDropdown,
       h("div", { class: "form-row" }, h("label", { for: valueId }, "Search Value"),
         h("div", { class: "inline" }, valueInput,
           h("button", { type: "button", class: "btn", onclick: runSearch }, "Search"))),
@@ -528,8 +766,9 @@
 
     function showTerms() {
       const termsId = nextId("terms");
-      const submit = h("button", { type: "button", class: "btn primary", disabled: true,
-        onclick: () => confirmAssignment() }, "Submit");
+      const submit = h("button", { type: "button", class: "btn primary",
+        onclick: () => { if (!isDisabled(submit)) confirmAssignment(); } }, "Submit");
+      setDisabled(submit, true, r.dialog_buttons_disabled);
       const step2 = h("div", { class: "step" },
         field("Smart Account", `${state.account.name} (${state.account.domain})`),
         field("Virtual Account", state.virtualAccount),
@@ -538,7 +777,8 @@
             "licences of its eligible lines in the selected Smart Account and Virtual Account, " +
             "and that the account holder agrees to the Smart Account Terms of Use.")),
         h("p", { class: "check" }, h("input", { type: "checkbox", id: termsId,
-          onchange: (event) => { submit.disabled = !event.target.checked; } }),
+          onchange: (event) => setDisabled(submit, !event.target.checked,
+            r.dialog_buttons_disabled) }),
           h("label", { for: termsId }, "I accept the Terms of Use")),
         h("div", { class: "dialog-actions" }, submit, cancel()));
       step1.replaceWith(step2);
@@ -546,7 +786,7 @@
     }
 
     function confirmAssignment() {
-      const confirm = modal("alertdialog", "Confirm Smart Account Assignment",
+      const confirm = modal("alertdialog", r.confirm_title,
         { onEscape: () => closeModal(confirm.layer) });
       const yes = h("button", { type: "button", class: "btn primary", onclick: () => {
         closeModal(confirm.layer);
@@ -577,7 +817,8 @@
       location.assign(target);
     } catch (err) {
       if (!(err instanceof ServerError)) throw err;
-      main.prepend(errorMessage(() => document.getElementById("logout").click()));
+      const box = serverError(() => document.getElementById("logout").click());
+      if (box) main.prepend(box);
     }
   });
 

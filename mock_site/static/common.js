@@ -1,6 +1,6 @@
 "use strict";
 // Shared by the sign-on page and the portal: DOM builder, click-blocking spinner, JSON calls,
-// the cookie banner and the generic error message.
+// the release being rendered, the cookie banner and the generic error message.
 const Mock = (() => {
   const SERVER_ERROR = "Something went wrong, please try again";
   const CONSENT_COOKIE = "cookie_consent=accepted";
@@ -28,6 +28,20 @@ const Mock = (() => {
     document.body.setAttribute("aria-busy", pending > 0 ? "true" : "false");
   }
 
+  // Every release's options come with the portal page; each JSON answer names the current one,
+  // so a release switched at run time shows from the next screen on.
+  let releases = null;
+  let currentRelease = null;
+  function release() {
+    if (!releases) {
+      const script = document.getElementById("releases");
+      const data = script ? JSON.parse(script.textContent) : { current: null, releases: {} };
+      releases = data.releases;
+      currentRelease = currentRelease || data.current;
+    }
+    return releases[currentRelease];
+  }
+
   class ServerError extends Error {}
   class HttpError extends Error {
     constructor(status, body) {
@@ -51,6 +65,7 @@ const Mock = (() => {
       } catch (err) {
         throw new ServerError(String(err));
       }
+      currentRelease = res.headers.get("X-Release") || currentRelease;
       if (res.status === 401 && onUnauthorized) {
         setBusy(1); // keep blocking clicks while the browser leaves for the sign-on page
         onUnauthorized();
@@ -65,14 +80,14 @@ const Mock = (() => {
     }
   }
 
-  function errorMessage(retry) {
+  function errorMessage(retry, retryLabel = "Try again") {
     const box = h("div", { role: "alert", class: "error-banner" },
       h("span", { class: "error-icon", "aria-hidden": "true" }, "!"),
       h("p", {}, SERVER_ERROR));
     box.append(h("button", {
       type: "button", class: "btn",
       onclick: () => { box.remove(); retry(); },
-    }, "Try again"));
+    }, retryLabel));
     return box;
   }
 
@@ -96,5 +111,5 @@ const Mock = (() => {
     setTimeout(() => document.body.append(banner), 250);
   }
 
-  return { h, request, errorMessage, cookieBanner, ServerError, HttpError, SERVER_ERROR };
+  return { h, request, release, errorMessage, cookieBanner, ServerError, HttpError, SERVER_ERROR };
 })();
