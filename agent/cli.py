@@ -347,15 +347,21 @@ def mock_site(
     seed: Annotated[int, typer.Option(help="Seed of the fault and survey randomness.")] = 0,
     profile: Annotated[str, typer.Option(help="Fault profile: none or portal-like.")] = "none",
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    release: Annotated[
+        str, typer.Option(help="Layout variant: classic, ledger or compact.")
+    ] = "classic",
 ) -> None:
     """Serve the bundled mock portal (with its control API) until Ctrl-C."""
     from mock_site.faults import PROFILES
+    from mock_site.releases import RELEASES
     from mock_site.server import serve_forever
 
     if profile not in PROFILES:
         fail(Exit.INVALID_INPUT, f"--profile {profile!r}: expected one of {', '.join(PROFILES)}")
+    if release not in RELEASES:
+        fail(Exit.INVALID_INPUT, f"--release {release!r}: expected one of {', '.join(RELEASES)}")
     try:
-        serve_forever(host, port, seed, profile)
+        serve_forever(host, port, seed, profile, release)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
     except OSError as exc:
