@@ -9,11 +9,9 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
-from agent.browser import shared_browser
 from mock_site.server import MockServer
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -177,21 +175,6 @@ def test_mock_option_runs_the_readme_example_on_a_fresh_state(tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     assert "assigned" in done.stdout
     assert not list((tmp_path / "mock" / "sessions").glob("*.json")), "mock sessions are not kept"
-
-
-def test_a_remote_browser_over_cdp_is_used_instead_of_a_local_one(ccw: Run) -> None:
-    """CCW_BROWSER_ENDPOINT=http://host:port, as for a Chromium with --remote-debugging-port."""
-    with shared_browser() as devtools:
-        port = urlsplit(devtools).port
-        done = ccw(
-            "show",
-            "110000003",
-            CCW_BROWSER_ENDPOINT=f"http://127.0.0.1:{port}",
-            CCW_LOG_LEVEL="DEBUG",  # a local start would log "browser_started"
-        )
-    assert done.returncode == 0, done.stderr
-    assert "DC West" in done.stdout
-    assert "browser_started" not in done.stderr, "no local browser was started"
 
 
 def test_show_refuses_what_is_not_an_order_number(ccw: Run, mock: MockServer) -> None:
