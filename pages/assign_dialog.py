@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from playwright.sync_api import Locator, Page, expect
 
 from pages.base import DEFAULT_TIMEOUT_MS, PageError, read_stably, wait_for_landmark
-from pages.labels import Labels, name_matcher, normalize, same_text
+from pages.labels import Labels, any_of, name_matcher, normalize, same_text
 from pages.widgets import choose_option, read_options
 
 # A Domain Identifier as written in an entry: dot-separated labels, not part of an email address.
@@ -70,7 +70,8 @@ class AssignDialog:
         self.assign_button = d.get_by_role("button", name=name_matcher(labels.assign, whole=True))
         self.terms = d.get_by_role("checkbox", name=name_matcher(labels.accept_terms))
         self.submit_button = d.get_by_role("button", name=name_matcher(labels.submit, whole=True))
-        self.cancel_button = d.get_by_role("button", name=name_matcher(labels.cancel, whole=True))
+        # Cancel, or Close where a release names it so: both leave without changing anything.
+        self.cancel_button = d.get_by_role("button", name=any_of((labels.cancel, labels.close)))
 
     def wait(self) -> AssignDialog:
         """Wait for the dialog's search-parameter drop-down."""
@@ -169,7 +170,7 @@ class AssignDialog:
 
     def cancel(self) -> None:
         """Click Cancel and wait until the dialog is gone (nothing is changed)."""
-        self.cancel_button.click(timeout=self.timeout_ms)
+        self.cancel_button.first.click(timeout=self.timeout_ms)
         expect(self.dialog).to_be_hidden(timeout=self.timeout_ms)
 
     def is_open(self) -> bool:

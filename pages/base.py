@@ -11,7 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from agent.errors import PortalServerError
-from pages.labels import Labels, name_matcher, normalize
+from pages.labels import Labels, any_of, name_matcher, normalize
 
 DEFAULT_TIMEOUT_MS = 15_000.0
 # Reads that wait for an element (inner_text, get_attribute) get this long; a pop-up that covers
@@ -92,7 +92,7 @@ def recover_screen(page: Page, labels: Labels, *, reload: bool, timeout_ms: floa
     a portal's "Try again" there might send the change again.
     """
     error = server_error(page, labels)
-    retry = error.get_by_role("button", name=name_matcher(labels.try_again))
+    retry = error.get_by_role("button", name=any_of(labels.try_again))
     if retry.count():
         retry.first.click(timeout=timeout_ms)
         return "try_again"

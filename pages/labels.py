@@ -27,7 +27,8 @@ class Labels:
 
     # generic server error
     server_error: str = "Something went wrong"
-    try_again: str = "Try again"
+    # The button a portal's error message offers to re-run what failed, in its known wordings.
+    try_again: tuple[str, ...] = ("Try again", "Retry")
 
     # header
     global_search: str = "Global Search"
@@ -86,6 +87,7 @@ class Labels:
     accept_terms: str = "I accept the Terms of Use"
     submit: str = "Submit"
     cancel: str = "Cancel"
+    close: str = "Close"
 
     # confirmation and result
     yes: str = "Yes"
@@ -109,13 +111,20 @@ def labels(locale: str = "en") -> Labels:
 def name_matcher(text: str, *, whole: bool = False) -> re.Pattern[str]:
     """A case-insensitive pattern for a label; extra words around it are tolerated unless `whole`.
 
-    Word boundaries keep "Assign" from matching inside "Reassign"; `whole` (only surrounding white
+    Word boundaries keep "Assign" from matching inside "Reassign" (a trailing plural "s" is
+    allowed); `whole` (only surrounding white
     space allowed) keeps "Assign" from matching "Assign Smart Account" and "No" from "No thanks".
     """
     body = r"\s+".join(re.escape(word) for word in text.split())
     if whole:
         return re.compile(rf"^\s*{body}\s*$", re.IGNORECASE)
-    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+    # A plural is the same name ("Smart Account Assignments for 110000001").
+    return re.compile(rf"(?<!\w){body}s?(?!\w)", re.IGNORECASE)
+
+
+def any_of(texts: tuple[str, ...]) -> re.Pattern[str]:
+    """A whole-name pattern for any of several wordings of one control ("Try again", "Retry")."""
+    return re.compile("|".join(name_matcher(text, whole=True).pattern for text in texts), re.I)
 
 
 def same_text(a: str | None, b: str | None) -> bool:
