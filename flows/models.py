@@ -7,7 +7,21 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-ORDER_NUMBER = re.compile(r"^\d{6,12}$")
+# ASCII digits only: `\d` would also take Arabic-Indic or full-width digits, which the portal's
+# search does not know, and `\Z` refuses a trailing newline that `$` lets through.
+ORDER_NUMBER = re.compile(r"^[0-9]{6,12}\Z")
+
+
+def order_key(number: str) -> str:
+    """An order number as orders are compared: ASCII digits without leading zeros.
+
+    "0110000001" and "110000001" are one order; other Unicode decimal digits are read as the
+    digits they are, so a number pasted from a document in another script compares equal too.
+    """
+    text = number.strip()
+    if not text or not all(char.isdecimal() for char in text):
+        raise ValueError(f"not an order number: {number!r}")
+    return "".join(str(int(char)) for char in text).lstrip("0") or "0"
 
 
 class SearchBy(StrEnum):
@@ -31,6 +45,7 @@ class Outcome(StrEnum):
     SMART_ACCOUNT_PENDING = "smart_account_pending"
     VIRTUAL_ACCOUNT_NOT_FOUND = "virtual_account_not_found"
     REFUSED_INTERNAL_USER = "refused_internal_user"
+    ORDER_CONFLICT = "order_conflict"
     FAILED = "failed"
 
     @property
@@ -60,6 +75,10 @@ _SENTENCES: dict[Outcome, str] = {
     Outcome.REFUSED_INTERNAL_USER: (
         "Cisco-internal users must open a case instead of using this flow "
         "(use --internal-licensing-support if you are licensing support)."
+    ),
+    Outcome.ORDER_CONFLICT: (
+        "Another row of the same input names this order (by its Sales Order or Web Order number) "
+        "with another target; this row was not submitted."
     ),
     Outcome.FAILED: "A system error remained after retries; see the detail and artifacts.",
 }

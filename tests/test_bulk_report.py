@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from agent.bulk.csv_input import load_orders
+from agent.bulk.csv_input import CsvRow, load_orders
 from agent.bulk.ledger import Ledger, RowEntry
 from agent.bulk.report import (
     REPORT_COLUMNS,
@@ -17,7 +19,9 @@ from agent.bulk.report import (
     read_report,
     summarise_assignment,
     write_report,
+    write_run_report,
 )
+from agent.bulk.storage import StorageError
 from agent.cli import Exit, exit_for
 from agent.errors import ConfigError, InputError
 from flows.models import AssignResult, LineAssignment, OrderView, Outcome
@@ -75,12 +79,14 @@ def test_a_report_line_carries_input_outcome_evidence_and_artifacts() -> None:
             attempts=2,
             duration_s=14.25,
             artifacts=("artifacts/110000002/before.png", "artifacts/110000002/after.png"),
+            sales_order="110000002",
         )
     )
 
     assert line.model_dump() == {
         "row": 2,
         "order_number": "110000002",
+        "sales_order": "110000002",
         "search_by": "domain",
         "smart_account": "globex.example",
         "virtual_account": "Production",
@@ -234,7 +240,7 @@ def test_merging_refuses_files_with_other_columns(tmp_path: Path) -> None:
         merge_reports([tmp_path / "a.csv", tmp_path / "b.csv"], tmp_path / "all.csv")
 
     assert str(caught.value).startswith(
-        "b.csv: its columns differ from the report format (missing: search_by, smart_account, "
+        "b.csv: its columns differ from the report format (missing: sales_order, search_by, "
     )
     assert str(caught.value).endswith("; unexpected: colour)")
     with pytest.raises(InputError, match="no reports to merge"):
@@ -287,3 +293,86 @@ def test_exit_codes(outcomes: list[str], code: int) -> None:
 def test_exit_code_refuses_unfinished_rows() -> None:
     with pytest.raises(ValueError, match=r"not a final row outcome: in_flight, pending \(an "):
         exit_for(["assigned", "pending", "in_flight"])
+
+
+def test_an_order_conflict_needs_a_person() -> None:
+    assert exit_for(["assigned", "order_conflict"]) == Exit.NEEDS_ATTENTION
+
+
+def test_a_row_cut_off_after_yes_says_a_resume_only_looks() -> None:
+    line = ReportRow.from_entry(entry(status="submitting", last_error="step 10 (verify): timeout"))
+
+    assert line.detail == (
+        "Interrupted after Yes was clicked and before the result was read; a resume only looks "
+        "at the order and never submits it again. Last error: step 10 (verify): timeout"
+    )
+
+
+# --- the disk and the folder -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [(errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system")],
+    ids=["disk-full", "read-only"],
+)
+def test_a_report_the_disk_refuses_is_a_storage_error_and_no_file_is_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, reason: str
+) -> None:
+    old = [report_row(2, "110000001")]
+    write_report([tmp_path / "r.csv", tmp_path / "r.json"], old)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    real_fsync = os.fsync
+    calls: list[int] = []
+
+    def refuse_the_second(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(code, os.strerror(code))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", refuse_the_second)
+
+    with pytest.raises(StorageError) as caught:
+        write_report([tmp_path / "r.csv", tmp_path / "r.json"], [report_row(3, "110000002")])
+
+    assert str(caught.value) == f"cannot write {tmp_path / 'r.json'}: {reason}"
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temporaries
+
+
+def test_a_report_in_a_folder_that_cannot_exist_is_a_storage_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+
+    with pytest.raises(StorageError) as caught:
+        write_report(tmp_path / "file" / "reports" / "r.csv", [report_row(2, "110000001")])
+
+    assert str(caught.value) == (
+        f"cannot create the folder {tmp_path / 'file' / 'reports'}: Not a directory"
+    )
+
+
+def test_a_run_report_streams_from_the_ledger(tmp_path: Path) -> None:
+    rows = [
+        CsvRow.model_validate(
+            {
+                "row": n,
+                "order_number": str(110000000 + n),
+                "search_by": "domain",
+                "smart_account": "acme.example",
+                "virtual_account": "DEFAULT",
+            }
+        )
+        for n in range(2, 1200)
+    ]
+    with Ledger.open(tmp_path / "state") as ledger:
+        run_id = ledger.start_run(input_path="o.csv", input_sha256="ab" * 32, rows=iter(rows))
+        ledger.mark_in_flight(run_id, 5)
+        ledger.mark_submitting(run_id, 5)
+
+        counts = write_run_report(ledger, run_id, [tmp_path / "r.csv", tmp_path / "r.json"])
+
+    assert counts == {"pending": 1197, "submitting": 1}
+    document = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert document["summary"] == {"pending": 1197, "submitting": 1}
+    assert [row["row"] for row in document["rows"]] == list(range(2, 1200))
+    assert read_report(tmp_path / "r.csv") == read_report(tmp_path / "r.json")

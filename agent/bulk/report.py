@@ -1,26 +1,31 @@
-"""The bulk report (CSV for people, JSON for programs), shard-report merging and exit codes."""
+"""The bulk report (CSV for people, JSON for programs) and shard-report merging.
+
+A report is streamed: rows go from the ledger to the files one at a time, so a report of any
+size is written in constant memory, into temporary files that replace the old ones only once
+everything is on disk.
+"""
 
 from __future__ import annotations
 
 import csv
-import io
 import json
-import os
-import tempfile
+import textwrap
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from agent.bulk.ledger import IN_FLIGHT, INVALID_INPUT, PENDING, RowEntry
+from agent.bulk.ledger import IN_FLIGHT, INVALID_INPUT, PENDING, SUBMITTING, Ledger, RowEntry
+from agent.bulk.storage import AtomicText, atomic_files
 from agent.errors import ConfigError, InputError
 from flows.models import OrderView, Outcome
 
 REPORT_COLUMNS = (
     "row",
     "order_number",
+    "sales_order",
     "search_by",
     "smart_account",
     "virtual_account",
@@ -46,6 +51,7 @@ class ReportRow(BaseModel):
 
     row: int
     order_number: str
+    sales_order: str = ""
     search_by: str
     smart_account: str
     virtual_account: str
@@ -66,6 +72,7 @@ class ReportRow(BaseModel):
         return cls(
             row=entry.row_number,
             order_number=entry.order_number,
+            sales_order=entry.sales_order or "",
             search_by=target.get("search_by") or "",
             smart_account=target.get("smart_account") or "",
             virtual_account=target.get("virtual_account") or "",
@@ -88,11 +95,16 @@ def _detail(entry: RowEntry) -> str:
         return "Not run: the run ended before this row started."
     if entry.status == IN_FLIGHT:
         text = "Interrupted during an attempt; a resume re-reads the portal before acting."
+    elif entry.status == SUBMITTING:
+        text = (
+            "Interrupted after Yes was clicked and before the result was read; a resume only "
+            "looks at the order and never submits it again."
+        )
     else:
         text = Outcome(entry.status).sentence
         if entry.detail:
             text = f"{text} {entry.detail}"
-    if entry.last_error and entry.status in (IN_FLIGHT, Outcome.FAILED.value):
+    if entry.last_error and entry.status in (IN_FLIGHT, SUBMITTING, Outcome.FAILED.value):
         text = f"{text} Last error: {entry.last_error}"
     return text
 
@@ -131,46 +143,89 @@ def _csv_cells(row: ReportRow) -> list[str]:
     return [neutralise(str(values[column])) for column in REPORT_COLUMNS]
 
 
-def _render(path: Path, rows: Sequence[ReportRow]) -> str:
-    ordered = sorted(rows, key=lambda row: row.row)
-    if path.suffix.lower() == ".csv":
-        buffer = io.StringIO(newline="")
-        writer = csv.writer(buffer)
-        writer.writerow(REPORT_COLUMNS)
-        writer.writerows(_csv_cells(row) for row in ordered)
-        return buffer.getvalue()
-    if path.suffix.lower() == ".json":
-        summary = Counter(row.outcome for row in ordered)
-        document = {
-            "columns": list(REPORT_COLUMNS),
-            "summary": dict(sorted(summary.items())),
-            "rows": [row.model_dump(mode="json") for row in ordered],
-        }
-        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+class _CsvReport:
+    """Rows as spreadsheet-safe CSV cells."""
+
+    def __init__(self, out: AtomicText) -> None:
+        self._writer = csv.writer(out)
+        self._writer.writerow(REPORT_COLUMNS)
+
+    def row(self, row: ReportRow) -> None:
+        self._writer.writerow(_csv_cells(row))
+
+    def end(self, summary: Mapping[str, int]) -> None:
+        return None  # a CSV has no summary: its rows are the whole report
+
+
+class _JsonReport:
+    """`{"columns": [...], "rows": [...], "summary": {...}}`, written one row at a time."""
+
+    def __init__(self, out: AtomicText) -> None:
+        self._out = out
+        # The text json.dumps(indent=2) makes of the whole document, without holding it.
+        out.write(_dumps({"columns": list(REPORT_COLUMNS)}).removesuffix("\n}") + ',\n  "rows": [')
+        self._separator = "\n"
+
+    def row(self, row: ReportRow) -> None:
+        self._out.write(
+            self._separator + textwrap.indent(_dumps(row.model_dump(mode="json")), "    ")
+        )
+        self._separator = ",\n"
+
+    def end(self, summary: Mapping[str, int]) -> None:
+        self._out.write("]" if self._separator == "\n" else "\n  ]")
+        self._out.write(
+            ',\n  "summary": '
+            + textwrap.indent(_dumps(dict(sorted(summary.items()))), "  ").lstrip()
+        )
+        self._out.write("\n}\n")
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def _encoding(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "utf-8-sig"  # the byte-order mark makes spreadsheets read the CSV as UTF-8
+    if suffix == ".json":
+        return "utf-8"
     raise ConfigError(f"a report file must end in .csv or .json: {path}")
 
 
-def write_report(paths: Path | Iterable[Path], rows: Sequence[ReportRow]) -> None:
-    """Write the report to each path, in the format its extension names (.csv or .json)."""
+def write_report(
+    paths: Path | Iterable[Path], rows: Iterable[ReportRow], *, in_order: bool = False
+) -> Counter[str]:
+    """Write the report to each path, in the format its extension names (.csv or .json).
+
+    Rows `in_order` (by row number, as the ledger gives them) are streamed as they come, in
+    constant memory; other rows are sorted first. Either every file is written whole or, on a
+    StorageError naming the file, none is touched. Returns the rows per outcome.
+    """
     targets = [paths] if isinstance(paths, Path) else [Path(path) for path in paths]
-    rendered = [(path, _render(path, rows)) for path in targets]
-    for path, text in rendered:
-        # utf-8-sig: the byte-order mark makes spreadsheets read the CSV as UTF-8.
-        encoding = "utf-8-sig" if path.suffix.lower() == ".csv" else "utf-8"
-        _write_atomically(path, text, encoding)
+    encodings = [_encoding(path) for path in targets]
+    if not in_order:
+        rows = sorted(rows, key=lambda row: row.row)
+    summary: Counter[str] = Counter()
+    with atomic_files(targets, encodings) as files:
+        writers = [
+            _CsvReport(out) if encoding == "utf-8-sig" else _JsonReport(out)
+            for out, encoding in zip(files, encodings, strict=True)
+        ]
+        for row in rows:
+            summary[row.outcome] += 1
+            for writer in writers:
+                writer.row(row)
+        for writer in writers:
+            writer.end(summary)
+    return summary
 
 
-def _write_atomically(path: Path, text: str, encoding: str) -> None:
-    # A reader (or a crash) never sees half a report: write beside it, then rename over it.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding=encoding, newline="") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def write_run_report(ledger: Ledger, run_id: str, paths: Sequence[Path]) -> Counter[str]:
+    """The report of one run, streamed from the ledger; the rows per outcome."""
+    entries = ledger.iter_results(run_id)
+    return write_report(paths, (ReportRow.from_entry(entry) for entry in entries), in_order=True)
 
 
 def read_report(path: Path) -> list[ReportRow]:
