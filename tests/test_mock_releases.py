@@ -532,7 +532,7 @@ def test_the_applied_errors_are_drawn_from_seeded_dice(mock: MockServer, client:
 @pytest.fixture
 def late(mock: MockServer) -> float:
     """A portal that shows assignments this many seconds late."""
-    delay = 0.6
+    delay = 1.5  # long enough that a loaded machine still reads before it has passed
     mock.set_faults(assignment_visible_after_s=delay)
     return delay
 
