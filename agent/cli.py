@@ -32,6 +32,7 @@ from agent.errors import (
 from agent.logs import configure_logging
 from agent.output import print_result, print_view
 from agent.runner import Target, Worker
+from agent.secrets import redact
 from agent.settings import Settings, TraceMode
 from flows.models import ORDER_NUMBER, AssignRequest, AssignResult, Outcome, SearchBy
 from flows.session import Credentials
@@ -90,7 +91,7 @@ InternalSupportOpt = Annotated[
 
 
 def fail(code: Exit, message: str) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    errors.print(f"[bold red]error:[/] {redact(message)}", highlight=False)
     raise typer.Exit(int(code))
 
 

@@ -1,11 +1,15 @@
 """The agent's exceptions: system failures only; business outcomes are results, not exceptions.
 
+Their text never holds a secret: every message is passed through agent.secrets.redact, and so
+is every error's first line that a log, a result, the ledger or a report quotes.
+
 CcwAgentError
 ├── ConfigError              bad settings or options; nothing was started
 │   └── BrowserNotFound      no Chromium to launch, with the command that installs one
 ├── InputError               a bad input file or row; nothing was started
 ├── LoginRequired            the session expired and there are no credentials to sign in again
 ├── LoginFailed              the sign-on page rejected the credentials or the one-time code
+│   └── CredentialHostRefused  the sign-on page is on a host credentials are not typed into
 ├── LockHeld                 another bulk run holds the state folder
 └── PortalError              the portal misbehaved; the only kind that is retried
     ├── StepFailed           a step timed out or a control was missing (keeps the cause)
@@ -14,9 +18,18 @@ CcwAgentError
 
 from __future__ import annotations
 
+from agent.secrets import redact
+
 
 class CcwAgentError(Exception):
     """Base of every error the agent raises on purpose."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
+
+    def __str__(self) -> str:
+        # Again when shown: a secret may have been registered after the error was made.
+        return redact(super().__str__())
 
 
 class ConfigError(CcwAgentError):
@@ -37,6 +50,10 @@ class LoginRequired(CcwAgentError):
 
 class LoginFailed(CcwAgentError):
     """The sign-on page refused the credentials or the one-time code."""
+
+
+class CredentialHostRefused(LoginFailed):
+    """The sign-on form is on a host (or a plain-http page) credentials are never typed into."""
 
 
 class LockHeld(CcwAgentError):
@@ -67,6 +84,10 @@ class PortalServerError(PortalError):
 
 
 def first_line(error: BaseException) -> str:
-    """The first line of an error's message (Playwright's run to many), or its class name."""
-    text = str(error).strip()
+    """The first line of an error's message, secrets redacted, or its class name.
+
+    Playwright's messages run to many lines, and the call log below the first one quotes the
+    values typed (`fill("...")`).
+    """
+    text = redact(str(error)).strip()
     return text.splitlines()[0] if text else type(error).__name__

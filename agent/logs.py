@@ -9,18 +9,25 @@ from typing import Any, TextIO
 
 import structlog
 
+from agent.secrets import REDACTED, redact_value
 from agent.settings import LogFormat
 
 SECRET_KEYS = frozenset({"password", "totp_secret", "code", "otp", "token", "cookie", "cookies"})
-REDACTED = "[redacted]"
 
 
 def redact_secrets(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """Blank any field whose name says it holds a secret, whatever a caller passed."""
-    for key in event_dict.keys() & SECRET_KEYS:
-        event_dict[key] = REDACTED
+    """Blank fields named like secrets, and every known secret value anywhere else.
+
+    Values are looked for in every field, nested dicts and lists included, and in the formatted
+    exception, so this runs after format_exc_info.
+    """
+    for key in list(event_dict):
+        if key in SECRET_KEYS:
+            event_dict[key] = REDACTED
+        else:
+            event_dict[key] = redact_value(event_dict[key])
     return event_dict
 
 
@@ -40,8 +47,8 @@ def configure_logging(
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            redact_secrets,
             structlog.processors.format_exc_info,
+            redact_secrets,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level]),

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import binascii
 import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-import pyotp
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agent.secrets import register, register_totp_secret
 from pages.labels import labels
 
 PRODUCTION_HOME = "https://apps.cisco.com/Commerce/home"
@@ -49,6 +48,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         env_ignore_empty=True,
         extra="ignore",
+        hide_input_in_errors=True,  # a refused value may be a secret
     )
 
     base_url: str = Field(default=PRODUCTION_HOME, description="CCW home page the agent opens.")
@@ -97,19 +97,24 @@ class Settings(BaseSettings):
             )
         return value or None
 
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            register(value.get_secret_value())
+        return value
+
     @field_validator("totp_secret")
     @classmethod
     def _totp(cls, value: SecretStr | None) -> SecretStr | None:
-        """Accept the secret as authenticator apps show it (spaced groups, any case)."""
+        """Accept the secret as identity providers issue it: 16+ characters, spaces, any case."""
         if value is None:
             return None
-        secret = "".join(value.get_secret_value().split()).upper()
         try:
-            pyotp.TOTP(secret).now()
-        except (ValueError, binascii.Error) as exc:
+            return SecretStr(register_totp_secret(value.get_secret_value()))
+        except ValueError as exc:
             # The message never repeats the secret.
-            raise ValueError(f"not a usable base32 authenticator secret ({exc})") from None
-        return SecretStr(secret)
+            raise ValueError(f"not a usable base32 authenticator secret: {exc}") from None
 
     @field_validator("locale")
     @classmethod

@@ -7,20 +7,36 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from playwright.sync_api import Page
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
+from agent.secrets import register, register_totp_secret
 from pages.base import DEFAULT_TIMEOUT_MS
 from pages.labels import Labels, labels
 
 
 class Credentials(BaseModel):
-    """A Cisco.com sign-in; the TOTP secret only for users enrolled in one-time codes."""
+    """A Cisco.com sign-in; the TOTP secret only for users enrolled in one-time codes.
 
-    model_config = ConfigDict(frozen=True)
+    The password and the TOTP secret are registered as secrets (agent.secrets), so that no log
+    line, error message or trace shows them.
+    """
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     username: str
     password: SecretStr
     totp_secret: SecretStr | None = None
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: SecretStr) -> SecretStr:
+        register(value.get_secret_value())
+        return value
+
+    @field_validator("totp_secret")
+    @classmethod
+    def _totp(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None else SecretStr(register_totp_secret(value.get_secret_value()))
 
 
 def _no_secret_section() -> AbstractContextManager[None]:

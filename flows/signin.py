@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pyotp
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from agent.errors import LoginFailed, LoginRequired, StepFailed
+from agent.secrets import one_time_code
 from flows.session import PortalSession
 from flows.steps import SESSION_EXPIRED
 from pages.base import SignOnShown, sign_on_showing
@@ -61,7 +61,7 @@ def sign_in(session: PortalSession) -> str:
                     raise LoginFailed(
                         "the sign-on page asks for a one-time code and no TOTP secret is configured"
                     )
-                code = pyotp.TOTP(credentials.totp_secret.get_secret_value()).now()
+                code = one_time_code(credentials.totp_secret.get_secret_value())
                 after = signon.submit_code(code)
             if after is AfterVerify.REJECTED:
                 raise LoginFailed(signon.error_text() or "the sign-on page refused the sign-in")

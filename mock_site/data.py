@@ -86,6 +86,14 @@ USERS: tuple[User, ...] = (
         NORTHWIND,
         totp_secret="NORTHWINDMFADEMOSECRET234567ABCD",
     ),
+    # An 80-bit secret (16 characters), the size many identity providers still issue.
+    User(
+        "mfa.short@northwind.example",
+        "Northwind-Mfa-2",
+        "partner",
+        NORTHWIND,
+        totp_secret="NWMFASHORT234567",
+    ),
     User("buyer@acme.example", "Acme-Buyer-1", "customer", "Acme Corporation"),
     User("licensing.support@cisco.com", "Internal-Support-1", "internal", "Cisco"),
     User("ops@fabrikam-partners.example", "Fabrikam-Ops-1", "partner", FABRIKAM),
