@@ -33,7 +33,7 @@ from agent.logs import configure_logging
 from agent.output import print_result, print_view
 from agent.runner import Target, Worker
 from agent.secrets import redact
-from agent.settings import Settings, TraceMode
+from agent.settings import Settings, TraceMode, warn_if_env_file_redirects
 from flows.models import ORDER_NUMBER, AssignRequest, AssignResult, Outcome, SearchBy
 from flows.session import Credentials
 
@@ -116,6 +116,7 @@ def _setting_name(field: str, given: dict[str, object]) -> str:
 def target_for(settings: Settings, mock: bool) -> Iterator[Target]:
     """The portal to work on: the configured one, or the bundled mock started in-process."""
     configure_logging(settings.log_level, settings.log_format)
+    warn_if_env_file_redirects(settings)
     if not mock:
         yield Target.from_settings(settings)
         return

@@ -167,6 +167,7 @@ class Worker:
                 base_url=self.settings.base_url,
                 labels=self.target.labels,
                 credentials=self.target.credentials,
+                credential_hosts=self.settings.credential_hosts,
                 timeout_ms=self.settings.timeout_ms,
                 on_signed_in=self._signed_in,
                 secret_section=self._secret_section,

@@ -8,13 +8,22 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import structlog
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.secrets import register, register_totp_secret
+from flows.hosts import CredentialHosts, parse_host_patterns
 from pages.labels import labels
 
 PRODUCTION_HOME = "https://apps.cisco.com/Commerce/home"
+ENV_FILE = ".env"
+# Settings that decide where the credentials go: a .env file in the working folder that sets them
+# is worth a warning, since the credentials themselves often come from the environment.
+WHERE_CREDENTIALS_GO = ("CCW_BASE_URL", "CCW_ALLOWED_HOSTS")
+
+log = structlog.get_logger(__name__)
 
 
 def default_state_dir() -> Path:
@@ -44,7 +53,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="CCW_",
-        env_file=".env",
+        env_file=ENV_FILE,
         env_file_encoding="utf-8",
         env_ignore_empty=True,
         extra="ignore",
@@ -56,6 +65,10 @@ class Settings(BaseSettings):
     password: SecretStr | None = None
     totp_secret: SecretStr | None = Field(
         default=None, description="Base32 secret of the authenticator app, when MFA is enrolled."
+    )
+    allowed_hosts: str = Field(
+        default="",
+        description="More hosts where credentials may be typed (comma-separated, *.domain).",
     )
     locale: str = "en"
 
@@ -116,6 +129,11 @@ class Settings(BaseSettings):
             # The message never repeats the secret.
             raise ValueError(f"not a usable base32 authenticator secret: {exc}") from None
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: str) -> str:
+        return ",".join(parse_host_patterns(value))
+
     @field_validator("locale")
     @classmethod
     def _known_locale(cls, value: str) -> str:
@@ -131,6 +149,12 @@ class Settings(BaseSettings):
         return level
 
     @property
+    def credential_hosts(self) -> CredentialHosts:
+        """Where credentials may be typed: the portal, Cisco's sign-on hosts, CCW_ALLOWED_HOSTS."""
+        extra = self.allowed_hosts.split(",") if self.allowed_hosts else ()
+        return CredentialHosts.for_portal(self.base_url, extra)
+
+    @property
     def artifacts_path(self) -> Path:
         return self.artifacts_dir or self.state_dir / "artifacts"
 
@@ -139,3 +163,38 @@ class Settings(BaseSettings):
         """Saved sign-in of this portal: one file per host, so staging and production never mix."""
         host = urlsplit(self.base_url).netloc.replace(":", "_")
         return self.state_dir / "sessions" / f"{host}.json"
+
+
+def warn_if_env_file_redirects(settings: Settings, env_file: Path = Path(ENV_FILE)) -> list[str]:
+    """Log a warning for each setting deciding where credentials go that the .env file sets.
+
+    Only values in effect that differ from the default count: the environment wins over the
+    file, and a value the settings no longer hold (an option, --mock) came from elsewhere.
+    Returns the variables named.
+    """
+    try:
+        from_file = dotenv_values(env_file) if env_file.is_file() else {}
+    except (OSError, UnicodeDecodeError):
+        return []
+    named = []
+    for name in WHERE_CREDENTIALS_GO:
+        field = name.removeprefix("CCW_").lower()
+        value = from_file.get(name)
+        if not value or os.environ.get(name):
+            continue
+        if field == "allowed_hosts":
+            try:
+                value = ",".join(parse_host_patterns(value))
+            except ValueError:
+                continue
+        if value != getattr(settings, field) or value == Settings.model_fields[field].default:
+            continue
+        named.append(name)
+        log.warning(
+            "env_file_sets_credential_hosts",
+            variable=name,
+            value=value,
+            file=str(env_file.resolve()),
+            advice="credentials are typed only on the hosts these allow; check the file",
+        )
+    return named

@@ -10,6 +10,7 @@ from playwright.sync_api import Page
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from agent.secrets import register, register_totp_secret
+from flows.hosts import CredentialHosts
 from pages.base import DEFAULT_TIMEOUT_MS
 from pages.labels import Labels, labels
 
@@ -53,6 +54,8 @@ class PortalSession:
     `adopt_session()` runs inside `secret_section` when the portal asks for a sign-in: True means
     a fresher saved session (another worker's sign-in) was put into this page's context, so the
     flow reloads instead of signing in again;
+    `credential_hosts` are where the email, password and code may be typed (None: the portal's
+    host and Cisco's sign-on hosts, see flows.hosts);
     `max_resignins` bounds how often an expired session is signed in again within one flow call;
     `signed_in_email` remembers who the portal said is signed in (None: not read yet), so that a
     portal which never shows it costs its wait once per sign-in, not once per order.
@@ -67,5 +70,10 @@ class PortalSession:
     secret_section: Callable[[], AbstractContextManager[None]] = _no_secret_section
     on_step: Callable[[int, str], None] | None = None
     adopt_session: Callable[[], bool] | None = None
+    credential_hosts: CredentialHosts | None = None
     max_resignins: int = 2
     signed_in_email: str | None = None
+
+    @property
+    def sign_on_hosts(self) -> CredentialHosts:
+        return self.credential_hosts or CredentialHosts.for_portal(self.base_url)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from agent.errors import LoginFailed, LoginRequired, StepFailed
+from agent.errors import LoginFailed, LoginRequired, StepFailed, first_line
 from agent.secrets import one_time_code
 from flows.session import PortalSession
 from flows.steps import SESSION_EXPIRED
-from pages.base import SignOnShown, sign_on_showing
+from pages.base import PageError, SignOnShown, sign_on_showing
 from pages.header import Header
 from pages.popups import install_popup_handlers
 from pages.signon import AfterVerify, SignOnPage
@@ -29,12 +29,18 @@ def ensure_signed_in(session: PortalSession) -> str:
             raise LoginRequired(SESSION_EXPIRED) from None
         return sign_in(session)
     except (PlaywrightError, AssertionError) as exc:
-        raise StepFailed(1, "sign_in", f"the portal did not open: {exc}") from exc
+        raise StepFailed(1, "sign_in", f"the portal did not open: {first_line(exc)}") from exc
     return _email(session, header)
 
 
 def sign_in(session: PortalSession) -> str:
     """Sign in with the session's credentials (TOTP code when asked). Returns the user's email.
+
+    Every value is typed only on a page of `session.sign_on_hosts` (else CredentialHostRefused,
+    nothing typed). A sign-in that fails empties the fields it typed into before the secret
+    section ends, so that no screenshot or trace taken afterwards holds them, and its error names
+    the step and the control only: Playwright's call log quotes the typed values, so it is never
+    kept, not even as the cause.
 
     Raises LoginRequired without credentials, LoginFailed when the sign-on page refuses them.
     """
@@ -42,9 +48,12 @@ def sign_in(session: PortalSession) -> str:
     if credentials is None:
         raise LoginRequired("no credentials to sign in with; run `ccw-agent login`")
     install_popup_handlers(session.page, session.labels)
-    signon = SignOnPage(session.page, session.labels, session.timeout_ms)
-    try:
-        with session.secret_section():
+    signon = SignOnPage(
+        session.page, session.labels, session.timeout_ms, before_typing=session.sign_on_hosts.check
+    )
+    failure: str | None = None
+    with session.secret_section():
+        try:
             adopted = session.adopt_session is not None and session.adopt_session()
             if adopted or not sign_on_showing(session.page, session.labels):
                 session.page.goto(session.base_url, timeout=session.timeout_ms)
@@ -65,13 +74,29 @@ def sign_in(session: PortalSession) -> str:
                 after = signon.submit_code(code)
             if after is AfterVerify.REJECTED:
                 raise LoginFailed(signon.error_text() or "the sign-on page refused the sign-in")
-        header = _header(session).wait()
-    except (PlaywrightError, AssertionError, SignOnShown) as exc:
-        raise StepFailed(1, "sign_in", f"signing in did not complete: {exc!r}") from exc
-    session.signed_in_email = None  # a new sign-in: read it again
-    if session.on_signed_in is not None:
-        session.on_signed_in()
+            header = _header(session).wait()
+            # Inside the section: saving reads the new session cookies (storage state).
+            session.signed_in_email = None  # a new sign-in: read it again
+            if session.on_signed_in is not None:
+                session.on_signed_in()
+        except (PlaywrightError, AssertionError, SignOnShown, PageError) as exc:
+            signon.forget_typed()
+            failure = _why(exc)
+        except BaseException:
+            signon.forget_typed()
+            raise
+    if failure is not None:
+        raise StepFailed(1, "sign_in", f"signing in did not complete: {failure}")
     return _email(session, header)
+
+
+def _why(exc: BaseException) -> str:
+    """What stopped a sign-in, without Playwright's call log (it quotes typed values)."""
+    if isinstance(exc, SignOnShown):
+        return "the sign-on page showed again"
+    if isinstance(exc, PageError):
+        return str(exc)
+    return first_line(exc)
 
 
 def wait_for_interactive_sign_in(session: PortalSession, timeout_s: float) -> str:
@@ -81,16 +106,17 @@ def wait_for_interactive_sign_in(session: PortalSession, timeout_s: float) -> st
     """
     install_popup_handlers(session.page, session.labels)
     header = _header(session)
-    try:
-        with session.secret_section():
+    with session.secret_section():
+        try:
             session.page.goto(session.base_url, timeout=session.timeout_ms)
             expect(header.search_box).to_be_visible(timeout=timeout_s * 1000)
-    except AssertionError as exc:
-        raise LoginRequired(f"nobody signed in within {timeout_s:g} s") from exc
-    except PlaywrightError as exc:
-        raise StepFailed(1, "sign_in", f"the portal did not open: {exc}") from exc
-    if session.on_signed_in is not None:
-        session.on_signed_in()
+        except AssertionError as exc:
+            raise LoginRequired(f"nobody signed in within {timeout_s:g} s") from exc
+        except PlaywrightError as exc:
+            raise StepFailed(1, "sign_in", f"the portal did not open: {first_line(exc)}") from exc
+        # Inside the section: saving reads the new session cookies (storage state).
+        if session.on_signed_in is not None:
+            session.on_signed_in()
     return _email(session, header)
 
 

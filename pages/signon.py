@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page, expect
 
-from pages.base import DEFAULT_TIMEOUT_MS, raise_if_server_error, server_error
+from pages.base import DEFAULT_TIMEOUT_MS, PageError, raise_if_server_error, server_error
 from pages.labels import Labels, name_matcher, normalize
 
 
@@ -19,16 +21,37 @@ class AfterVerify(Enum):
 
 
 class SignOnPage:
-    """Cisco's sign-on page (another host than the portal)."""
+    """Cisco's sign-on page (another host than the portal).
 
-    def __init__(self, page: Page, labels: Labels, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+    `before_typing(url)` runs with the page's current URL immediately before each value is
+    typed, once its field is ready; it raises to stop the typing (nothing is typed then).
+    Failures are PageErrors that name the field only: Playwright's own messages quote the typed
+    value in their call log, so they are never passed on, not even as a cause or context.
+    """
+
+    def __init__(
+        self,
+        page: Page,
+        labels: Labels,
+        timeout_ms: float = DEFAULT_TIMEOUT_MS,
+        before_typing: Callable[[str], None] | None = None,
+    ) -> None:
         self.page = page
         self.labels = labels
         self.timeout_ms = timeout_ms
+        self.before_typing = before_typing
         self.email = page.get_by_role("textbox", name=name_matcher(labels.email, whole=True))
         self.next_button = page.get_by_role("button", name=name_matcher(labels.next, whole=True))
         self.password = page.get_by_role("textbox", name=name_matcher(labels.password, whole=True))
         self.code = page.get_by_role("textbox", name=name_matcher(labels.one_time_code))
+        # The same fields when hidden too: a step the page has moved past keeps what was typed.
+        self.typed_secrets = page.get_by_role(
+            "textbox", name=name_matcher(labels.password, whole=True), include_hidden=True
+        ).or_(
+            page.get_by_role(
+                "textbox", name=name_matcher(labels.one_time_code), include_hidden=True
+            )
+        )
         self.verify_button = page.get_by_role(
             "button", name=name_matcher(labels.verify, whole=True)
         )
@@ -52,25 +75,68 @@ class SignOnPage:
 
     def submit_email(self, email: str) -> SignOnPage:
         """Type the email, click Next and wait for the password field (or a refusal)."""
-        self.email.fill(email, timeout=self.timeout_ms)
-        self.next_button.click(timeout=self.timeout_ms)
+        self._type(self.email, self.labels.email, email)
+        self._click(self.next_button, self.labels.next)
         expect(self.password.or_(self.error).first).to_be_visible(timeout=self.timeout_ms)
         return self
 
     def submit_password(self, password: str) -> AfterVerify:
         """Type the password, click Verify and report what the page shows next."""
-        self.password.fill(password, timeout=self.timeout_ms)
-        self.verify_button.click(timeout=self.timeout_ms)
+        self._type(self.password, self.labels.password, password)
+        self._click(self.verify_button, self.labels.verify)
         return self._after_verify(code_possible=True)
 
     def submit_code(self, code: str) -> AfterVerify:
         """Type the one-time code, click Verify and report what the page shows next."""
-        self.code.fill(code, timeout=self.timeout_ms)
-        self.verify_button.click(timeout=self.timeout_ms)
+        self._type(self.code, self.labels.one_time_code, code)
+        self._click(self.verify_button, self.labels.verify)
         return self._after_verify(code_possible=False)
 
     def error_text(self) -> str:
         return normalize(self.error.first.inner_text()) if self.error.count() else ""
+
+    def forget_typed(self) -> None:
+        """Empty the password and code fields, shown or hidden; a page that is gone holds nothing.
+
+        No screenshot or trace snapshot taken afterwards then holds what was typed.
+        """
+        try:
+            # A script, not fill(""): fill waits for a visible, enabled field, and a hidden or
+            # disabled one keeps its value just the same.
+            self.typed_secrets.evaluate_all("fields => fields.forEach(f => { f.value = '' })")
+        except PlaywrightError:
+            pass
+
+    # The errors below are raised outside the `except` blocks on purpose: not even as a hidden
+    # context may Playwright's error, whose call log quotes the typed value, travel with them.
+    def _type(self, field: Locator, name: str, value: str) -> None:
+        if not self._editable(field):
+            raise PageError(
+                f"the {name} field did not become editable within {self.timeout_ms / 1000:g} s"
+            )
+        if self.before_typing is not None:
+            self.before_typing(self.page.url)
+        try:
+            field.fill(value, timeout=self.timeout_ms)
+            return
+        except PlaywrightError:
+            pass
+        raise PageError(f"typing into the {name} field failed")
+
+    def _editable(self, field: Locator) -> bool:
+        try:
+            expect(field).to_be_editable(timeout=self.timeout_ms)
+        except AssertionError:
+            return False
+        return True
+
+    def _click(self, button: Locator, name: str) -> None:
+        try:
+            button.click(timeout=self.timeout_ms)
+            return
+        except PlaywrightError:
+            pass
+        raise PageError(f"the {name} button could not be clicked")
 
     def _after_verify(self, *, code_possible: bool) -> AfterVerify:
         either = self.signed_in.or_(self.error).or_(server_error(self.page, self.labels))
