@@ -90,6 +90,12 @@ InternalSupportOpt = Annotated[
 ]
 
 
+@app.callback()
+def private_files() -> None:
+    # Every file the agent writes (sessions, ledger, reports, artifacts) is its owner's only.
+    os.umask(0o077)
+
+
 def fail(code: Exit, message: str) -> NoReturn:
     errors.print(f"[bold red]error:[/] {redact(message)}", highlight=False)
     raise typer.Exit(int(code))

@@ -6,6 +6,7 @@ import random
 import re
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 
 from agent.errors import PortalError, first_line
+from agent.files import make_private, private_folder
 from agent.session import SessionStore
 from agent.settings import Settings, TraceMode
+from agent.traces import scrub_trace
 from flows.assign import SUBMIT_STEP, assign_smart_account
 from flows.models import AssignRequest, AssignResult, Outcome
 from flows.session import Credentials, PortalSession
@@ -63,6 +66,8 @@ class TraceRecorder:
 
     Tracing is stopped, not merely split into chunks, around a sign-in: Playwright carries the
     network log of a paused chunk into the next one, and with it the sign-on request bodies.
+    Every trace file kept is scrubbed (agent.traces: no cookie, authorization header or known
+    secret value) and private (0600 in a 0700 folder); one that cannot be scrubbed is deleted.
     """
 
     def __init__(self, context: BrowserContext, mode: TraceMode) -> None:
@@ -88,7 +93,7 @@ class TraceRecorder:
         if not self.recording:
             yield
             return
-        spill.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(spill.parent)
         self.context.tracing.stop(path=spill)
         self.parts.append(spill)
         self.recording = False
@@ -102,7 +107,7 @@ class TraceRecorder:
         kept = [*self.parts] if keep else []
         if self.recording:
             if keep:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_folder(path.parent)
                 self.context.tracing.stop(path=path)
                 kept.append(path)
             else:
@@ -112,7 +117,18 @@ class TraceRecorder:
             for part in self.parts:
                 part.unlink(missing_ok=True)
         self.parts = []
-        return kept
+        return [trace for trace in kept if _scrubbed(trace)]
+
+
+def _scrubbed(trace: Path) -> bool:
+    """Scrub a trace about to be kept; one that cannot be scrubbed is deleted, not kept."""
+    try:
+        scrub_trace(trace)
+    except (OSError, zipfile.BadZipFile) as exc:
+        log.warning("trace_dropped", path=str(trace), error=first_line(exc))
+        trace.unlink(missing_ok=True)
+        return False
+    return True
 
 
 class Worker:
@@ -223,11 +239,12 @@ class Worker:
         kept: list[Path] = []
         if failed and self._page is not None:
             shot = self._artifact_path("screenshot.png")
-            shot.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(shot.parent)
             try:
                 self._page.screenshot(path=shot, full_page=True)
+                make_private(shot)
                 kept.append(shot)
-            except PlaywrightError as exc:
+            except (PlaywrightError, OSError) as exc:
                 log.warning("screenshot_failed", error=first_line(exc))
         if self._tracer is not None:
             keep = failed or self.settings.trace is TraceMode.ALWAYS

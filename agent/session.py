@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import BrowserContext
+
+from agent.files import write_private
+from agent.secrets import register_cookies
 
 
 class SessionStore:
@@ -16,6 +18,7 @@ class SessionStore:
 
     The generation counter lets a worker that meets the sign-on page tell whether another worker
     has signed in since its context was filled, so a run signs in once rather than once per worker.
+    Every cookie value read or saved here is registered as a secret (agent.secrets).
     """
 
     def __init__(self, path: Path) -> None:
@@ -32,18 +35,16 @@ class SessionStore:
             state = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        return state if isinstance(state, dict) else None
+        if not isinstance(state, dict):
+            return None
+        register_cookies(state.get("cookies") or ())
+        return state
 
     def save(self, context: BrowserContext) -> None:
-        """Write the context's cookies and storage, readable by the owner only (mode 0600)."""
+        """Write the context's cookies and storage: mode 0600 in a 0700 folder, atomically."""
         state = context.storage_state()
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(state, out)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        register_cookies(state.get("cookies") or ())
+        write_private(self.path, json.dumps(state).encode("utf-8"))
         self.generation += 1
 
     def restore_into(self, context: BrowserContext) -> bool:
