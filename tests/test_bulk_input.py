@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from agent.bulk.csv_input import InvalidCsv, load_orders
+from agent.bulk import csv_input
+from agent.bulk.csv_input import (
+    MAX_FILE_BYTES,
+    CsvRow,
+    InvalidCsv,
+    InvalidRow,
+    OrderFile,
+    iter_orders,
+    load_orders,
+    order_key,
+)
 from agent.errors import InputError
 from flows.models import SearchBy
 
@@ -334,3 +347,494 @@ def test_the_example_file_covers_every_scenario_order() -> None:
     assert {row.search_by for row in loaded.rows} == set(SearchBy)
     assert all(row.reference for row in loaded.rows)
     assert loaded.warnings == ()
+
+
+# --- hardening: every cell, every file ---------------------------------------------------------
+
+
+def one_problem(tmp_path: Path, row: str) -> str:
+    """The single problem of a file made of the header and this one row."""
+    (problem,) = problems_of(write(tmp_path, HEADER + row + "\n"))
+    return problem
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("https://x.example", "it is a web address; give only its domain ('x.example')"),
+        ("http://x.example/path?q=1", "it is a web address; give only its domain ('x.example')"),
+        (
+            '"=HYPERLINK(""http://evil.example"",""x"")"',
+            "it starts with '=', which a spreadsheet runs as a formula",
+        ),
+        ("+acme.example", "it starts with '+', which a spreadsheet runs as a formula"),
+        ("acme.example/orders", "it has a path ('/'); give only the domain"),
+        ("acme.example:443", "it has a port (':'); give only the domain"),
+        ("acme", "it has no dot"),
+        ("acme..example", "it has an empty part between dots"),
+        (".acme.example", "it has an empty part between dots"),
+        ("acme_corp.example", "it has the character '_'; a domain has only letters, digits"),
+        ("acme-.example", "it has a part that starts or ends with '-'"),
+        ("10.0.0.1", "it ends in a number, like an IP address"),
+        ("a" * 64 + ".example", "it has a part longer than 63 characters between dots"),
+        (
+            "bücher.example",
+            "it has letters outside ASCII; give the domain in its ASCII (punycode) form as the "
+            "portal shows it, such as 'xn--bcher-kva.example'",
+        ),
+    ],
+)
+def test_a_domain_identifier_must_be_a_domain_name(tmp_path: Path, cell: str, reason: str) -> None:
+    problem = one_problem(tmp_path, f"110000001,domain,{cell},DEFAULT,,")
+
+    assert problem.startswith("orders.csv row 2, column smart_account: ")
+    assert "is not a Domain Identifier (like acme.example): " + reason in problem
+
+
+def test_expect_domain_follows_the_same_rule(tmp_path: Path) -> None:
+    problem = one_problem(tmp_path, "110000008,account_name,Umbrella Corp,Research,=1+1,")
+
+    assert problem == (
+        "orders.csv row 2, column expect_domain: '=1+1' is not a Domain Identifier (like "
+        "acme.example): it starts with '=', which a spreadsheet runs as a formula"
+    )
+
+
+def test_domain_names_as_they_are_written_pass(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        HEADER
+        + "110000001,domain,xn--bcher-kva.example,DEFAULT,,\n"
+        + "110000002,domain,EMEA.Umbrella-Corp.example,DEFAULT,,\n"
+        + "110000003,domain,a1.b2.c3.example,DEFAULT,,\n"
+        + f"110000004,domain,{'a' * 63}.example,DEFAULT,,\n",
+    )
+
+    assert len(load_orders(path).rows) == 4
+
+
+def test_a_5000_character_cell_is_refused_without_being_echoed(tmp_path: Path) -> None:
+    problem = one_problem(tmp_path, f"110000001,domain,{'a' * 5000},DEFAULT,,")
+
+    assert "(5000 characters) is not a Domain Identifier" in problem
+    assert "it is 5000 characters long; a domain name has at most 253" in problem
+    assert len(problem) < 300
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (
+            f"110000001,account_name,{'A' * 201},DEFAULT,,",
+            "column smart_account: is 201 characters long; an Account Name has at most 200",
+        ),
+        (
+            f"110000001,domain,acme.example,{'V' * 101},,",
+            "column virtual_account: is 101 characters long; a Virtual Account name has at "
+            "most 100",
+        ),
+        (
+            f"110000001,email,{'a' * 64}@{'b' * 186}.example,DEFAULT,,",
+            "column smart_account: is 259 characters long; an email address has at most 254",
+        ),
+        (
+            f"110000001,domain,acme.example,DEFAULT,,{'R' * 1001}",
+            "column reference: is 1001 characters long; a reference has at most 1000",
+        ),
+    ],
+)
+def test_cells_have_length_caps(tmp_path: Path, row: str, expected: str) -> None:
+    assert one_problem(tmp_path, row) == f"orders.csv row 2, {expected}"
+
+
+def test_cells_at_their_length_caps_pass(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        HEADER
+        + f"110000001,account_name,{'A' * 200},{'V' * 100},,{'R' * 1000}\n"
+        + f"110000002,email,{'a' * 64}@{'b' * 60}.{'c' * 60}.{'d' * 59}.example,DEFAULT,,\n",
+    )
+
+    assert len(load_orders(path).rows) == 2
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("a@b@c", "it has 2 '@' where an address has one"),
+        ("it admin@umbrella.example", "it has a space"),
+        ("@umbrella.example", "nothing comes before the '@'"),
+        ("it-admin@", "nothing comes after the '@'"),
+        ("it..admin@umbrella.example", "the part before the '@' may hold only ASCII letters"),
+        ("it-admin@umbrella", "its domain 'umbrella' has no dot"),
+        ("it-admin@https://umbrella.example", "its domain 'https://umbrella.example' is a web"),
+        ("it-admin@umbrella.example/x", "its domain 'umbrella.example/x' has a path"),
+        (f"{'a' * 65}@umbrella.example", "the part before the '@' is over 64 characters"),
+    ],
+)
+def test_an_email_id_must_be_an_address(tmp_path: Path, cell: str, reason: str) -> None:
+    problem = one_problem(tmp_path, f"110000009,email,{cell},Research,,")
+
+    assert problem.startswith("orders.csv row 2, column smart_account: ")
+    assert "is not an email address: " + reason in problem
+
+
+def test_plain_addresses_pass(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        HEADER
+        + "110000009,email,it-admin@umbrella.example,Research,,\n"
+        + "110000010,email,first.last+ccw@emea.umbrella.example,Research,,\n",
+    )
+
+    assert len(load_orders(path).rows) == 2
+
+
+@pytest.mark.parametrize(
+    ("char", "described"),
+    [
+        ("\x00", "the control character U+0000 (NUL)"),
+        ("\x1b", "the control character U+001B (ESC)"),
+        ("\x07", "the control character U+0007"),
+        ("\x85", "the control character U+0085"),
+        ("\u202e", "the invisible character U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+        ("\u202a", "the invisible character U+202A (LEFT-TO-RIGHT EMBEDDING)"),
+        ("\u2066", "the invisible character U+2066 (LEFT-TO-RIGHT ISOLATE)"),
+        ("\u2069", "the invisible character U+2069 (POP DIRECTIONAL ISOLATE)"),
+        ("\u200e", "the invisible character U+200E (LEFT-TO-RIGHT MARK)"),
+        ("\u200f", "the invisible character U+200F (RIGHT-TO-LEFT MARK)"),
+        ("\u200b", "the invisible character U+200B (ZERO WIDTH SPACE)"),
+        ("\ufeff", "the invisible character U+FEFF (ZERO WIDTH NO-BREAK SPACE)"),
+        ("\u2028", "the invisible character U+2028 (LINE SEPARATOR)"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("column", "template"),
+    [
+        ("order_number", "1100{c}00001,domain,acme.example,DEFAULT,,"),
+        ("search_by", "110000001,dom{c}ain,acme.example,DEFAULT,,"),
+        ("smart_account", "110000001,domain,ac{c}me.example,DEFAULT,,"),
+        ("smart_account", "110000001,account_name,Ac{c}me Corp,DEFAULT,,"),
+        ("smart_account", "110000001,email,it{c}@acme.example,DEFAULT,,"),
+        ("virtual_account", "110000001,domain,acme.example,DEF{c}AULT,,"),
+        ("expect_domain", "110000001,account_name,Acme,DEFAULT,ac{c}me.example,"),
+        ("reference", "110000001,domain,acme.example,DEFAULT,,PO{c}-1"),
+    ],
+)
+def test_control_and_formatting_characters_are_refused_in_every_column(
+    tmp_path: Path, char: str, described: str, column: str, template: str
+) -> None:
+    problem = one_problem(tmp_path, template.format(c=char))
+
+    assert problem.startswith(f"orders.csv row 2, column {column}: contains {described} at ")
+    assert char not in problem, "the message never carries the character itself"
+
+
+def test_a_tab_inside_a_cell_is_a_control_character(tmp_path: Path) -> None:
+    problem = one_problem(tmp_path, '110000001,domain,"acme\t.example",DEFAULT,,')
+
+    assert problem == (
+        "orders.csv row 2, column smart_account: contains the control character U+0009 (TAB) at "
+        "character 5; remove it and save again"
+    )
+
+
+def test_invalid_cells_reach_the_report_with_invisible_characters_spelled_out(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, HEADER + "110000001,account_name,Acme\u202e Corp,DEFAULT,,PO-1\n")
+
+    (bad,) = load_orders(path, skip_invalid=True).invalid
+
+    assert bad.cells["smart_account"] == "Acme<U+202E> Corp"
+    assert "\u202e" not in bad.reason
+
+
+def test_a_control_character_in_the_header_names_its_column(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER.replace("search_by", "search\x00by") + "1,2,3,4,,\n")
+
+    assert problems_of(path)[0] == (
+        "orders.csv row 1: the header of column 2 contains the control character U+0000 (NUL) at "
+        "character 7; remove it and save again"
+    )
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["١١٠٠٠٠٠٠١", "۱۱۰۰۰۰۰۰۱", "１１００００００１", "11000000\u0661"],
+    ids=["arabic-indic", "extended-arabic-indic", "full-width", "one-arabic-indic-digit"],
+)
+def test_order_numbers_take_ascii_digits_only(tmp_path: Path, number: str) -> None:
+    problem = one_problem(tmp_path, f"{number},domain,acme.example,DEFAULT,,")
+
+    assert problem == (
+        f"orders.csv row 2, column order_number: '{number}' has digits other than 0-9 (such as "
+        "Arabic-Indic or full-width digits); type the order number with the digits 0 to 9"
+    )
+
+
+def test_order_key_drops_leading_zeros_and_refuses_other_digits() -> None:
+    assert order_key("110000001") == "110000001"
+    assert order_key("0110000001") == "110000001"
+    assert order_key(" 000080000012 ") == "80000012"
+    assert order_key("000000") == "0"
+    for bad in ("", "11000000١", "１１０", "1.1E+08", "12AB"):
+        with pytest.raises(ValueError):
+            order_key(bad)
+
+
+def test_leading_zeros_do_not_make_another_order(tmp_path: Path) -> None:
+    """Rows keep the number as typed; duplicates are found by order_key."""
+    same = write(
+        tmp_path,
+        HEADER
+        + "0110000001,domain,acme.example,DEFAULT,,\n"
+        + "110000001,domain,ACME.example,default,,\n",
+    )
+    different = write(
+        tmp_path,
+        HEADER
+        + "0110000001,domain,acme.example,DEFAULT,,\n"
+        + "110000001,domain,globex.example,DEFAULT,,\n",
+        name="conflict.csv",
+    )
+
+    loaded = load_orders(same)
+    assert [row.order_number for row in loaded.rows] == ["0110000001"]
+    assert loaded.warnings == (
+        "orders.csv rows 2, 3: order 0110000001 is repeated with the same target "
+        "(acme.example / DEFAULT); it will run once, as row 2",
+    )
+    assert problems_of(different) == [
+        f"conflict.csv row {row}, column order_number: order 0110000001 is on rows 2, 3 with "
+        "different targets (row 2: acme.example / DEFAULT; row 3: globex.example / DEFAULT)"
+        for row in (2, 3)
+    ]
+
+
+def test_tab_delimited_files_are_read(tmp_path: Path) -> None:
+    """Excel's "Text (Tab delimited)"; a comma in a cell stays in the cell."""
+    text = HEADER.replace(",", "\t") + "110000001\tdomain\tacme.example\tDC West\t\tPO 1, lot A\n"
+    (row,) = load_orders(write(tmp_path, text)).rows
+
+    assert (row.order_number, row.virtual_account, row.reference) == (
+        "110000001",
+        "DC West",
+        "PO 1, lot A",
+    )
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-16"])
+def test_utf16_files_with_or_without_a_byte_order_mark_are_named(
+    tmp_path: Path, encoding: str
+) -> None:
+    text = HEADER.replace(",", "\t") + "110000001\tdomain\tacme.example\tDEFAULT\t\t\n"
+    path = write(tmp_path, text.encode(encoding))
+
+    assert problems_of(path) == ["orders.csv: is UTF-16 text; save it as 'CSV UTF-8' instead"]
+
+
+def test_a_nul_byte_in_utf8_text_is_not_taken_for_utf16(tmp_path: Path) -> None:
+    problem = one_problem(tmp_path, "110000001,domain,acme.example,DEF\x00AULT,,")
+
+    assert "column virtual_account: contains the control character U+0000 (NUL)" in problem
+
+
+def load_in_thread(path: Path) -> list[str]:
+    """Problems of load_orders, from a thread the test does not wait on for ever."""
+    found: list[str] = []
+
+    def load() -> None:
+        try:
+            load_orders(path)
+        except InvalidCsv as exc:
+            found.extend(str(problem) for problem in exc.problems)
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), f"reading {path} hangs"
+    return found
+
+
+def test_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "orders.csv"
+    os.mkfifo(fifo)
+
+    assert load_in_thread(fifo) == [
+        f"orders.csv: {fifo} is a named pipe (FIFO), not a file; give the path of a CSV file"
+    ]
+
+
+def test_a_device_is_refused_rather_than_read_for_ever() -> None:
+    assert load_in_thread(Path("/dev/zero")) == [
+        "zero: /dev/zero is a character device, not a file; give the path of a CSV file"
+    ]
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    assert problems_of(tmp_path) == [
+        f"{tmp_path.name}: {tmp_path} is a folder, not a file; give the path of a CSV file"
+    ]
+
+
+def test_a_file_over_50_mib_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    with path.open("wb") as stream:
+        stream.truncate(MAX_FILE_BYTES + 1)  # sparse: no disk space, no time
+
+    assert problems_of(path) == [
+        "orders.csv: is 50.0 MiB; the limit is 50 MiB, so split it into smaller files"
+    ]
+
+
+def test_a_file_that_grows_past_the_cap_while_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, HEADER + "110000001,domain,acme.example,DEFAULT,,\n" * 3)
+    size = path.stat().st_size
+    monkeypatch.setattr(csv_input, "MAX_FILE_BYTES", size - 1)
+    # As if it had been small when opened: only the reading itself can tell.
+    monkeypatch.setattr(csv_input, "_check_file", lambda *_: None)
+
+    assert problems_of(path) == [
+        f"orders.csv: is {size / 1048576:.1f} MiB; the limit is 0 MiB, so split it into "
+        "smaller files"
+    ]
+
+
+# --- streaming ---------------------------------------------------------------------------------
+
+
+def big_file(tmp_path: Path, rows: int) -> Path:
+    lines = (
+        f"{2000000000 + n},domain,customer-{n % 40}.example,DEFAULT,,PO-{n}\n" for n in range(rows)
+    )
+    return write(tmp_path, HEADER + "".join(lines), name="big.csv")
+
+
+def test_iter_orders_yields_rows_one_at_a_time_before_a_problem_further_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_input, "CHUNK_BYTES", 64)  # as if the file were large
+    path = write(
+        tmp_path,
+        (
+            HEADER + "110000001,domain,acme.example,DEFAULT,,\n110000002,domian,x.example,D,,\n"
+        ).encode()
+        + b"110000003,domain,soci\xe9t\xe9.example,DEFAULT,,\n",
+    )
+
+    items = iter_orders(path)
+    first, second = next(items), next(items)
+
+    assert isinstance(first, CsvRow) and first.order_number == "110000001"
+    assert isinstance(second, InvalidRow) and second.row == 3
+    with pytest.raises(InvalidCsv, match=r"row 4: is not UTF-8 text: byte 0xe9"):
+        next(items)
+
+
+def test_iter_orders_keeps_no_rows_in_memory(tmp_path: Path) -> None:
+    path = big_file(tmp_path, 6_000)  # about 330 kB, several chunks
+    assert sum(1 for _ in iter_orders(path)) == 6_000  # caches (pydantic's strings) now full
+
+    tracemalloc.start()
+    try:
+        sum(1 for _ in iter_orders(path))
+        _, streamed = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        held = list(iter_orders(path))
+        _, holding = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert len(held) == 6_000
+    assert streamed * 10 < holding, f"{streamed} bytes at most while streaming, {holding} held"
+
+
+def test_an_order_file_is_scanned_once_then_read_again_as_a_stream(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        HEADER
+        + "110000001,domain,acme.example,DEFAULT,,\n"
+        + "110000002,domian,acme.example,DEFAULT,,\n"
+        + "110000001,domain,ACME.example,DEFAULT,,\n"
+        + "110000003,domain,acme.example,DEFAULT,,\n"
+        + "0110000003,domain,globex.example,DEFAULT,,\n",
+    )
+
+    orders = OrderFile.scan(path)
+
+    assert orders.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert (orders.valid_rows, orders.invalid_rows) == (1, 3)
+    assert orders.warnings == (
+        "orders.csv rows 2, 4: order 110000001 is repeated with the same target "
+        "(acme.example / DEFAULT); it will run once, as row 2",
+    )
+    assert [p.row for p in orders.problems] == [3, 5, 6]
+    with pytest.raises(InvalidCsv):
+        orders.check()
+    items = list(orders.items())
+    assert [(item.row, type(item).__name__) for item in items] == [
+        (2, "CsvRow"),
+        (3, "InvalidRow"),
+        (5, "InvalidRow"),
+        (6, "InvalidRow"),
+    ]
+    assert items == list(orders.items()), "read again, the same"
+
+
+def test_an_order_file_that_changed_since_its_scan_is_refused(tmp_path: Path) -> None:
+    path = big_file(tmp_path, 3_000)  # about 3 chunks
+    orders = OrderFile.scan(path)
+    data = bytearray(path.read_bytes())
+    at = data.index(b"2000002500")
+    data[at : at + 10] = b"2000009999"
+    path.write_bytes(bytes(data))
+
+    seen: list[int] = []
+    with pytest.raises(InvalidCsv, match="changed while it was being read"):
+        for item in orders.items():
+            seen.append(item.row)
+
+    assert seen and max(seen) < 2500, "nothing read from the changed part was given out"
+
+
+def test_an_order_file_that_grew_since_its_scan_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER + "110000001,domain,acme.example,DEFAULT,,\n")
+    orders = OrderFile.scan(path)
+    with path.open("a", encoding="utf-8") as stream:
+        stream.write("110000002,domain,acme.example,DEFAULT,,\n")
+
+    with pytest.raises(InvalidCsv, match="changed while it was being read"):
+        list(orders.items())
+
+
+def test_too_many_problems_are_listed_up_to_a_cap(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER + "12AB,domain,acme.example,DEFAULT,,\n" * 250)
+
+    with pytest.raises(InvalidCsv) as caught:
+        load_orders(path)
+
+    assert len(caught.value.problems) == 200
+    assert str(caught.value).startswith("250 problems in the input, nothing was run:\n")
+    assert str(caught.value).endswith("\n  ... and 50 more, not listed")
+    assert len(load_orders(path, skip_invalid=True).invalid) == 250
+
+
+def test_line_endings_split_across_chunks_are_read_as_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_input, "CHUNK_BYTES", 7)  # every boundary falls somewhere odd
+    rows = [
+        "110000001,domain,acme.example,DEFAULT,,PO-1",
+        '110000002,account_name,Société Générale,DEFAULT,,"two\r\nlines"',
+        "110000003,domain,acme.example,DEFAULT,,PO-3",
+    ]
+    for ending in ("\r\n", "\r", "\n"):
+        text = HEADER.rstrip("\n") + ending + ending.join(rows) + ending
+        loaded = load_orders(write(tmp_path, "\ufeff" + text))
+
+        assert [row.row for row in loaded.rows] == [2, 3, 4], repr(ending)
+        assert loaded.rows[1].smart_account == "Société Générale"
+        assert loaded.rows[1].reference == "two\r\nlines"
