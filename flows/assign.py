@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, TypeVar
 
+import structlog
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from structlog.contextvars import bound_contextvars
 
-from agent.errors import StepFailed
-from flows.matching import choose_account, choose_virtual_account, describe, lines_on_target
+from agent.errors import PortalError, PortalServerError, StepFailed, first_line
+from flows.matching import (
+    AccountChoice,
+    choose_account,
+    choose_virtual_account,
+    describe,
+    lines_on_target,
+)
 from flows.models import (
     AssignRequest,
     AssignResult,
@@ -21,15 +30,19 @@ from flows.models import (
 )
 from flows.session import PortalSession
 from flows.signin import ensure_signed_in
-from flows.steps import step, with_resignin
-from flows.view import NotFound, Opened, open_assignments
-from pages.assign_dialog import AccountRow, AssignDialog
+from flows.steps import read_step, settle, step, with_resignin
+from flows.view import NotFound, Opened, open_assignments, read_view
+from pages.assign_dialog import AccountRow
+from pages.assignments import SmartAccountAssignmentPage
 from pages.base import sign_on_showing
 from pages.labels import same_text
 
 INTERNAL_DOMAIN = "@cisco.com"
 # Step 9 ends with Submit opening the confirmation; step 10's Yes is the one irreversible click.
 SUBMIT_STEP = 9
+
+T = TypeVar("T")
+log = structlog.get_logger()
 
 
 def assign_smart_account(session: PortalSession, request: AssignRequest) -> AssignResult:
@@ -45,6 +58,14 @@ def assign_smart_account(session: PortalSession, request: AssignRequest) -> Assi
     return result.model_copy(update={"duration_s": time.perf_counter() - started})
 
 
+class NotTaken(StepFailed):
+    """After an unconfirmed submission, every look showed the order exactly as before it."""
+
+    def __init__(self, detail: str, view: OrderView) -> None:
+        super().__init__(10, "verify", detail)
+        self.view = view
+
+
 class _Attempt:
     """One pass through the steps, from signing in to the verified result."""
 
@@ -54,6 +75,8 @@ class _Attempt:
         self.before: OrderView | None = None
         self.candidates: tuple[SmartAccountCandidate, ...] = ()
         self.offered: tuple[str, ...] = ()
+        self.resubmits_left = session.resubmits
+        self.not_taken: list[str] = []
 
     def run(self) -> AssignResult:
         request = self.request
@@ -63,6 +86,10 @@ class _Attempt:
         if isinstance(opened, NotFound):
             return self._result(Outcome.ORDER_NOT_FOUND, opened.detail)
         self.before = opened.view
+        if self.session.claim_order is not None:
+            conflict = self.session.claim_order(opened.view.sales_order, request.order_number)
+            if conflict is not None:
+                return self._result(Outcome.ORDER_CONFLICT, conflict)
         if not request.allow_internal and not request.dry_run:
             if not email:
                 # The rule cannot be checked, so it is not assumed to pass.
@@ -89,54 +116,89 @@ class _Attempt:
         return self._assign(opened, eligible)
 
     def _assign(self, opened: Opened, eligible: list[LineAssignment]) -> AssignResult:
-        request, labels = self.request, self.session.labels
-        with self._step(5, "open_assign_dialog"):
-            dialog = opened.screen.open_assign_dialog()
-        with self._step(6, "search_smart_account"):
-            rows = dialog.search_accounts(self._parameter(), request.smart_account)
-            self.candidates = tuple(
-                SmartAccountCandidate(account_name=r.account_name, domain=r.domain, status=r.status)
-                for r in rows
-            )
-            choice = choose_account(request, rows)
-            account = choice.account
-            already = account is not None and self._chosen_on_target(
-                dialog, rows, account, eligible
-            )
+        request = self.request
+        screen = opened.screen
+        dialog = read_step(
+            self.session, 5, "open_assign_dialog", request.order_number, screen.open_assign_dialog
+        )
+        rows, choice, already = self._read_step(
+            6, "search_smart_account", lambda: self._find_account(screen, eligible)
+        )
+        self.candidates = tuple(
+            SmartAccountCandidate(account_name=r.account_name, domain=r.domain, status=r.status)
+            for r in rows
+        )
+        account = choice.account
         if account is None:
-            return self._give_up(dialog, 6, choice.outcome or Outcome.FAILED, choice.detail)
-        if not same_text(account.status, labels.status_active) and not request.allow_pending:
-            # Anything but Active (Pending, "Pending Activation", no status shown) would leave
-            # the order on Smart Account Hold, or may: refuse rather than guess.
+            return self._give_up(screen, 6, choice.outcome or Outcome.FAILED, choice.detail)
+        if not account.status:
             return self._give_up(
-                dialog,
+                screen,
                 6,
-                Outcome.SMART_ACCOUNT_PENDING,
-                f"{describe([account])} is {account.status or 'of unknown status'}, not Active: "
-                "assigning it would leave the order on Smart Account Hold.",
+                Outcome.FAILED,
+                f"The results show {account.account_name} ({account.domain}) but no status the "
+                "agent can read, so it cannot tell whether the account is Active; nothing was "
+                "submitted.",
             )
+        if not same_text(account.status, self.session.labels.status_active):
+            if not request.allow_pending:
+                # Pending, "Pending Activation" or any other word would leave the order on
+                # Smart Account Hold, or may: refuse rather than guess.
+                return self._give_up(
+                    screen,
+                    6,
+                    Outcome.SMART_ACCOUNT_PENDING,
+                    f"{describe([account])} is {account.status}, not Active: assigning it would "
+                    "leave the order on Smart Account Hold.",
+                )
         if already:
-            self._cancel(dialog, 6)
+            self._cancel(screen, 6)
             return self._already(eligible)
-        with self._step(7, "select_smart_account"):
-            dialog.select_account(account)
-        with self._step(8, "choose_virtual_account"):
-            self.offered = tuple(dialog.virtual_accounts())
-            virtual_account = choose_virtual_account(self.offered, request.virtual_account)
-            if virtual_account is not None:
-                dialog.choose_virtual_account(virtual_account)
-                dialog.wait_assign_enabled()
+        reruns = 0
+
+        def select() -> tuple[str, ...]:
+            # A re-run starts from a fresh search: the failed load may have left the radio
+            # ticked with no list behind it, and ticking it again would load nothing.
+            nonlocal reruns
+            reruns += 1
+            current = screen.open_assign_dialog()
+            if reruns > 1:
+                self._search(screen)
+            current.select_account(account)
+            return tuple(current.virtual_accounts())
+
+        self.offered = self._read_step(7, "select_smart_account", select)
+        if not self.offered:
+            raise StepFailed(
+                8,
+                "choose_virtual_account",
+                f"the {self.session.labels.virtual_account_name} list offers nothing to read",
+            )
+        virtual_account = choose_virtual_account(self.offered, request.virtual_account)
         if virtual_account is None:
             return self._give_up(
-                dialog,
+                screen,
                 8,
                 Outcome.VIRTUAL_ACCOUNT_NOT_FOUND,
                 f"{account.account_name} offers no virtual account {request.virtual_account!r}; "
-                f"it offers: {', '.join(self.offered) or 'none'}.",
+                f"it offers: {', '.join(self.offered)}.",
             )
+        chosen, choices = virtual_account, 0
+
+        def choose() -> None:
+            # A re-run selects the account again first: the failure may have reset the dialog.
+            nonlocal choices
+            choices += 1
+            current = screen.open_assign_dialog()
+            if choices > 1:
+                select()
+            current.choose_virtual_account(chosen)
+            current.wait_assign_enabled()
+
+        self._read_step(8, "choose_virtual_account", choose)
         target = f"{account.account_name} ({account.domain}) / {virtual_account}"
         if request.dry_run:
-            self._cancel(dialog, 8)
+            self._cancel(screen, 8)
             return self._result(
                 Outcome.WOULD_ASSIGN,
                 f"Lines {_numbers(eligible)} would move to {target}; Assign was enabled and the "
@@ -146,44 +208,171 @@ class _Attempt:
             dialog.assign()
         with self._step(9, "accept_terms_and_submit"):
             confirmation = dialog.accept_terms_and_submit()
+        message: str | None = None
+        error = ""
         with self._step(10, "confirm", after_submit=True):
+            if self.session.before_submit is not None:
+                self.session.before_submit()  # if it raises, Yes is never clicked
             confirmation.confirm()
-            message = opened.screen.wait_for_success()
-        after = with_resignin(
-            self.session, lambda: self._verify(account, virtual_account, eligible)
+            try:
+                message = screen.wait_for_success()
+            except (PortalServerError, AssertionError, PlaywrightTimeoutError) as exc:
+                # An error, or no answer in time: the submission may still have gone through.
+                # From here on the agent only looks.
+                error = first_line(exc)
+                log.warning("submit_unconfirmed", error=error)
+        try:
+            after = with_resignin(
+                self.session,
+                lambda: self._verify(screen, account, virtual_account, eligible, message),
+            )
+        except NotTaken as refused:
+            if self.resubmits_left <= 0:
+                raise
+            # Proven not taken: every look over the settle window showed the order exactly as
+            # before. This is the one case where Yes is clicked again, a bounded number of times.
+            self.resubmits_left -= 1
+            self.not_taken.append(error or "no confirmation")
+            log.warning("resubmitting", reason=str(refused))
+            return self._assign(Opened(screen, refused.view), eligible)
+        said = (
+            f"the portal said: {message}"
+            if message
+            else f"the portal answered the submission with an error ({error}), and the re-read "
+            "shows it went through"
         )
+        if self.not_taken:
+            said += (
+                f" (submitted {len(self.not_taken) + 1} times: the earlier submission was "
+                f"answered with an error ({'; '.join(self.not_taken)}) and the order still showed "
+                "its earlier assignment after the settle window)"
+            )
         return self._result(
             Outcome.ASSIGNED,
-            f"Lines {_numbers(eligible)} now carry {target}; the portal said: {message}",
+            f"Lines {_numbers(eligible)} now carry {target}; {said}",
             after=after,
         )
 
+    def _find_account(
+        self, screen: SmartAccountAssignmentPage, eligible: list[LineAssignment]
+    ) -> tuple[list[AccountRow], AccountChoice, bool]:
+        """Search, pick the one account the request names, and tell whether the lines carry it."""
+        rows = self._search(screen)
+        choice = choose_account(self.request, rows)
+        account = choice.account
+        already = account is not None and self._chosen_on_target(screen, rows, account, eligible)
+        return rows, choice, already
+
+    def _search(self, screen: SmartAccountAssignmentPage) -> list[AccountRow]:
+        """Step 6's search in the open dialog (opened again if a recovery closed it)."""
+        dialog = screen.open_assign_dialog()
+        return dialog.search_accounts(self._parameter(), self.request.smart_account)
+
     def _verify(
-        self, account: AccountRow, virtual_account: str, eligible: list[LineAssignment]
+        self,
+        screen: SmartAccountAssignmentPage,
+        account: AccountRow,
+        virtual_account: str,
+        eligible: list[LineAssignment],
+        message: str | None,
     ) -> OrderView:
-        """Re-read the order from the search on and insist every eligible line shows the target."""
+        """After Yes, only look: read the assignment table until it shows the target.
+
+        First the table on screen (the portal refreshes it after a submission), then the same
+        screen reloaded, a few times (a portal may show an assignment late); a new global search
+        only when the screen cannot be reloaded into the assignment screen. Never clicks
+        anything that could send the change again.
+        """
         order = self.request.order_number
-        with self._step(10, "verify"):
-            if sign_on_showing(self.session.page, self.session.labels):
-                ensure_signed_in(self.session)
-            found = open_assignments(self.session, order, log_steps=False)
-        if isinstance(found, NotFound):
-            raise StepFailed(10, "verify", f"the order could not be re-read: {found.detail}")
         wanted = {line.line for line in eligible}
-        lines = [line for line in found.view.lines if line.line in wanted]
-        if len(lines) != len(wanted) or not lines_on_target(
-            lines, name=account.account_name, domain=account.domain, virtual_account=virtual_account
-        ):
-            shown = "; ".join(
-                f"{line.line}: {line.smart_account} / {line.virtual_account}"
-                for line in found.view.lines
-            )
+        said = f"the portal said {message!r}" if message else "the portal answered with an error"
+        shown = "nothing readable"
+        unreadable = ""
+        unchanged: list[bool] = []
+        last: OrderView | None = None
+        looks = self.session.step_attempts
+        for look in range(1, looks + 1):
+            with self._step(10, "verify", logged=look == 1):
+                if sign_on_showing(self.session.page, self.session.labels):
+                    ensure_signed_in(self.session)
+                view, unreadable = self._read_after_submit(screen, order, first=look == 1)
+                if view is not None:
+                    lines = [line for line in view.lines if line.line in wanted]
+                    if len(lines) == len(wanted) and lines_on_target(
+                        lines,
+                        name=account.account_name,
+                        domain=account.domain,
+                        virtual_account=virtual_account,
+                    ):
+                        return view
+                    shown = "; ".join(
+                        f"{line.line}: {line.smart_account} / {line.virtual_account}"
+                        for line in view.lines
+                    )
+                    unchanged.append(self._as_before(lines, eligible))
+                    last = view
+            if look == looks or self.session.out_of_time():
+                break
+            settle(self.session, look)
+        if last is None:
             raise StepFailed(
                 10,
                 "verify",
-                "the portal reported success but the assignment table does not show the target "
-                f"on every eligible line ({shown})",
+                f"{said}, but the assignment table could not be read after it: {unreadable}",
             )
+        detail = (
+            f"{said}, but {len(unchanged)} reads of the assignment table do not show "
+            f"the target on every eligible line ({shown})"
+        )
+        if message is None and last is not None and len(unchanged) >= 2 and all(unchanged):
+            raise NotTaken(detail, last)
+        raise StepFailed(10, "verify", detail)
+
+    @staticmethod
+    def _as_before(lines: list[LineAssignment], eligible: list[LineAssignment]) -> bool:
+        """Whether these lines carry exactly what the eligible lines carried before Submit."""
+        before = {line.line: line for line in eligible}
+
+        def same(a: str | None, b: str | None) -> bool:
+            return (a is None and b is None) or same_text(a, b)
+
+        return len(lines) == len(before) and all(
+            same(line.smart_account, before[line.line].smart_account)
+            and same(line.virtual_account, before[line.line].virtual_account)
+            for line in lines
+        )
+
+    def _read_after_submit(
+        self, screen: SmartAccountAssignmentPage, order: str, *, first: bool
+    ) -> tuple[OrderView | None, str]:
+        """One look: the assignment table as shown now, reloaded until readable (a few times).
+
+        The first look reads the screen as the submission left it; the others reload it.
+        Returns the view (None when no read succeeded) and the last error's text.
+        """
+        error = ""
+        for read in range(1, self.session.step_attempts + 1):
+            try:
+                return self._look(screen, order, reload=not (first and read == 1)), ""
+            except PortalError as exc:
+                error = first_line(exc)
+                log.warning("look_failed", read=read, error=error)
+                if self.session.out_of_time():
+                    break
+        return None, error
+
+    def _look(self, screen: SmartAccountAssignmentPage, order: str, *, reload: bool) -> OrderView:
+        """The order as the assignment screen shows it now (reloaded first when `reload`)."""
+        before = self.before
+        if reload:
+            screen.reload()
+        if screen.showing():
+            screen.wait()
+            assert before is not None
+            return read_view(screen, order, before.sales_order, before.status, before.holds)
+        found = open_assignments(self.session, order, log_steps=False)
+        if isinstance(found, NotFound):
+            raise StepFailed(10, "verify", f"the order could not be re-read: {found.detail}")
         return found.view
 
     def _known_on_target(self, eligible: list[LineAssignment]) -> bool:
@@ -209,7 +398,7 @@ class _Attempt:
 
     def _chosen_on_target(
         self,
-        dialog: AssignDialog,
+        screen: SmartAccountAssignmentPage,
         rows: list[AccountRow],
         account: AccountRow,
         eligible: list[LineAssignment],
@@ -229,6 +418,7 @@ class _Attempt:
         if all(line.domain for line in eligible):
             return True
         if self.request.search_by is not SearchBy.ACCOUNT_NAME:
+            dialog = screen.open_assign_dialog()
             rows = dialog.search_accounts(self.session.labels.by_account_name, account.account_name)
         return sum(same_text(row.account_name, account.account_name) for row in rows) == 1
 
@@ -241,14 +431,22 @@ class _Attempt:
         )
 
     def _give_up(
-        self, dialog: AssignDialog, number: int, outcome: Outcome, detail: str
+        self, screen: SmartAccountAssignmentPage, number: int, outcome: Outcome, detail: str
     ) -> AssignResult:
-        self._cancel(dialog, number)
+        self._cancel(screen, number)
         return self._result(outcome, detail)
 
-    def _cancel(self, dialog: AssignDialog, number: int) -> None:
-        with self._step(number, "cancel"):
-            dialog.cancel()
+    def _cancel(self, screen: SmartAccountAssignmentPage, number: int) -> None:
+        """Close the dialog without changing anything (a reload does it when Cancel fails)."""
+        read_step(
+            self.session, number, "cancel", self.request.order_number, screen.close_assign_dialog
+        )
+
+    def _read_step(self, number: int, name: str, action: Callable[[], T]) -> T:
+        """A read-only step inside the dialog: recovered in place, never by a reload."""
+        return read_step(
+            self.session, number, name, self.request.order_number, action, reload=False
+        )
 
     def _parameter(self) -> str:
         labels = self.session.labels
@@ -259,10 +457,15 @@ class _Attempt:
         }[self.request.search_by]
 
     def _step(
-        self, number: int, name: str, *, after_submit: bool = False
+        self, number: int, name: str, *, after_submit: bool = False, logged: bool = True
     ) -> AbstractContextManager[None]:
         return step(
-            self.session, number, name, self.request.order_number, after_submit=after_submit
+            self.session,
+            number,
+            name,
+            self.request.order_number,
+            after_submit=after_submit,
+            logged=logged,
         )
 
     def _result(self, outcome: Outcome, detail: str, **extra: Any) -> AssignResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -73,6 +74,22 @@ class PortalSession:
     credential_hosts: CredentialHosts | None = None
     max_resignins: int = 2
     signed_in_email: str | None = None
+    # Called by the assign flow once the order is read (Sales Order shown, number asked): None to
+    # go on, or a sentence why this order must not be worked (order_conflict). May raise.
+    claim_order: Callable[[str | None, str], str | None] | None = None
+    # Called immediately before the irreversible Yes; if it raises, nothing is clicked.
+    before_submit: Callable[[], None] | None = None
+    # A read-only step that fails is recovered in place and run again up to this many times in
+    # all, while the order's deadline (time.monotonic(); None: no deadline) has not passed.
+    step_attempts: int = 4
+    deadline: float | None = None
+    # How often Yes may be clicked again after a submission the portal answered with an error
+    # and, over every look of the settle window, still showed the order exactly as before.
+    resubmits: int = 1
+
+    def out_of_time(self) -> bool:
+        """Whether the current order has spent its time budget."""
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     @property
     def sign_on_hosts(self) -> CredentialHosts:

@@ -486,18 +486,37 @@ def test_server_error_after_a_submit_that_went_through_is_read_as_assigned(
     assert snapshot and len(snapshot["submissions"]) == 1
 
 
-def test_server_error_instead_of_a_submit_fails_and_is_never_sent_again(
+def test_with_no_resubmits_an_unconfirmed_submit_is_never_sent_again(
     session: PortalSession, mock: MockServer
 ) -> None:
     fail_submit = on_step_once(
         9, lambda: mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1}])
     )
     request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
-    fast = dataclasses.replace(session, on_step=fail_submit, step_attempts=2)
+    fast = dataclasses.replace(session, on_step=fail_submit, step_attempts=2, resubmits=0)
     with pytest.raises(StepFailed, match="answered with an error, but 2 reads"):
         assign_smart_account(fast, request)
     snapshot = mock.order("110000002")
     assert snapshot and snapshot["submissions"] == []
+
+
+def test_a_submission_proven_not_taken_is_sent_once_more(
+    session: PortalSession, mock: MockServer
+) -> None:
+    # Given a portal that answers the first submit with an error and does not apply it
+    fail_submit = on_step_once(
+        9, lambda: mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1}])
+    )
+    request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
+    # When the order is assigned (the looks after the error all show the order unchanged)
+    result = assign_smart_account(
+        dataclasses.replace(session, on_step=fail_submit, step_attempts=2), request
+    )
+    # Then Yes was clicked again once, and the portal holds exactly one submission
+    assert result.outcome is Outcome.ASSIGNED, result.detail
+    assert "submitted 2 times" in result.detail
+    snapshot = mock.order("110000002")
+    assert snapshot and len(snapshot["submissions"]) == 1
 
 
 def test_a_server_error_on_a_screen_is_recovered_in_place(
