@@ -34,7 +34,7 @@ from flows.steps import read_step, settle, step, with_resignin
 from flows.view import NotFound, Opened, open_assignments, read_view
 from pages.assign_dialog import AccountRow
 from pages.assignments import SmartAccountAssignmentPage
-from pages.base import sign_on_showing
+from pages.base import PageError, sign_on_showing
 from pages.labels import same_text
 
 INTERNAL_DOMAIN = "@cisco.com"
@@ -131,15 +131,6 @@ class _Attempt:
         account = choice.account
         if account is None:
             return self._give_up(screen, 6, choice.outcome or Outcome.FAILED, choice.detail)
-        if not account.status:
-            return self._give_up(
-                screen,
-                6,
-                Outcome.FAILED,
-                f"The results show {account.account_name} ({account.domain}) but no status the "
-                "agent can read, so it cannot tell whether the account is Active; nothing was "
-                "submitted.",
-            )
         if not same_text(account.status, self.session.labels.status_active):
             if not request.allow_pending:
                 # Pending, "Pending Activation" or any other word would leave the order on
@@ -259,9 +250,33 @@ class _Attempt:
         """Search, pick the one account the request names, and tell whether the lines carry it."""
         rows = self._search(screen)
         choice = choose_account(self.request, rows)
+        if choice.outcome is Outcome.SMART_ACCOUNT_NOT_FOUND:
+            self._insist_on_words(screen, rows)
         account = choice.account
+        if account is not None and not account.status:
+            raise PageError(
+                f"the results show {account.account_name} ({account.domain}) with no status "
+                "the agent can read, so whether it is Active is unknown"
+            )
         already = account is not None and self._chosen_on_target(screen, rows, account, eligible)
         return rows, choice, already
+
+    def _insist_on_words(self, screen: SmartAccountAssignmentPage, rows: list[AccountRow]) -> None:
+        """A "not found" stands only on the portal's words: "No Smart Accounts found", or a
+        list of accounts whose Domain Identifiers were all read. Else this is a failed read."""
+        if not rows:
+            if not screen.open_assign_dialog().says_no_accounts():
+                raise PageError(
+                    "the search shows no account and not "
+                    f'"{self.session.labels.no_smart_accounts}" either'
+                )
+            return
+        unread = [row.account_name for row in rows if not row.domain]
+        if unread:
+            raise PageError(
+                f"the results list {', '.join(unread)} without a Domain Identifier the agent "
+                "can read, so it cannot tell whether the account asked for is among them"
+            )
 
     def _search(self, screen: SmartAccountAssignmentPage) -> list[AccountRow]:
         """Step 6's search in the open dialog (opened again if a recovery closed it)."""

@@ -1,0 +1,119 @@
+"""No business "no" from a screen the agent cannot read: such a screen is a failure, with evidence.
+
+Each test rewrites one JSON answer of the mock on its way to the page, so that the screen shows
+something the reference does not describe, and checks that the agent says it could not read it
+instead of answering order_not_found, not_eligible or smart_account_not_found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, Route
+from pydantic import SecretStr
+
+from agent.errors import StepFailed
+from agent.runner import Target, Worker
+from agent.settings import Settings, TraceMode
+from flows.assign import assign_smart_account
+from flows.models import AssignRequest, Outcome, SearchBy
+from flows.session import Credentials, PortalSession
+from mock_site.data import USERS
+from mock_site.server import MockServer
+
+pytestmark = pytest.mark.browser
+DEMO = USERS[0]
+
+
+def rewrite(page: Page, pattern: str, change: Callable[[dict[str, Any]], None]) -> None:
+    """Let the mock answer, then change its JSON before the page sees it."""
+
+    def handle(route: Route) -> None:
+        response = route.fetch()
+        body = response.json()
+        change(body)
+        route.fulfill(response=response, json=body)
+
+    page.route(pattern, handle)
+
+
+def quick_session(page: Page, base_url: str) -> PortalSession:
+    credentials = Credentials(username=DEMO.email, password=SecretStr(DEMO.password))
+    return PortalSession(
+        page=page, base_url=base_url, credentials=credentials, timeout_ms=3_000, step_attempts=1
+    )
+
+
+def ask(order: str, domain: str, va: str) -> AssignRequest:
+    return AssignRequest(
+        order_number=order, search_by=SearchBy.DOMAIN, smart_account=domain, virtual_account=va
+    )
+
+
+def test_results_without_a_readable_order_number_are_not_order_not_found(
+    page: Page, base_url: str, mock: MockServer
+) -> None:
+    # Given search results whose links carry no order number and no "No results found"
+    def unnamed(body: dict[str, Any]) -> None:
+        for match in body["results"]:
+            match["number"] = "Open"
+
+    rewrite(page, "**/api/search?*", unnamed)
+    # When the agent looks for an order that is there, then it fails instead of saying "not found"
+    with pytest.raises(StepFailed, match=r"step 2 \(global_search\)"):
+        assign_smart_account(
+            quick_session(page, base_url), ask("110000002", "globex.example", "Production")
+        )
+
+
+def test_a_disabled_assign_button_without_a_reason_is_not_not_eligible(
+    page: Page, base_url: str, mock: MockServer
+) -> None:
+    # Given a shipped order whose screen disables Assign Smart Account but says nothing why
+    def silent(body: dict[str, Any]) -> None:
+        body["reason"] = ""
+
+    rewrite(page, "**/api/orders/*/assignments", silent)
+    with pytest.raises(StepFailed, match="gives no reason"):
+        assign_smart_account(
+            quick_session(page, base_url), ask("110000004", "globex.example", "DEFAULT")
+        )
+
+
+def test_accounts_without_a_readable_domain_are_a_failure_with_evidence(
+    browser: Browser, mock: MockServer, tmp_path: Path
+) -> None:
+    # Given Smart Account results that show no Domain Identifier
+    def no_domain(body: dict[str, Any]) -> None:
+        for account in body["accounts"]:
+            account["domain"] = ""
+
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        base_url=mock.home_url,
+        username=DEMO.email,
+        password=SecretStr(DEMO.password),
+        state_dir=tmp_path / "state",
+        retry_backoff_s=0,
+        timeout_ms=5_000,
+        attempts=1,
+        step_attempts=1,
+        trace=TraceMode.ON_FAILURE,
+    )
+    worker = Worker(browser, Target.from_settings(settings))
+    try:
+        session = worker._open()
+        rewrite(session.page, "**/api/smart-accounts?*", no_domain)
+        # When the agent searches the domain
+        result = worker.assign(ask("110000002", "globex.example", "Production"))
+    finally:
+        worker.close()
+    # Then it answers failed, says why, and keeps a screenshot and a trace; nothing was submitted
+    assert result.outcome is Outcome.FAILED, result.detail
+    assert "without a Domain Identifier the agent can read" in result.detail
+    assert {Path(path).suffix for path in result.artifacts} >= {".png", ".zip"}
+    snapshot = mock.order("110000002")
+    assert snapshot and snapshot["submissions"] == []
