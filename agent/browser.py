@@ -15,6 +15,7 @@ asks `GET /json`. Chromium talks to the server over a pipe (`--remote-debugging-
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import os
 import re
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +61,9 @@ NO_DISPLAY = "Missing X server or $DISPLAY"  # Chromium's words when headed with
 # Chromium's words when it cannot build its sandbox (no user namespaces, no setuid helper).
 NO_SANDBOX = ("No usable sandbox", "Failed to move to new namespace")
 SOCKET_NAME = "browser.sock"
+FOLDER_PREFIX = "ccw-agent-browser-"
+OWNER_LOCK = "owner.lock"
+ABANDONED_AFTER_S = 60.0
 # sun_path holds 108 bytes with the final NUL; the endpoint URL must not need escaping.
 SOCKET_PATH_MAX = 107
 PLAIN_PATH = re.compile(r"^[A-Za-z0-9._/-]+\Z")
@@ -162,11 +167,13 @@ def shared_browser(
         yield endpoint
         return
     path = resolve_executable(executable)
+    _remove_abandoned(Path(tempfile.gettempdir()))
     # mkdtemp: a new folder of a random name, mode 0700, so only this user reaches the socket.
     # Chromium's helper processes may still be writing the profile in it as it is removed.
-    with tempfile.TemporaryDirectory(
-        prefix="ccw-agent-browser-", ignore_cleanup_errors=True
-    ) as folder:
+    with (
+        tempfile.TemporaryDirectory(prefix=FOLDER_PREFIX, ignore_cleanup_errors=True) as folder,
+        _owned(Path(folder)),
+    ):
         private = Path(folder)
         sandbox = chromium_sandbox()
         try:
@@ -182,6 +189,45 @@ def shared_browser(
             yield server.endpoint
         finally:
             server.stop()
+
+
+@contextmanager
+def _owned(folder: Path) -> Iterator[None]:
+    """Hold a lock in the folder while it is in use: a killed agent's lock is free again."""
+    descriptor = os.open(folder / OWNER_LOCK, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _remove_abandoned(parent: Path) -> None:
+    """Remove the private folders of agents that were killed (SIGKILL, OOM, power cut).
+
+    A killed agent cannot remove its folder: the browser profile's leftovers and the server's
+    artifacts stay in it. Only this user's folders whose lock is free, and older than a minute
+    (so that an agent between making its folder and locking it is left alone), are removed.
+    """
+    for folder in parent.glob(f"{FOLDER_PREFIX}*"):
+        lock = folder / OWNER_LOCK
+        try:
+            found = folder.lstat()
+            if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.geteuid():
+                continue
+            if time.time() - lock.lstat().st_mtime < ABANDONED_AFTER_S:
+                continue
+            descriptor = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue  # gone meanwhile, or no lock file: not ours to judge
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # in use
+        finally:
+            os.close(descriptor)
+        shutil.rmtree(folder, ignore_errors=True)
+        log.debug("browser_folder_removed", folder=str(folder))
 
 
 class _SandboxUnavailable(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -311,7 +312,40 @@ def test_a_killed_agent_leaves_no_browser(tmp_path: Path) -> None:
     while alive(pids) and time.monotonic() < deadline:
         threading.Event().wait(0.2)
     assert not alive(pids), process_table().get(min(alive(pids) or {0}))
-    shutil.rmtree(folder, ignore_errors=True)  # SIGKILL gave the agent no chance to remove it
+    # The next agent's start removes the folder once it is a minute old: its lock is free.
+    lock = os.open(folder / "owner.lock", os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(lock)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def abandoned(parent: Path, name: str, *, age_s: float) -> Path:
+    folder = parent / f"ccw-agent-browser-{name}"
+    (folder / "profile").mkdir(parents=True)
+    lock = folder / "owner.lock"
+    lock.touch()
+    then = time.time() - age_s
+    os.utime(lock, (then, then))
+    return folder
+
+
+def test_folders_of_killed_agents_are_removed_and_no_other(tmp_path: Path) -> None:
+    killed = abandoned(tmp_path, "killed", age_s=120)
+    running = abandoned(tmp_path, "running", age_s=120)
+    starting = abandoned(tmp_path, "starting", age_s=1)
+    unknown = tmp_path / "ccw-agent-browser-nolock"
+    unknown.mkdir()
+    held = os.open(running / "owner.lock", os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        browser_module._remove_abandoned(tmp_path)
+    finally:
+        os.close(held)
+
+    assert not killed.exists()
+    assert running.exists() and starting.exists() and unknown.exists()
 
 
 def fake_chromium(tmp_path: Path, body: str) -> Path:
