@@ -35,6 +35,7 @@ screenshots: setup
 
 bench: setup
 	$(PY) scripts/bench_bulk.py
+	$(PY) scripts/bench_memory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-report.csv demo-report.json

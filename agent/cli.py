@@ -16,10 +16,12 @@ from pydantic import SecretStr, ValidationError
 from rich.console import Console
 
 from agent.browser import connect, shared_browser
-from agent.bulk import load_orders, merge_reports, parse_shard
-from agent.bulk.ledger import INVALID_INPUT
+from agent.bulk import merge_reports, parse_shard
+from agent.bulk.csv_input import OrderFile
+from agent.bulk.ledger import INVALID_INPUT, LEDGER_FILE, Ledger
 from agent.bulk.progress import BulkObserver, LogObserver, RichObserver, summary_table
-from agent.bulk.run import BulkOptions, run_bulk
+from agent.bulk.report import write_run_report
+from agent.bulk.run import BulkOptions, default_reports, finish_if_done, run_bulk
 from agent.errors import (
     CcwAgentError,
     ConfigError,
@@ -432,16 +434,7 @@ def bulk(
         max_submits_per_minute=max_submits_per_minute,
         **debug_overrides(headed, slow_mo, trace),
     )
-    reports = tuple(report or ())
-    for path in reports:
-        if path.suffix.lower() not in (".csv", ".json"):
-            fail(Exit.INVALID_INPUT, f"--report {path}: the file must end in .csv or .json")
-        # Found out now, not after the whole run: the report is written at the end.
-        folder = path.parent
-        while not folder.exists():
-            folder = folder.parent
-        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-            fail(Exit.INVALID_INPUT, f"--report {path}: {folder} is not a writable folder")
+    reports = check_reports(report)
     with handled():
         options = BulkOptions(
             workers=settings.workers,
@@ -453,8 +446,11 @@ def bulk(
             max_submits_per_minute=settings.max_submits_per_minute,
             reports=reports,
         )
-        # The whole file is checked before anything starts, whatever shard this run takes.
-        loaded = load_orders(file, skip_invalid=skip_invalid)
+        # The whole file is checked before anything starts, whatever shard this run takes; it
+        # is read as a stream, now and again as it goes into the ledger, never held whole.
+        loaded = OrderFile.scan(file)
+        if not skip_invalid:
+            loaded.check()
         with target_for(settings, mock) as target:
             interactive = errors.is_terminal
             observer: BulkObserver = (
@@ -472,6 +468,64 @@ def bulk(
             "run the same command with --resume to continue",
         )
     raise typer.Exit(int(exit_for(summary.outcomes)))
+
+
+def check_reports(given: list[Path] | None) -> tuple[Path, ...]:
+    """--report paths that can be written, found out now rather than after the whole run."""
+    reports = tuple(given or ())
+    for path in reports:
+        if path.suffix.lower() not in (".csv", ".json"):
+            fail(Exit.INVALID_INPUT, f"--report {path}: the file must end in .csv or .json")
+        folder = path.parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            fail(Exit.INVALID_INPUT, f"--report {path}: {folder} is not a writable folder")
+    return reports
+
+
+@report_app.command("export")
+def report_export(
+    run: Annotated[
+        str, typer.Argument(help="The bulk run's id (or its first characters), as it printed it.")
+    ],
+    report: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--report",
+            metavar="PATH",
+            help="Report file, .csv or .json (repeat for both). "
+            "[default: both, in the state folder's reports/]",
+        ),
+    ] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            metavar="DIR",
+            help="The state folder whose ledger holds the run [default: CCW_STATE_DIR; "
+            "runs with --mock are in its mock/ folder].",
+        ),
+    ] = None,
+) -> None:
+    """Write a bulk run's report again from the ledger (after its folder or disk failed)."""
+    settings = load_settings(state_dir=state_dir)
+    reports = check_reports(report)
+    folder = settings.state_dir
+    if not (folder / LEDGER_FILE).is_file():
+        fail(Exit.INVALID_INPUT, f"no ledger in {folder}; give the run's --state-dir")
+    with handled(), Ledger.open(folder) as ledger:
+        try:
+            run_id = ledger.find_run(run)
+        except KeyError as exc:
+            fail(Exit.INVALID_INPUT, str(exc.args[0]))
+        paths = reports or default_reports(folder, Path(ledger.run(run_id).input_path), run_id)
+        counts = write_run_report(ledger, run_id, paths)
+        finished = finish_if_done(ledger, run_id, folder, counts)
+    for path in paths:
+        console.print(f"Report: {path}")
+    if finished:
+        console.print(f"The run {run_id} had no row left to do; it is now marked finished.")
 
 
 @report_app.command("merge")

@@ -8,16 +8,18 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import structlog
 from playwright.sync_api import Browser, BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 
+from agent.bulk.lock import OrderBusy, OrderLocks
 from agent.errors import PortalError, first_line
 from agent.files import make_private, private_folder
 from agent.session import SessionStore
@@ -311,20 +313,78 @@ class Worker:
         delay += random.uniform(0, self.settings.retry_backoff_s)
         return not self.stop.wait(delay)
 
-    def assign(self, request: AssignRequest) -> AssignResult:
+    def assign(
+        self,
+        request: AssignRequest,
+        *,
+        claim: Callable[[str | None, str], str | None] | None = None,
+        before_submit: Callable[[], None] | None = None,
+        submitted_before: bool = False,
+    ) -> AssignResult:
         """Steps 1-10 for one order; a system failure that outlives the retries is `failed`.
+
+        The order is locked on this host (OrderLocks) from before it is read to its verified
+        result: under the number asked, and under the Sales Order its page shows; a lock held
+        elsewhere for longer than CCW_TIMEOUT_MS ends `failed`. Dry runs change nothing and
+        lock nothing. `claim(sales_order, asked)` may then refuse the order (order_conflict);
+        `before_submit()` runs immediately before Yes, and if it raises nothing is clicked.
 
         Once an attempt got past Submit, later attempts only look (a dry run): the portal may
         have taken that submission without confirming it, and nothing is ever submitted twice.
+        `submitted_before` says an earlier run may have clicked Yes: then every attempt only
+        looks, and since a portal may show an assignment late, while the order does not show
+        the target it looks again (after 1 s, 2 s, 4 s...) for up to CCW_TIMEOUT_MS.
         """
-
-        def attempt(session: PortalSession) -> AssignResult:
-            look_only = self.maybe_submitted and not request.dry_run
-            ask = request.model_copy(update={"dry_run": True}) if look_only else request
-            return assign_smart_account(session, ask)
-
         started = time.perf_counter()
-        result, error, attempts, artifacts = self._attempts(request.order_number, attempt)
+        maybe_submitted = submitted_before
+        error: BaseException | None = None
+        result: AssignResult | None = None
+        attempts, looks = 0, 1
+        artifacts: list[str] = []
+        portal = urlsplit(self.settings.base_url).netloc
+        wait_s = self.settings.timeout_ms / 1000
+        with OrderLocks(portal, wait_s=wait_s, stop=self.stop) as locks:
+
+            def claim_order(sales_order: str | None, asked: str) -> str | None:
+                if not request.dry_run:
+                    # The Sales Order shown is the order's one name; a page that shows none (or
+                    # no number) leaves the number asked, already held.
+                    with suppress(ValueError):
+                        locks.hold(sales_order or asked)
+                return None if claim is None else claim(sales_order, asked)
+
+            def attempt(session: PortalSession) -> AssignResult:
+                session.claim_order = claim_order
+                session.before_submit = before_submit
+                look_only = (maybe_submitted or self.maybe_submitted) and not request.dry_run
+                ask = request.model_copy(update={"dry_run": True}) if look_only else request
+                return assign_smart_account(session, ask)
+
+            def not_on_target_yet(found: AssignResult | None) -> bool:
+                return found is not None and found.outcome is Outcome.WOULD_ASSIGN
+
+            try:
+                if not request.dry_run:
+                    locks.hold(request.order_number)
+                result, error, attempts, artifacts = self._attempts(request.order_number, attempt)
+                maybe_submitted |= self.maybe_submitted
+                look_until = time.monotonic() + wait_s
+                while submitted_before and not request.dry_run and not_on_target_yet(result):
+                    pause = min(2.0 ** (looks - 1), look_until - time.monotonic())
+                    if pause <= 0 or self.stop.wait(pause):
+                        break
+                    looks += 1
+                    again, failure, _tries, kept = self._attempts(request.order_number, attempt)
+                    artifacts += kept
+                    error = failure or error
+                    result = again or result
+                    if again is None:
+                        break
+            except OrderBusy as busy:
+                result, error, attempts = None, busy, max(attempts, 1)
+            finally:
+                if self._session is not None:
+                    self._session.claim_order = self._session.before_submit = None
         duration = round(time.perf_counter() - started, 3)
         if result is None:
             return AssignResult(
@@ -340,18 +400,27 @@ class Worker:
             "duration_s": duration,
             "artifacts": (*artifacts, *result.artifacts),
         }
-        if self.maybe_submitted and result.outcome is Outcome.ALREADY_ASSIGNED:
+        if submitted_before:
+            earlier = (
+                "An earlier run clicked Yes on this order and stopped before reading the result"
+            )
+            now = f"after {looks} looks over {wait_s:g} s" if looks > 1 else "now"
+        else:
+            earlier = (
+                f"An attempt clicked Submit but the portal did not confirm ({_describe(error)})"
+            )
+            now = "now"
+        if maybe_submitted and result.outcome is Outcome.ALREADY_ASSIGNED:
             update["outcome"] = Outcome.ASSIGNED
             update["detail"] = (
-                "Submitted in an earlier attempt whose confirmation failed; "
-                "the re-read shows the target on every eligible line."
+                f"{earlier}; the re-read shows the target on every eligible line, so that "
+                "submission went through."
             )
-        elif self.maybe_submitted and result.outcome is Outcome.WOULD_ASSIGN:
+        elif maybe_submitted and result.outcome is Outcome.WOULD_ASSIGN:
             update["outcome"] = Outcome.FAILED
             update["detail"] = (
-                f"An attempt clicked Submit but the portal did not confirm ({_describe(error)}), "
-                "and the order does not show the target now. It was not submitted again, to "
-                "rule out a double submission: check it with `ccw-agent show "
+                f"{earlier}, and the order does not show the target {now}. It was not submitted "
+                "again, to rule out a double submission: check it with `ccw-agent show "
                 f"{request.order_number}` before running it again."
             )
         return result.model_copy(update=update)

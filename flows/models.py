@@ -12,18 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 ORDER_NUMBER = re.compile(r"^[0-9]{6,12}\Z")
 
 
-def order_key(number: str) -> str:
-    """An order number as orders are compared: ASCII digits without leading zeros.
-
-    "0110000001" and "110000001" are one order; other Unicode decimal digits are read as the
-    digits they are, so a number pasted from a document in another script compares equal too.
-    """
-    text = number.strip()
-    if not text or not all(char.isdecimal() for char in text):
-        raise ValueError(f"not an order number: {number!r}")
-    return "".join(str(int(char)) for char in text).lstrip("0") or "0"
-
-
 class SearchBy(StrEnum):
     """The search parameters of the "Select an Existing Account" drop-down (step 6)."""
 

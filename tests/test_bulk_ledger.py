@@ -24,7 +24,6 @@ from flows.models import (
     OrderView,
     Outcome,
     SearchBy,
-    order_key,
 )
 
 SHA = "ab" * 32
@@ -265,14 +264,6 @@ def test_worker_threads_can_record_at_the_same_time(ledger: Ledger) -> None:
 
 
 # --- one order, one truth ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("number", "key"),
-    [("110000012", "110000012"), ("0110000012", "110000012"), ("١١٠٠٠٠٠١٢", "110000012")],
-)
-def test_order_numbers_compare_as_ascii_digits_without_leading_zeros(number: str, key: str) -> None:
-    assert order_key(number) == key
 
 
 @pytest.mark.parametrize("number", ["١١٠٠٠٠٠١٢", "１１００００００１２", "11000 0012"])

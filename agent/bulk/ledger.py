@@ -24,10 +24,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
-from agent.bulk.csv_input import CsvRow, InvalidRow
+from agent.bulk.csv_input import CsvRow, InvalidRow, order_key
 from agent.bulk.storage import guarded, make_folder
 from agent.errors import ConfigError
-from flows.models import AssignResult, OrderView, order_key
+from flows.models import AssignResult, OrderView
 
 LEDGER_FILE = "ledger.sqlite3"
 SCHEMA_VERSION = 2

@@ -19,9 +19,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from agent.bulk.csv_input import order_key
 from agent.bulk.storage import StorageError, describe, guarded, make_folder
 from agent.errors import CcwAgentError, LockHeld
-from flows.models import order_key
 
 LOCK_FILE = "lock"
 

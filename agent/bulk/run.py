@@ -1,24 +1,29 @@
 """Running a bulk file: the ledger, one shared browser, N worker threads, Ctrl-C, the report.
 
 Every row's state is committed to the ledger before the browser action that depends on it:
-`mark_in_flight` before a worker starts the row, `record_result` as soon as it ends. A run that
-dies at any moment therefore leaves rows that are finished, pending, or in flight; on --resume the
-in-flight ones simply go through the flow again, which re-reads the portal before acting.
+`mark_in_flight` before a worker starts the row, `claim_order` once the order's page is read,
+`mark_submitting` immediately before Yes, `record_result` as soon as it ends. A run that dies at
+any moment therefore leaves rows that are finished, pending, in flight or submitting; on --resume
+the in-flight ones go through the flow again, which re-reads the portal before acting, and the
+submitting ones are only looked at, never submitted again.
+
+Rows stream: from the input into the ledger, from the ledger to the workers a batch at a time,
+and from the ledger into the report, so a run's memory does not grow with its file.
 """
 
 from __future__ import annotations
 
-import queue
+import heapq
 import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any, Literal, ParamSpec
+from typing import Any, Literal, ParamSpec, Protocol
 from urllib.parse import urlsplit
 
 import structlog
@@ -28,13 +33,14 @@ from structlog.contextvars import bound_contextvars
 
 from agent.browser import connect, shared_browser
 from agent.bulk.csv_input import CsvRow, InvalidRow, LoadedOrders
-from agent.bulk.ledger import IN_FLIGHT, PENDING, Ledger, PendingRow
+from agent.bulk.ledger import UNFINISHED, Ledger, PendingRow
 from agent.bulk.lock import StateLock
 from agent.bulk.progress import BulkObserver, LogObserver
 from agent.bulk.ratelimit import SubmitLimiter
-from agent.bulk.report import ReportRow, write_report
+from agent.bulk.report import write_run_report
 from agent.bulk.shard import Shard
-from agent.errors import CcwAgentError, first_line
+from agent.bulk.storage import StorageError
+from agent.errors import CcwAgentError, LockHeld, first_line
 from agent.runner import Target, Worker
 from flows.assign import SUBMIT_STEP
 from flows.models import AssignResult, Outcome
@@ -93,7 +99,42 @@ class BulkSummary:
 
     @property
     def unfinished(self) -> int:
-        return self.counts.get(PENDING, 0) + self.counts.get(IN_FLIGHT, 0)
+        return sum(self.counts.get(status, 0) for status in UNFINISHED)
+
+
+class OrderSource(Protocol):
+    """A validated input: its fingerprint, its warnings, and its rows in file order."""
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def warnings(self) -> Sequence[str]: ...
+
+    def items(self) -> Iterable[CsvRow | InvalidRow]:
+        """Valid and invalid rows, in file order; may read the file again on each call."""
+        ...
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """An OrderSource over a file loaded whole (load_orders): fine for small files and tests."""
+
+    loaded: LoadedOrders
+
+    @property
+    def sha256(self) -> str:
+        return self.loaded.sha256
+
+    @property
+    def warnings(self) -> Sequence[str]:
+        return self.loaded.warnings
+
+    def items(self) -> Iterable[CsvRow | InvalidRow]:
+        both: Iterator[CsvRow | InvalidRow] = heapq.merge(
+            self.loaded.rows, self.loaded.invalid, key=lambda item: item.row
+        )
+        return both
 
 
 class StopRequest:
@@ -146,56 +187,50 @@ def default_reports(state_dir: Path, input_path: Path, run_id: str) -> tuple[Pat
 def run_bulk(
     target: Target,
     input_path: Path,
-    loaded: LoadedOrders,
+    source: OrderSource | LoadedOrders,
     options: BulkOptions,
     *,
     observer: BulkObserver | None = None,
     stop: StopRequest | None = None,
 ) -> BulkSummary:
-    """Run (or resume) the rows of `loaded` in this shard; write the report; return the summary.
+    """Run (or resume) the rows of `source` in this shard; write the report; return the summary.
 
-    Raises LockHeld when another run holds the state folder, and re-raises a fatal worker error
-    (LoginFailed, LoginRequired, a portal that never answered) after the ledger and the report
-    are brought up to date.
+    Raises LockHeld when another run holds the state folder, StorageError when the state folder,
+    the ledger or a report cannot be written (naming the path), and re-raises a fatal worker
+    error (LoginFailed, LoginRequired, a portal that never answered) after the ledger and the
+    report are brought up to date. The run is marked finished only after its report is written.
     """
     observer = observer or LogObserver()
     stop = stop or StopRequest()
     settings = target.settings
-    rows, invalid, shard = list(loaded.rows), list(loaded.invalid), None
-    if options.shard is not None:
-        rows, invalid = options.shard.select(rows), options.shard.select(invalid)
-        shard = str(options.shard)
-    for warning in loaded.warnings:
+    orders = Loaded(source) if isinstance(source, LoadedOrders) else source
+    shard = None if options.shard is None else str(options.shard)
+    for warning in orders.warnings:
         observer.notice(warning)
     with StateLock(settings.state_dir), Ledger.open(settings.state_dir) as ledger:
         run_id, resumed = _open_run(
-            ledger, input_path, loaded, rows, invalid, shard, options, settings.base_url, observer
+            ledger, input_path, orders, options, settings.base_url, observer
         )
         with bound_contextvars(run_id=run_id):
-            pending = ledger.pending_rows(run_id)
-            done = Counter(
-                entry.status
-                for entry in ledger.results(run_id)
-                if entry.status not in (PENDING, IN_FLIGHT)
-            )
-            workers = max(1, min(options.workers, len(pending)))
+            counts = ledger.counts(run_id)
+            to_do = sum(counts.get(status, 0) for status in UNFINISHED)
+            done = Counter({k: v for k, v in counts.items() if k not in UNFINISHED})
+            workers = max(1, min(options.workers, to_do))
             log.info(
                 "bulk_started",
                 input=str(input_path),
                 shard=shard,
                 resumed=resumed,
-                rows=len(rows) + len(invalid),
-                to_do=len(pending),
-                in_flight=sum(row.in_flight for row in pending),
+                rows=sum(counts.values()),
+                to_do=to_do,
+                in_flight=to_do - counts.get("pending", 0),
                 workers=workers,
             )
-            observer.start(
-                run_id=run_id, total=len(rows) + len(invalid), done=done, workers=workers
-            )
+            observer.start(run_id=run_id, total=sum(counts.values()), done=done, workers=workers)
             fatal: CcwAgentError | None = None
             try:
-                if pending:
-                    pool = _Pool(target, ledger, run_id, pending, options, observer, stop, workers)
+                if to_do:
+                    pool = _Pool(target, ledger, run_id, options, observer, stop, workers)
                     with stop.handling_signals():
                         fatal = pool.run()
             finally:
@@ -209,17 +244,15 @@ def run_bulk(
 def _open_run(
     ledger: Ledger,
     input_path: Path,
-    loaded: LoadedOrders,
-    rows: list[CsvRow],
-    invalid: list[InvalidRow],
-    shard: str | None,
+    orders: OrderSource,
     options: BulkOptions,
     base_url: str,
     observer: BulkObserver,
 ) -> tuple[str, bool]:
     """The run to work on: the unfinished one with --resume, else a new one."""
+    shard = None if options.shard is None else str(options.shard)
     wanted = options.outcome_options(base_url)
-    found = ledger.find_resumable(loaded.sha256, shard, options=wanted)
+    found = ledger.find_resumable(orders.sha256, shard, options=wanted)
     if found is not None and options.resume:
         ledger.resume_run(found)
         return found, True
@@ -230,7 +263,7 @@ def _open_run(
             "--resume; starting a new run instead"
         )
     elif options.resume:
-        other = ledger.find_resumable(loaded.sha256, shard)
+        other = ledger.find_resumable(orders.sha256, shard)
         if other is None:
             observer.notice("no unfinished run of this file to resume; starting a new run")
         else:
@@ -244,11 +277,14 @@ def _open_run(
                 f"the unfinished run {other} of this file used other options ({differ}); "
                 "starting a new run"
             )
+    in_shard = options.shard
+    rows = (
+        item for item in orders.items() if in_shard is None or in_shard.contains(item.order_number)
+    )
     run_id = ledger.start_run(
         input_path=input_path.resolve(),
-        input_sha256=loaded.sha256,
+        input_sha256=orders.sha256,
         rows=rows,
-        invalid=invalid,
         options=wanted,
         shard=shard,
     )
@@ -263,15 +299,24 @@ def _finish(
     options: BulkOptions,
     state_dir: Path,
 ) -> BulkSummary:
-    """Close the run in the ledger (finished only when no row is left) and write the report."""
-    entries = ledger.results(run_id)
-    counts = Counter(entry.status for entry in entries)
+    """Write the report, then close the run in the ledger (finished only when no row is left).
+
+    A report that cannot be written leaves the run unfinished, so that --resume (or `ccw-agent
+    report export`) can write it once the folder or the disk is fixed.
+    """
+    reports = options.reports or default_reports(state_dir, input_path, run_id)
+    try:
+        counts = write_run_report(ledger, run_id, reports)
+    except StorageError as exc:
+        raise StorageError(
+            f"{exc}. Every result is in the ledger and the run {run_id} stays unfinished: write "
+            f"its report with `ccw-agent report export {run_id} --report PATH`, or run the same "
+            "command again with --resume"
+        ) from exc
     status: Literal["finished", "interrupted"] = (
-        "interrupted" if counts[PENDING] or counts[IN_FLIGHT] else "finished"
+        "interrupted" if any(counts[state] for state in UNFINISHED) else "finished"
     )
     ledger.finish_run(run_id, status)
-    reports = options.reports or default_reports(state_dir, input_path, run_id)
-    write_report(reports, [ReportRow.from_entry(entry) for entry in entries])
     log.info(
         "bulk_ended",
         status=status,
@@ -279,6 +324,25 @@ def _finish(
         reports=[str(path) for path in reports],
     )
     return BulkSummary(run_id, resumed, status, dict(counts), tuple(reports))
+
+
+def finish_if_done(ledger: Ledger, run_id: str, state_dir: Path, counts: Mapping[str, int]) -> bool:
+    """Mark finished a run whose every row is done (its report had failed); True if it was.
+
+    Only when no bulk run holds the state folder: a run at work finishes itself.
+    """
+    if ledger.run(run_id).status == "finished" or any(counts.get(s) for s in UNFINISHED):
+        return False
+    lock = StateLock(state_dir)
+    try:
+        lock.acquire()
+    except LockHeld:
+        return False
+    try:
+        ledger.finish_run(run_id, "finished")
+    finally:
+        lock.release()
+    return True
 
 
 class _Pool:
@@ -289,7 +353,6 @@ class _Pool:
         target: Target,
         ledger: Ledger,
         run_id: str,
-        pending: list[PendingRow],
         options: BulkOptions,
         observer: BulkObserver,
         stop: StopRequest,
@@ -303,9 +366,8 @@ class _Pool:
         self.observer = observer
         self.stop = stop
         self.workers = workers
-        self.rows: queue.SimpleQueue[PendingRow] = queue.SimpleQueue()
-        for row in pending:
-            self.rows.put(row)
+        # Taken a batch at a time from the ledger, never all at once.
+        self.rows = ledger.iter_pending(run_id)
         rate = options.max_submits_per_minute
         self.limiter = SubmitLimiter(rate) if rate else None
         # Set once the first worker has signed in (or failed to): the others then open their
@@ -419,11 +481,9 @@ class _Pool:
 
     def _take_rows(self, worker: Worker) -> None:
         while not self.stop.drain.is_set():
-            try:
-                pending = self.rows.get_nowait()
-            except queue.Empty:
-                return
-            if not self._run_row(worker, pending):
+            with self._ledger_lock:
+                pending = next(self.rows, None) if self._ledger_open else None
+            if pending is None or not self._run_row(worker, pending):
                 return
 
     def _run_row(self, worker: Worker, pending: PendingRow) -> bool:
@@ -432,7 +492,12 @@ class _Pool:
         with bound_contextvars(order=row.order_number, row=row.row):
             if not self._commit(self.ledger.mark_in_flight, self.run_id, row.row):
                 return False
-            log.info("bulk_row_started", attempt=pending.attempts + 1, rerun=pending.in_flight)
+            log.info(
+                "bulk_row_started",
+                attempt=pending.attempts + 1,
+                rerun=pending.in_flight,
+                look_only=pending.submitting,
+            )
             request = row.request(
                 dry_run=self.options.dry_run,
                 allow_pending=self.options.allow_pending,
@@ -443,9 +508,28 @@ class _Pool:
             def record_error(error: str) -> None:
                 self._commit(self.ledger.record_attempt_error, self.run_id, row.row, error)
 
+            # The order the row resolved to (its Sales Order) is claimed for the row's target.
+            def claim(sales_order: str | None, asked: str) -> str | None:
+                with self._ledger_lock:
+                    if not self._ledger_open:
+                        raise _Aborted
+                    return self.ledger.claim_order(self.run_id, row.row, sales_order, asked)
+
+            # Committed before Yes: after a crash, --resume knows to only look at this row.
+            def before_submit() -> None:
+                if self.stop.abort.is_set() or not self._commit(
+                    self.ledger.mark_submitting, self.run_id, row.row
+                ):
+                    raise _Aborted
+
             worker.on_attempt_failed = record_error
             try:
-                result = worker.assign(request)
+                result = worker.assign(
+                    request,
+                    claim=claim,
+                    before_submit=before_submit,
+                    submitted_before=pending.submitting,
+                )
             except _Aborted:
                 return False
             finally:

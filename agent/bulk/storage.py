@@ -36,7 +36,12 @@ def guarded(what: str, path: Path | str) -> Iterator[None]:
 def make_folder(path: Path) -> None:
     """mkdir -p, as a StorageError naming the folder when it cannot be made."""
     with guarded("create the folder", path):
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except FileExistsError as exc:
+            raise StorageError(
+                f"cannot create the folder {path}: a file of that name is in the way"
+            ) from exc
 
 
 class AtomicText:
