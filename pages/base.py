@@ -11,7 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from agent.errors import PortalServerError
-from pages.labels import Labels, any_of, name_matcher, normalize
+from pages.labels import Labels, any_of, label_pattern, name_matcher, normalize
 
 DEFAULT_TIMEOUT_MS = 15_000.0
 # Reads that wait for an element (inner_text, get_attribute) get this long; a pop-up that covers
@@ -115,8 +115,9 @@ def reload_screen(page: Page, timeout_ms: float) -> None:
 
 
 def text_after(text: str, prefix: str) -> str | None:
-    """The rest of the line that follows `prefix` in `text` (e.g. the value after "Status:")."""
-    found = re.search(rf"{re.escape(prefix)}[ \t]*\n?[ \t]*([^\n]+)", text, re.IGNORECASE)
+    """The rest of the line that follows `prefix` in `text` (e.g. the value after "Status:"); a
+    label's fallback wording counts too, and its words may be apart by any white space."""
+    found = re.search(rf"{label_pattern(prefix)}[ \t]*\n?[ \t]*([^\n]+)", text, re.IGNORECASE)
     return normalize(found.group(1)) if found else None
 
 

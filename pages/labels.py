@@ -1,10 +1,23 @@
-"""The one catalogue of the portal's visible words, per locale, and the matchers built from them."""
+"""The one catalogue of the portal's visible words, per locale, and the matchers built from them.
+
+The words live in data files, pages/catalogue/<locale>.toml, one key per field of `Labels`; a
+label file (CCW_LABELS_FILE) may replace single labels on top of them. A locale other than
+English falls back, label by label, to the English name: its string labels are `Label`s that
+carry the English wording too, and its word lists end with the English ones, so a matcher built
+from a label accepts either (enterprise portals are often only partly translated).
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from functools import cache
+from importlib import resources
+from pathlib import Path
+
+FALLBACK_LOCALE = "en"
 
 
 @dataclass(frozen=True)
@@ -12,114 +25,251 @@ class Labels:
     """Accessible names and visible texts of the CCW screens in one language."""
 
     # sign-on (Cisco single sign-on)
-    sign_in_heading: str = "Sign In"
-    email: str = "Email"
-    next: str = "Next"
-    password: str = "Password"
-    verify: str = "Verify"
-    one_time_code: str = "Enter Code"
+    sign_in_heading: str
+    email: str
+    next: str
+    password: str
+    verify: str
+    one_time_code: str
 
     # pop-ups that may cover any page
-    cookie_preferences: str = "Cookie preferences"
-    accept_cookies: str = "Accept All Cookies"
-    feedback: str = "Feedback"
-    no_thanks: str = "No thanks"
+    cookie_preferences: str
+    accept_cookies: str
+    feedback: str
+    no_thanks: str
 
     # generic server error
-    server_error: str = "Something went wrong"
+    server_error: str
     # The button a portal's error message offers to re-run what failed, in its known wordings.
-    try_again: tuple[str, ...] = ("Try again", "Retry")
+    try_again: tuple[str, ...]
 
     # header
-    global_search: str = "Global Search"
-    search: str = "Search"
-    signed_in_as: str = "Signed in as"
+    global_search: str
+    search: str
+    signed_in_as: str
 
     # search results
-    search_results_heading: str = "Search Results"
-    no_results: str = "No results found"
-    sales_order: str = "Sales Order"
-    web_order: str = "Web Order"
+    search_results_heading: str
+    no_results: str
+    sales_order: str
+    web_order: str
 
     # order details
-    order_details_heading: str = "Order Details"
-    status_prefix: str = "Status:"
-    holds_prefix: str = "Holds:"
-    no_holds: str = "None"
-    view_assignments: str = "View or change Smart Account Assignments"
+    order_details_heading: str
+    status_prefix: str
+    holds_prefix: str
+    no_holds: str
+    view_assignments: str
 
     # Smart Account assignment screen
-    assignment_heading: str = "Smart Account Assignment"
-    column_line: str = "Line"
-    column_product: str = "Product"
-    column_smart_account: str = "Smart Account"
-    column_virtual_account: str = "Virtual Account"
+    assignment_heading: str
+    column_line: str
+    column_product: str
+    column_smart_account: str
+    column_virtual_account: str
     # Loose on purpose: a header "Domain" or "Domain Identifier" both hold the domain.
-    column_domain: str = "Domain"
-    column_eligibility: str = "Eligibility"
-    eligible: str = "Eligible"
+    column_domain: str
+    column_eligibility: str
+    eligible: str
     # What a line's row says when the portal shows no Eligibility column but refuses the line.
-    ineligible_markers: tuple[str, ...] = (
-        "Not eligible",
-        "Active entitlement",
-        "Order status is",
-    )
-    not_assigned: tuple[str, ...] = ("—", "-", "Not assigned", "None")
-    assign_smart_account: str = "Assign Smart Account"
-    assignment_unavailable: str = "Smart Account assignment is not available"
+    ineligible_markers: tuple[str, ...]
+    not_assigned: tuple[str, ...]
+    assign_smart_account: str
+    assignment_unavailable: str
 
     # assign dialog
-    assign_dialog: str = "Assign Smart Account"
-    select_existing_account: str = "Select an Existing Account"
-    by_domain: str = "Domain Identifier"
-    by_account_name: str = "Account Name"
-    by_email: str = "Email ID"
-    search_value: str = "Search Value"
-    column_account_name: str = "Account Name"
-    column_domain_identifier: str = "Domain Identifier"
-    column_status: str = "Status"
-    no_smart_accounts: str = "No Smart Accounts found"
-    status_active: str = "Active"
+    assign_dialog: str
+    select_existing_account: str
+    by_domain: str
+    by_account_name: str
+    by_email: str
+    search_value: str
+    column_account_name: str
+    column_domain_identifier: str
+    column_status: str
+    no_smart_accounts: str
+    status_active: str
     # Account statuses an entry may show; the longest one found is the account's status.
-    account_statuses: tuple[str, ...] = ("Active", "Pending", "Pending Activation", "Inactive")
-    virtual_account_name: str = "Virtual Account Name"
-    assign: str = "Assign"
-    accept_terms: str = "I accept the Terms of Use"
-    submit: str = "Submit"
-    cancel: str = "Cancel"
-    close: str = "Close"
+    account_statuses: tuple[str, ...]
+    virtual_account_name: str
+    assign: str
+    accept_terms: str
+    submit: str
+    cancel: str
+    close: str
 
     # confirmation and result
-    yes: str = "Yes"
-    no: str = "No"
-    submitted_successfully: str = "submitted successfully"
+    yes: str
+    no: str
+    submitted_successfully: str
 
 
-_CATALOGUE: dict[str, Labels] = {"en": Labels()}
+class CatalogueError(ValueError):
+    """A label file that cannot be used; the message names the file and the label."""
 
 
-def labels(locale: str = "en") -> Labels:
-    """The catalogue for a locale ("en" is complete; an unknown locale is an error, not a guess)."""
+class Label(str):
+    """A label's wording in its locale, with the English name a partly translated screen shows."""
+
+    fallbacks: tuple[str, ...]
+
+    def __new__(cls, text: str, fallbacks: tuple[str, ...] = ()) -> Label:
+        label = super().__new__(cls, text)
+        label.fallbacks = tuple(str(other) for other in fallbacks if other != text)
+        return label
+
+
+def wordings(text: str) -> tuple[str, ...]:
+    """Every wording a label may have on screen: its own first, then its fallbacks."""
+    return (str(text), *getattr(text, "fallbacks", ()))
+
+
+# Each field of Labels: True for a list of wordings, False for one string.
+_IS_LIST: dict[str, bool] = {f.name: str(f.type).startswith("tuple") for f in fields(Labels)}
+_TOML_TYPES = {
+    str: "a string",
+    list: "an array",
+    dict: "a table",
+    bool: "a boolean",
+    int: "an integer",
+    float: "a float",
+}
+Words = dict[str, str | tuple[str, ...]]
+
+
+def locales() -> tuple[str, ...]:
+    """The locales the catalogue has a data file for."""
+    folder = resources.files(__package__ or "pages") / "catalogue"
+    names = (entry.name for entry in folder.iterdir() if entry.name.endswith(".toml"))
+    return tuple(sorted(name.removesuffix(".toml") for name in names))
+
+
+def labels(locale: str = FALLBACK_LOCALE, overrides: Path | None = None) -> Labels:
+    """The catalogue for a locale, with the labels of an `overrides` file on top.
+
+    An unknown locale, and a label file with an unknown key, a wrong type or an empty value,
+    raise CatalogueError (a ValueError) naming the file and the key.
+    """
+    wanted = locale.lower()
+    known = locales()
+    if wanted not in known:
+        raise CatalogueError(f"no labels for locale {locale!r} (known: {', '.join(known)})")
+    if overrides is None:
+        return _built(wanted)
+    return _build(wanted, read_label_file(overrides))
+
+
+def read_label_file(path: Path) -> Words:
+    """The labels a TOML file sets, checked against the catalogue's keys and types."""
     try:
-        return _CATALOGUE[locale.lower()]
-    except KeyError:
-        known = ", ".join(sorted(_CATALOGUE))
-        raise ValueError(f"no labels for locale {locale!r} (known: {known})") from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise CatalogueError(f"label file {path}: cannot be read ({reason})") from None
+    return _parse(text, f"label file {path}")
 
 
 @cache
+def _locale_words(locale: str) -> Words:
+    name = f"{locale}.toml"
+    text = (resources.files(__package__ or "pages") / "catalogue" / name).read_text("utf-8")
+    words = _parse(text, f"catalogue {name}")
+    missing = [key for key in _IS_LIST if key not in words]
+    if missing:
+        raise CatalogueError(f"catalogue {name}: no {', '.join(missing)}")
+    return words
+
+
+def _parse(text: str, where: str) -> Words:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{where}: not valid TOML ({exc})") from None
+    return _checked(data, where)
+
+
+def _checked(data: Mapping[str, object], where: str) -> Words:
+    words: Words = {}
+    for key, value in data.items():
+        if key not in _IS_LIST:
+            raise CatalogueError(f"{where}: {key!r} is not a label of the catalogue")
+        if not _IS_LIST[key]:
+            if not isinstance(value, str):
+                raise CatalogueError(f"{where}: {key} must be a string, not {_kind(value)}")
+            if not value.strip():
+                raise CatalogueError(f"{where}: {key} is empty")
+            words[key] = value
+            continue
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise CatalogueError(f"{where}: {key} must be an array of strings, not {_kind(value)}")
+        if not value or not all(item.strip() for item in value):
+            raise CatalogueError(f"{where}: {key} is empty or holds an empty wording")
+        words[key] = tuple(value)
+    return words
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+        return "an array holding something else than strings"
+    return next((name for kind, name in _TOML_TYPES.items() if type(value) is kind), "a date")
+
+
+@cache
+def _built(locale: str) -> Labels:
+    return _build(locale, {})
+
+
+def _build(locale: str, overrides: Words) -> Labels:
+    words = {**_locale_words(locale), **overrides}
+    if locale == FALLBACK_LOCALE:
+        return Labels(**words)  # type: ignore[arg-type]
+    english = _locale_words(FALLBACK_LOCALE)
+    merged: dict[str, object] = {}
+    for key, value in words.items():
+        other = english[key]
+        if isinstance(value, tuple) and isinstance(other, tuple):
+            merged[key] = value + tuple(item for item in other if item not in value)
+        else:
+            merged[key] = Label(str(value), (str(other),))
+    return Labels(**merged)  # type: ignore[arg-type]
+
+
 def name_matcher(text: str, *, whole: bool = False) -> re.Pattern[str]:
     """A case-insensitive pattern for a label; extra words around it are tolerated unless `whole`.
 
     Word boundaries keep "Assign" from matching inside "Reassign" (a trailing plural "s" is
     allowed); `whole` (only surrounding white
     space allowed) keeps "Assign" from matching "Assign Smart Account" and "No" from "No thanks".
+    A label with a fallback (see `Label`) matches its own wording or the fallback's.
     """
-    body = r"\s+".join(re.escape(word) for word in text.split())
+    return _matcher(wordings(text), whole)
+
+
+def label_pattern(text: str) -> str:
+    """The regular expression of a label's wordings, without boundaries (to build on)."""
+    bodies = [_body(wording) for wording in wordings(text)]
+    return bodies[0] if len(bodies) == 1 else f"(?:{'|'.join(bodies)})"
+
+
+@cache
+def _matcher(texts: tuple[str, ...], whole: bool) -> re.Pattern[str]:
+    bodies = [_body(text) for text in texts]
+    body = bodies[0] if len(bodies) == 1 else f"(?:{'|'.join(bodies)})"
     if whole:
         return re.compile(rf"^\s*{body}\s*$", re.IGNORECASE)
     # A plural is the same name ("Smart Account Assignments for 110000001").
     return re.compile(rf"(?<!\w){body}s?(?!\w)", re.IGNORECASE)
+
+
+def _body(text: str) -> str:
+    # Words apart by any white space (a French "Statut :" has a no-break space before its colon,
+    # or none at all); a straight or curly apostrophe is the same letter.
+    body = ""
+    for word in text.split():
+        if body:
+            body += r"\s+" if any(char.isalnum() for char in word) else r"\s*"
+        body += "['\u2019]".join(re.escape(part) for part in re.split("['\u2019]", word))
+    return body
 
 
 def any_of(texts: tuple[str, ...]) -> re.Pattern[str]:
@@ -128,8 +278,13 @@ def any_of(texts: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def same_text(a: str | None, b: str | None) -> bool:
-    """Equal ignoring case, surrounding and repeated white space (how names are compared)."""
-    return a is not None and b is not None and normalize(a).casefold() == normalize(b).casefold()
+    """Equal ignoring case, surrounding and repeated white space (how names are compared); a
+    label with a fallback equals either of its wordings."""
+    if a is None or b is None:
+        return False
+    return any(
+        normalize(x).casefold() == normalize(y).casefold() for x in wordings(a) for y in wordings(b)
+    )
 
 
 def normalize(text: str) -> str:

@@ -10,7 +10,7 @@ from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, PageError, read_stably
-from pages.labels import name_matcher, normalize
+from pages.labels import name_matcher, normalize, same_text
 
 T = TypeVar("T")
 
@@ -213,7 +213,7 @@ def read_table(table: Locator) -> tuple[list[str], list[list[str]]]:
 def column_index(headers: Sequence[str], label: str) -> int | None:
     """Where a column is: the header equal to the label, else the one header containing it."""
     for index, header in enumerate(headers):
-        if normalize(header).casefold() == normalize(label).casefold():
+        if same_text(header, label):
             return index
     pattern = name_matcher(label)
     loose = [index for index, header in enumerate(headers) if pattern.search(header)]
