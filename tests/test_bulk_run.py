@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import errno
+import os
 import threading
 from collections.abc import Mapping
 from datetime import datetime
@@ -23,6 +25,7 @@ from agent.bulk.run import (
     run_bulk,
 )
 from agent.bulk.shard import Shard, in_shard
+from agent.bulk.storage import AtomicText, StorageError, guarded
 from agent.runner import Target
 from agent.settings import Settings
 from mock_site.data import USERS, book_rows
@@ -356,3 +359,59 @@ def test_a_dry_run_reports_the_conflict_and_changes_nothing(
 
     assert summary.counts == {"would_assign": 1, "order_conflict": 1}
     assert mock.stats()["submissions"] == 0
+
+
+# --- the disk and the folders ------------------------------------------------------------------
+
+
+def test_a_ledger_that_cannot_record_the_submit_intent_stops_the_run_before_yes(
+    mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = target_for(mock, tmp_path)
+    file = write_csv(
+        tmp_path / "orders.csv", [["110000002", "domain", "globex.example", "Production"]]
+    )
+
+    def disk_full(ledger: Ledger, run_id: str, row_number: int) -> None:
+        raise StorageError(f"cannot write the ledger {ledger.path}: database or disk is full")
+
+    monkeypatch.setattr(Ledger, "mark_submitting", disk_full)
+
+    with pytest.raises(StorageError, match=r"^cannot write the ledger .*ledger\.sqlite3: database"):
+        run(target, file, workers=1)
+
+    assert submissions(mock, "110000002") == 0  # Yes was never clicked
+    with Ledger.open(target.settings.state_dir) as ledger:
+        (run_id,) = [row[0] for row in ledger._db.execute("SELECT id FROM runs").fetchall()]
+        (entry,) = ledger.results(run_id)
+    assert entry.status == IN_FLIGHT
+
+
+def test_a_report_the_disk_refuses_leaves_the_run_unfinished_for_resume(
+    mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = target_for(mock, tmp_path)
+    file = write_csv(tmp_path / "orders.csv", [["110000011", "domain", "acme.example", "DEFAULT"]])
+    report = tmp_path / "out" / "r.csv"
+    flush_to_disk = AtomicText.flush_to_disk
+
+    def disk_full(self: AtomicText) -> None:
+        with guarded("write", self.path):  # as a full disk answers the flush
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(AtomicText, "flush_to_disk", disk_full)
+    with pytest.raises(StorageError) as caught:
+        run(target, file, reports=(report,))
+    monkeypatch.setattr(AtomicText, "flush_to_disk", flush_to_disk)
+
+    assert str(caught.value).startswith(f"cannot write {report}: No space left on device. ")
+    assert "ccw-agent report export" in str(caught.value)
+    assert not report.exists() and list(report.parent.iterdir()) == []
+    # Then, with space again, --resume finds the unfinished run, runs nothing, writes the report.
+    resumed = run(target, file, resume=True, reports=(report,))
+    assert (resumed.resumed, resumed.status, resumed.counts) == (
+        True,
+        "finished",
+        {"order_not_found": 1},
+    )
+    assert report.exists()
