@@ -340,6 +340,14 @@ def test_a_report_the_disk_refuses_is_a_storage_error_and_no_file_is_touched(
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temporaries
 
 
+def test_a_missing_report_folder_is_made(tmp_path: Path) -> None:
+    out = tmp_path / "not" / "yet" / "r.csv"
+
+    write_report(out, [report_row(2, "110000001")])
+
+    assert [row.order_number for row in read_report(out)] == ["110000001"]
+
+
 def test_a_report_in_a_folder_that_cannot_exist_is_a_storage_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
 
