@@ -191,6 +191,8 @@ class Worker:
                 secret_section=self._secret_section,
                 on_step=self._step_done,
                 adopt_session=self._adopt_session,
+                step_attempts=self.settings.step_attempts,
+                resubmits=self.settings.resubmits,
             )
         return self._session
 
@@ -271,10 +273,12 @@ class Worker:
         artifacts: list[str] = []
         error: PortalError | PlaywrightError | None = None
         attempts = self.settings.attempts
+        deadline = time.monotonic() + self.settings.order_budget_s
         for attempt in range(1, attempts + 1):
             self._attempt = attempt
             self._completed_step = 0
             session = self._open()
+            session.deadline = deadline
             assert self._tracer is not None
             self._tracer.begin(f"{label} attempt {attempt}")
             try:
@@ -294,7 +298,9 @@ class Worker:
                     self.on_attempt_failed(first_line(exc))
                 if isinstance(exc, PlaywrightError) or self._page_broken():
                     self.close()
-                if attempt < attempts and not self._backoff(attempt):
+                if attempt < attempts and (
+                    time.monotonic() >= deadline or not self._backoff(attempt)
+                ):
                     break
                 continue
             except BaseException:

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
 
     timeout_ms: Annotated[int, Field(ge=1000, le=600_000)] = 30_000
     attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    # A read-only step the portal fails is recovered in place and run again, this many runs in
+    # all, before the order's attempt fails; every order has this much time for all its attempts.
+    step_attempts: Annotated[int, Field(ge=1, le=10)] = 4
+    order_budget_s: Annotated[float, Field(gt=0)] = 300.0
+    # Yes again after an error only when every look since showed the order unchanged; 0: never.
+    resubmits: Annotated[int, Field(ge=0, le=3)] = 1
     retry_backoff_s: Annotated[float, Field(ge=0)] = 2.0
     workers: Annotated[int, Field(ge=1, le=32)] = 2
     max_submits_per_minute: Annotated[float, Field(gt=0)] | None = None
