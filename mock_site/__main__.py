@@ -1,4 +1,4 @@
-"""`python -m mock_site --port N --seed S --profile P --release R` serves the mock portal."""
+"""`python -m mock_site` with --port, --seed, --profile, --release and --locale serves the mock."""
 
 from mock_site.server import main
 

@@ -18,6 +18,15 @@ from mock_site.data import book_rows
 from mock_site.faults import PROFILES, FaultEngine, Faults, Kind
 from mock_site.portal import Portal, PortalError
 from mock_site.releases import DEFAULT_RELEASE, RELEASES, Release, UnknownRelease, find_release
+from mock_site.words import (
+    DEFAULT_LOCALE,
+    LOCALES,
+    WORDS,
+    WORDS_PLACEHOLDER,
+    UnknownLocale,
+    find_locale,
+    localize_page,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "ccw_session"
@@ -50,10 +59,13 @@ class MockServer:
         control: bool = True,
         faults: Faults | None = None,
         release: str = DEFAULT_RELEASE,
+        locale: str = DEFAULT_LOCALE,
     ) -> None:
         self.host, self.port, self.seed, self.control = host, port, seed, control
         self._initial_release = find_release(release)
         self._release = self._initial_release
+        self._initial_locale = find_locale(locale)
+        self._locale = self._initial_locale
         self.portal = Portal()
         self.engine = FaultEngine(seed, faults)
         self._requests = 0
@@ -90,13 +102,15 @@ class MockServer:
             self._httpd = None
 
     def reset(self) -> None:
-        """Orders, faults, counters, history and release back to the start; sessions stay."""
+        """Orders, faults, counters, history, release and locale back to the start; sessions stay
+        signed in."""
         self.portal.reset()
         self.engine.reset()
         with self._count_lock:
             self._requests = 0
         with self._release_lock:
             self._release = self._initial_release
+            self._locale = self._initial_locale
 
     @property
     def release(self) -> Release:
@@ -109,6 +123,19 @@ class MockServer:
         new = find_release(name)
         with self._release_lock:
             self._release = new
+        return new
+
+    @property
+    def locale(self) -> str:
+        """The language the portal's pages are served in now."""
+        with self._release_lock:
+            return self._locale
+
+    def set_locale(self, name: str) -> str:
+        """Serve pages in another language from the next page load on. UnknownLocale if no such."""
+        new = find_locale(name)
+        with self._release_lock:
+            self._locale = new
         return new
 
     def set_faults(self, faults: Faults | None = None, **changes: Any) -> Faults:
@@ -197,7 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._redirect(HOME_PATH)
             elif path == "/signon" and method == "GET":
                 self._delay("page", path)
-                self._send_file(STATIC_DIR / "signon.html")
+                self._send_page("signon.html")
             elif path.startswith("/signon/api/") and method == "POST":
                 self._json_call(path, lambda: self._signon(path), portal_api=False)
             elif path.startswith("/ccw/") and method == "GET":
@@ -360,6 +387,13 @@ class _Handler(BaseHTTPRequestHandler):
                 except UnknownRelease as exc:
                     return 400, {"error": str(exc), "known": list(RELEASES)}
             return 200, {"release": mock.release.name, "known": list(RELEASES)}
+        if name == "locale" and method in ("GET", "POST"):
+            if method == "POST":
+                try:
+                    mock.set_locale(str(self._read_body().get("locale", "")))
+                except UnknownLocale as exc:
+                    return 400, {"error": str(exc), "known": list(LOCALES)}
+            return 200, {"locale": mock.locale, "known": list(LOCALES)}
         if method == "GET" and name == "book":
             limit = query.get("limit", "")
             return 200, book_rows(int(limit)) if limit.isdigit() else book_rows()
@@ -420,7 +454,16 @@ class _Handler(BaseHTTPRequestHandler):
         # "</" cannot end the script early; json.dumps leaves it alone, so escape it here.
         script = json.dumps(options).replace("</", "<\\/")
         tag = f'<script id="releases" type="application/json">{script}</script>'.encode()
-        page = (STATIC_DIR / "index.html").read_bytes().replace(RELEASES_PLACEHOLDER, tag)
+        self._send_page("index.html", {RELEASES_PLACEHOLDER: tag})
+
+    def _send_page(self, name: str, inserts: dict[bytes, bytes] | None = None) -> None:
+        """A static page in the current locale, with its words for the scripts to use."""
+        locale = self.server.mock.locale
+        words = json.dumps({"locale": locale, "words": WORDS[locale]}).replace("</", "<\\/")
+        tag = f'<script id="words" type="application/json">{words}</script>'
+        page = localize_page((STATIC_DIR / name).read_text("utf-8"), locale).encode()
+        for placeholder, value in {WORDS_PLACEHOLDER: tag.encode(), **(inserts or {})}.items():
+            page = page.replace(placeholder, value, 1)
         self._send(200, page, CONTENT_TYPES[".html"], {})
 
     def _static(self, name: str) -> None:
@@ -435,16 +478,27 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def serve_forever(
-    host: str, port: int, seed: int, profile: str, release: str = DEFAULT_RELEASE
+    host: str,
+    port: int,
+    seed: int,
+    profile: str,
+    release: str = DEFAULT_RELEASE,
+    locale: str = DEFAULT_LOCALE,
 ) -> None:
     """Serve the mock portal in the foreground (control API on) until interrupted."""
     server = MockServer(
-        host=host, port=port, seed=seed, control=True, faults=PROFILES[profile], release=release
+        host=host,
+        port=port,
+        seed=seed,
+        control=True,
+        faults=PROFILES[profile],
+        release=release,
+        locale=locale,
     )
     server.start()
     print(
-        f"Mock CCW portal: {server.home_url}  (release {release}, profile {profile}, seed {seed};"
-        " Ctrl+C stops)",
+        f"Mock CCW portal: {server.home_url}  (release {release}, locale {locale},"
+        f" profile {profile}, seed {seed}; Ctrl+C stops)",
         flush=True,
     )
     try:
@@ -465,5 +519,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--release", choices=list(RELEASES), default=DEFAULT_RELEASE, help="layout variant"
     )
+    parser.add_argument(
+        "--locale", choices=list(LOCALES), default=DEFAULT_LOCALE, help="language of the pages"
+    )
     args = parser.parse_args(argv)
-    serve_forever(args.host, args.port, args.seed, args.profile, args.release)
+    serve_forever(args.host, args.port, args.seed, args.profile, args.release, args.locale)

@@ -4,7 +4,7 @@
 // Each screen is drawn as the current release has it (mock_site/releases.py): the same roles and
 // accessible names, arranged differently.
 (() => {
-  const { h, request, errorMessage, ServerError, HttpError } = Mock;
+  const { h, t, request, errorMessage, ServerError, HttpError } = Mock;
   const app = document.getElementById("app");
   const main = document.getElementById("main");
   const layers = document.getElementById("layers");
@@ -85,17 +85,17 @@
   function showSurvey() {
     if (surveyLayer) return;
     const opener = document.activeElement;
-    const { layer, box } = modal("dialog", "Feedback", { onEscape: () => dismiss() });
+    const { layer, box } = modal("dialog", t("Feedback"), { onEscape: () => dismiss() });
     const dismiss = () => {
       layer.remove();
       surveyLayer = null;
       if (opener && document.contains(opener)) opener.focus();
     };
     box.append(
-      h("p", {}, "How is your experience with Commerce Workspace today? Tell us in a two-minute survey."),
+      h("p", {}, t("How is your experience with Commerce Workspace today? Tell us in a two-minute survey.")),
       h("div", { class: "dialog-actions" },
-        h("button", { type: "button", class: "btn primary", onclick: dismiss }, "Give feedback"),
-        h("button", { type: "button", class: "btn", onclick: dismiss }, "No thanks")));
+        h("button", { type: "button", class: "btn primary", onclick: dismiss }, t("Give feedback")),
+        h("button", { type: "button", class: "btn", onclick: dismiss }, t("No thanks"))));
     layer.classList.add("survey-layer");
     surveyLayer = layer;
     document.body.append(layer);
@@ -130,8 +130,8 @@
     if ((m = path.match(/^\/ccw\/orders\/([^/]+)\/assignments$/))) {
       return screen(() => assignmentsScreen(decodeURIComponent(m[1]), options));
     }
-    return screen(async () => [h("h1", {}, "Page not found"),
-      h("p", {}, "The page you asked for does not exist.")]);
+    return screen(async () => [h("h1", {}, t("Page not found")),
+      h("p", {}, t("The page you asked for does not exist."))]);
   }
 
   // Renders what `load` builds once its JSON calls return; a newer navigation wins.
@@ -142,7 +142,8 @@
       if (!signedInAs) {
         const session = await api("/api/session");
         signedInAs = session.email;
-        document.getElementById("whoami").textContent = `Signed in as ${signedInAs}`;
+        document.getElementById("whoami").textContent = t("Signed in as {email}",
+          { email: signedInAs });
       }
       const nodes = await load();
       if (mine === generation) main.replaceChildren(...nodes.flat().filter(Boolean));
@@ -157,7 +158,7 @@
 
   // A screen's heading: h1, or h2 under an h1 section title.
   const heading = (text) => (rel().heading_level === 1 ? [h("h1", {}, text)]
-    : [h("h1", { class: "section-title" }, "Orders"), h("h2", { class: "screen-title" }, text)]);
+    : [h("h1", { class: "section-title" }, t("Orders")), h("h2", { class: "screen-title" }, text)]);
 
   // A message that shows for a few seconds above everything, outside the page and its dialogs.
   let toasts = null;
@@ -176,14 +177,15 @@
   function serverError(retry) {
     const style = rel().error_message;
     if (style === "toast") {
-      toast("alert", Mock.SERVER_ERROR, "error");
+      toast("alert", t(Mock.SERVER_ERROR), "error");
       return null;
     }
     return errorMessage(retry, style === "inline-retry" ? "Retry" : "Try again");
   }
 
   // A refusal with the portal's words: inline like classic's, or a toast (then null).
-  function failureMessage(text) {
+  function failureMessage(english) {
+    const text = t(english);
     if (rel().error_message === "toast") {
       toast("alert", text, "error");
       return null;
@@ -201,7 +203,7 @@
 
   // A link that looks useful near the real ones and leads nowhere.
   const decoy = (text) => h("a", { href: "#", class: "decoy",
-    onclick: (event) => event.preventDefault() }, text);
+    onclick: (event) => event.preventDefault() }, t(text));
 
   // Labelled values: "Status: Booked" in a <p>, a <dt>/<dd> list, or one line of <span>/<b>.
   const FIELD_LABELS = {
@@ -214,7 +216,8 @@
   };
   function fields(pairs) {
     const style = rel().order_fields;
-    const labels = FIELD_LABELS[style];
+    const labels = Object.fromEntries(Object.entries(FIELD_LABELS[style])
+      .map(([key, label]) => [key, t(label)]));
     if (style === "label-colon") {
       return pairs.map(([key, value]) => h("p", { class: "field" },
         h("span", { class: "field-label" }, labels[key]), ` ${value}`));
@@ -228,9 +231,10 @@
         h("b", {}, String(value))]));
   }
   const field = (label, value) =>
-    h("p", { class: "field" }, h("span", { class: "field-label" }, `${label}:`), ` ${value}`);
-  const notFound = (number) => [...heading("Order Details"),
-    h("p", { class: "empty" }, `No order ${number} was found.`)];
+    h("p", { class: "field" }, h("span", { class: "field-label" }, t("{label}:", { label: t(label) })),
+      ` ${value}`);
+  const notFound = (number) => [...heading(t("Order Details")),
+    h("p", { class: "empty" }, t("No order {number} was found.", { number }))];
 
   // --- screens ---------------------------------------------------------------------------------
 
@@ -238,14 +242,15 @@
     await api("/api/home");
     return [
       h("h1", {}, "Cisco Commerce Workspace"),
-      h("p", { class: "lead" }, `Welcome back, ${signedInAs}. Search for an order by its Sales ` +
-        "Order or Web Order number with the search box at the top of the page."),
+      h("p", { class: "lead" }, t("Welcome back, {email}. Search for an order by its Sales " +
+        "Order or Web Order number with the search box at the top of the page.",
+      { email: signedInAs })),
       h("div", { class: "cards" },
-        h("section", { class: "card", "aria-label": "Recent activity" },
-          h("h2", {}, "Recent activity"), h("p", {}, "No recent activity.")),
-        h("section", { class: "card", "aria-label": "Announcements" },
-          h("h2", {}, "Announcements"),
-          h("p", {}, "Smart Account assignment is available from Order Details."))),
+        h("section", { class: "card", "aria-label": t("Recent activity") },
+          h("h2", {}, t("Recent activity")), h("p", {}, t("No recent activity."))),
+        h("section", { class: "card", "aria-label": t("Announcements") },
+          h("h2", {}, t("Announcements")),
+          h("p", {}, t("Smart Account assignment is available from Order Details.")))),
     ];
   }
 
@@ -258,29 +263,29 @@
       return orderScreen(open);
     }
     const r = rel();
-    const nodes = [...heading(r.search_heading),
-      h("p", { class: "muted" }, `Results for "${query}"`)];
+    const nodes = [...heading(t(r.search_heading)),
+      h("p", { class: "muted" }, t('Results for "{query}"', { query }))];
     if (r.search_results === "list") {
       if (!results.length) {
         return [...nodes, h("p", { class: "empty" },
-          "No results found. Check the Sales Order or Web Order number.")];
+          t("No results found. Check the Sales Order or Web Order number."))];
       }
-      return [...nodes, h("ul", { class: "result-list", "aria-label": "Orders found" },
+      return [...nodes, h("ul", { class: "result-list", "aria-label": t("Orders found") },
         results.map((o) => h("li", { class: "result-entry" },
           r.decoy_links ? decoy("Download order summary") : null,
-          h("span", { class: "kind" }, o.type), " ",
+          h("span", { class: "kind" }, t(o.type)), " ",
           h("a", { href: `/ccw/orders/${o.sales_order}`, "data-nav": true }, o.number), " ",
           h("span", { class: `badge ${o.status.toLowerCase()}` }, o.status), " ",
-          h("span", { class: "muted" }, `End customer: ${o.end_customer}`))))];
+          h("span", { class: "muted" }, t("End customer: {name}", { name: o.end_customer })))))];
     }
-    if (!results.length) return [...nodes, h("p", { class: "empty" }, "No results found")];
+    if (!results.length) return [...nodes, h("p", { class: "empty" }, t("No results found"))];
     return [...nodes, h("table", { class: "grid" },
-      h("caption", { class: "sr-only" }, "Orders matching the search"),
+      h("caption", { class: "sr-only" }, t("Orders matching the search")),
       h("thead", {}, h("tr", {}, ["Order Number", "Order Type", "Status", "End Customer"]
-        .map((c) => h("th", { scope: "col" }, c)))),
+        .map((c) => h("th", { scope: "col" }, t(c))))),
       h("tbody", {}, results.map((r) => h("tr", {},
         h("td", {}, h("a", { href: `/ccw/orders/${r.sales_order}`, "data-nav": true }, r.number)),
-        h("td", {}, r.type), h("td", {}, r.status), h("td", {}, r.end_customer)))))];
+        h("td", {}, t(r.type)), h("td", {}, r.status), h("td", {}, r.end_customer)))))];
   }
 
   async function orderScreen(number) {
@@ -294,30 +299,30 @@
     const r = rel();
     const onHold = order.holds.includes("Smart Account Hold");
     const banner = {
-      "region-top": { tag: "section", attrs: { "aria-label": "Order notifications" } },
-      "note-bottom": { tag: "div", attrs: { role: "note", "aria-label": "Smart Account notice" } },
-      "alert-top": { tag: "div", attrs: { role: "alert", "aria-label": "Order alerts" } },
+      "region-top": { tag: "section", attrs: { "aria-label": t("Order notifications") } },
+      "note-bottom": { tag: "div", attrs: { role: "note", "aria-label": t("Smart Account notice") } },
+      "alert-top": { tag: "div", attrs: { role: "alert", "aria-label": t("Order alerts") } },
     }[r.order_banner];
     const notice = h(banner.tag, { class: "notice", ...banner.attrs },
       h("span", { class: "notice-icon", "aria-hidden": "true" }, "i"),
-      h("p", {}, onHold
+      h("p", {}, t(onHold
         ? "This order is on Smart Account Hold until an active Smart Account is assigned. "
-        : "Licences of this order are delivered to the Smart Account of each line. "),
+        : "Licences of this order are delivered to the Smart Account of each line. ")),
       r.decoy_links ? decoy("Learn about Smart Account assignments") : null,
       h("a", { href: `/ccw/orders/${order.sales_order}/assignments`, "data-nav": true },
-        "View or change Smart Account Assignments"));
+        t("View or change Smart Account Assignments")));
     const summary = h("div", { class: "panel" },
-      h(r.heading_level === 1 ? "h2" : "h3", {}, "Summary"),
+      h(r.heading_level === 1 ? "h2" : "h3", {}, t("Summary")),
       fields([
         ["sales", order.sales_order],
         ["web", order.web_order],
         ["status", order.status],
-        ["holds", order.holds.length ? order.holds.join(", ") : "None"],
+        ["holds", order.holds.length ? order.holds.join(", ") : t("None")],
         ["partner", order.partner],
         ["customer", order.end_customer],
         ["lines", order.line_count],
       ]));
-    const title = heading(r.order_heading.replace("{number}", order.sales_order));
+    const title = heading(t(r.order_heading, { number: order.sales_order }));
     return r.order_banner === "note-bottom" ? [title, summary, notice] : [title, notice, summary];
   }
 
@@ -326,11 +331,11 @@
     smart_account_with_domain: "Smart Account", domain: "Domain Identifier",
     virtual_account: "Virtual Account", eligibility: "Eligibility", eligibility_unlabelled: "",
     quantity: "Quantity", start_date: "Start date" };
-  const notEligible = (ln) => `Not eligible: ${ln.eligibility.charAt(0).toLowerCase()}` +
-    ln.eligibility.slice(1);
+  const lowerFirst = (text) => text.charAt(0).toLowerCase() + text.slice(1);
+  const notEligible = (ln) => t("Not eligible: {reason}", { reason: lowerFirst(t(ln.eligibility)) });
   function assignmentCell(column, ln, index) {
     const r = rel();
-    const mark = r.unassigned_mark;
+    const mark = t(r.unassigned_mark);
     const eligible = ln.eligibility === "Eligible";
     switch (column) {
       case "line": return ln.line;
@@ -342,11 +347,12 @@
         return ln.smart_account ? `${ln.smart_account} (${ln.domain})` : mark;
       case "domain": return ln.domain || mark;
       case "virtual_account": return ln.virtual_account || mark;
-      case "eligibility": return ln.eligibility;
+      case "eligibility": return t(ln.eligibility);
       case "eligibility_unlabelled":
         return eligible ? "" : h("span", { class: "badge ineligible" }, notEligible(ln));
       case "quantity": return String(10 * (index + 1));
-      case "start_date": return ln.eligibility === "Active entitlement" ? "2024-11-04" : "On shipment";
+      case "start_date": return ln.eligibility === "Active entitlement" ? Mock.date("2024-11-04")
+        : t("On shipment");
       default: throw new Error(`unknown column ${column}`);
     }
   }
@@ -364,45 +370,48 @@
     if (r.success_message === "inline-status") {
       status = h("div", { role: "status", class: "status-message" });
       // Filled after insertion so that screen readers announce it.
-      if (success) setTimeout(() => { status.textContent = SUCCESS; }, 0);
+      if (success) setTimeout(() => { status.textContent = t(SUCCESS); }, 0);
     } else if (success) {
-      toast(r.success_message === "toast-status" ? "status" : "alert", SUCCESS, "ok");
+      toast(r.success_message === "toast-status" ? "status" : "alert", t(SUCCESS), "ok");
     }
     const reasonId = nextId("reason");
     const assign = h("button", {
       type: "button", class: "btn primary",
       "aria-describedby": data.can_assign ? null : reasonId,
       onclick: () => { if (!isDisabled(assign)) openAssignDialog(data); },
-    }, "Assign Smart Account");
+    }, t("Assign Smart Account"));
     setDisabled(assign, !data.can_assign, r.assign_smart_account_disabled);
     let reason = null;
     if (!data.can_assign) {
-      reason = r.reason === "beside" ? h("span", { id: reasonId, class: "reason" }, data.reason)
+      reason = r.reason === "beside" ? h("span", { id: reasonId, class: "reason" }, t(data.reason))
         : h("p", { id: reasonId, class: "reason", role: r.reason === "note-below" ? "note" : null },
-          data.reason);
+          t(data.reason));
     }
     const actions = h("div", { class: "actions" }, assign, r.reason === "beside" ? reason : null,
       r.decoy_links ? decoy("Export to CSV") : null);
     const breadcrumb = {
       1: h("p", { class: "breadcrumb" }, h("a", { href: `/ccw/orders/${data.sales_order}`,
-        "data-nav": true }, r.order_fields === "label-colon" ? `Order Details: ${data.sales_order}`
-        : "Back to Order Details")),
-      2: h("nav", { class: "breadcrumb", "aria-label": "Breadcrumb" }, h("a", {
-        href: `/ccw/orders/${data.sales_order}`, "data-nav": true }, `Order ${data.sales_order}`)),
+        "data-nav": true }, r.order_fields === "label-colon"
+        ? t("Order Details: {number}", { number: data.sales_order })
+        : t("Back to Order Details"))),
+      2: h("nav", { class: "breadcrumb", "aria-label": t("Breadcrumb") }, h("a", {
+        href: `/ccw/orders/${data.sales_order}`, "data-nav": true },
+      t("Order {number}", { number: data.sales_order }))),
     }[r.heading_level];
     const info = r.order_fields === "label-colon"
-      ? h("p", { class: "muted" }, `Sales Order ${data.sales_order} \u00b7 Web Order ` +
-        `${data.web_order} \u00b7 Status: ${data.status}`)
+      ? h("p", { class: "muted" }, t("Sales Order {sales} \u00b7 Web Order {web} \u00b7 Status: {status}",
+        { sales: data.sales_order, web: data.web_order, status: data.status }))
       : fields([["sales", data.sales_order], ["web", data.web_order], ["status", data.status]]);
     const columns = r.assignment_columns;
     const table = h("table", { class: "grid" },
-      h("caption", { class: "sr-only" }, "Smart Account assignment of each order line"),
-      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, COLUMN_HEADERS[c])))),
+      h("caption", { class: "sr-only" }, t("Smart Account assignment of each order line")),
+      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" },
+        COLUMN_HEADERS[c] && t(COLUMN_HEADERS[c]))))),
       h("tbody", {}, data.lines.map((ln, i) => h("tr", {},
         columns.map((c) => h("td", {}, assignmentCell(c, ln, i)))))));
     return [
       breadcrumb,
-      heading(r.assignments_heading.replace("{number}", data.sales_order)),
+      heading(t(r.assignments_heading, { number: data.sales_order })),
       info,
       status,
       failure ? failureMessage(failure) : null,
@@ -558,7 +567,7 @@
     const id = nextId("va");
     const input = h("input", { id, type: "text", role: "combobox", class: "combo-input",
       autocomplete: "off", "aria-autocomplete": "list", "aria-expanded": "false",
-      "aria-controls": `${id}-listbox`, disabled: true, placeholder: "Select a Smart Account first" });
+      "aria-controls": `${id}-listbox`, disabled: true, placeholder: t("Select a Smart Account first") });
     const listbox = h("ul", { role: "listbox", id: `${id}-listbox`, class: "listbox",
       "aria-label": label, hidden: true });
     let options = [];
@@ -626,14 +635,14 @@
       options = names;
       input.value = "";
       input.disabled = false;
-      input.placeholder = "Select a Virtual Account";
+      input.placeholder = t("Select a Virtual Account");
       close();
     };
     widget.clear = () => {
       options = [];
       input.value = "";
       input.disabled = true;
-      input.placeholder = "Select a Smart Account first";
+      input.placeholder = t("Select a Smart Account first");
       close();
     };
     return widget;
@@ -650,7 +659,7 @@
     const badge = (account) =>
       h("span", { class: `badge ${account.status.toLowerCase()}` }, account.status);
     if (style === "list") {
-      return h("ul", { role: "list", class: "account-list", "aria-label": "Smart Accounts found" },
+      return h("ul", { role: "list", class: "account-list", "aria-label": t("Smart Accounts found") },
         accounts.map((account) => {
           const id = nextId("sa-option");
           return h("li", { class: "account-entry" }, radio(account, { id }),
@@ -665,9 +674,9 @@
           badge(account))));
     }
     return h("table", { class: "grid compact" },
-      h("caption", { class: "sr-only" }, "Smart Accounts found"),
+      h("caption", { class: "sr-only" }, t("Smart Accounts found")),
       h("thead", {}, h("tr", {}, ["Select", "Account Name", "Domain Identifier", "Status"]
-        .map((c) => h("th", { scope: "col" }, c)))),
+        .map((c) => h("th", { scope: "col" }, t(c))))),
       h("tbody", {}, accounts.map((account) => h("tr", {},
         h("td", {}, radio(account, { "aria-label": account.name })),
         h("td", {}, account.name), h("td", {}, account.domain),
@@ -677,10 +686,10 @@
   function openAssignDialog(order) {
     const r = rel();
     const state = { by: null, account: null, virtualAccount: null };
-    const { layer, box } = modal("dialog", "Assign Smart Account",
+    const { layer, box } = modal("dialog", t("Assign Smart Account"),
       { onEscape: () => closeModal(layer), className: "wide" });
     const cancel = () => h("button", { type: "button", class: "btn",
-      onclick: () => closeModal(layer) }, r.dialog_close);
+      onclick: () => closeModal(layer) }, t(r.dialog_close));
     // A server error shown in the dialog, or as a toast (outside it).
     const showError = (retry) => dialogError.replaceChildren(...[serverError(retry)].filter(Boolean));
 
@@ -690,7 +699,7 @@
     const results = h("div", { class: "results" });
     const dialogError = h("div");
     const assignButton = h("button", { type: "button", class: "btn primary",
-      onclick: () => { if (!isDisabled(assignButton)) showTerms(); } }, "Assign");
+      onclick: () => { if (!isDisabled(assignButton)) showTerms(); } }, t("Assign"));
     const refreshAssign = () => setDisabled(assignButton,
       !(state.account && state.virtualAccount), r.dialog_buttons_disabled);
     refreshAssign();
@@ -699,12 +708,12 @@
       "editable-combobox": editableCombobox,
       "native-select": nativeSelect,
       "select-combobox": selectCombobox,
-    }[r.virtual_account_dropdown]({ label: "Virtual Account Name", onChange: onVirtualAccount,
-      placeholder: "Select a Virtual Account", waiting: "Select a Smart Account first" });
-    const parameters = [["domain", "Domain Identifier"], ["name", "Account Name"],
-      ["email", "Email ID"]];
+    }[r.virtual_account_dropdown]({ label: t("Virtual Account Name"), onChange: onVirtualAccount,
+      placeholder: t("Select a Virtual Account"), waiting: t("Select a Smart Account first") });
+    const parameters = [["domain", t("Domain Identifier")], ["name", t("Account Name")],
+      ["email", t("Email ID")]];
     const parameterDropdown = (r.parameter_dropdown === "native-select" ? nativeSelect
-      : selectCombobox)({ label: "Select an Existing Account", placeholder: "Select",
+      : selectCombobox)({ label: t("Select an Existing Account"), placeholder: t("Select"),
       options: parameters, onChange: (key) => { state.by = key; } });
 
     async function loadVirtualAccounts(account) {
@@ -731,8 +740,8 @@
       dialogError.replaceChildren();
       hint.textContent = "";
       const value = valueInput.value.trim();
-      if (!state.by) { hint.textContent = "Select a search parameter first."; return; }
-      if (!value) { hint.textContent = "Enter a search value."; return; }
+      if (!state.by) { hint.textContent = t("Select a search parameter first."); return; }
+      if (!value) { hint.textContent = t("Enter a search value."); return; }
       state.account = null;
       state.virtualAccount = null;
       vaCombo.clear();
@@ -748,56 +757,58 @@
       }
       if (!accounts.length) {
         results.replaceChildren(h("p", { class: "empty" }, r.account_results === "table"
-          ? "No Smart Accounts found" : `No Smart Accounts found for "${value}".`));
+          ? t("No Smart Accounts found") : t('No Smart Accounts found for "{value}".', { value })));
         return;
       }
       results.replaceChildren(accountResults(accounts, pick));
     }
 
     const step1 = h("div", { class: "step" },
-      h("p", { class: "muted" }, `Sales Order ${order.sales_order}: choose how to find the Smart ` +
-        "Account, search for it, select it and choose a Virtual Account."),
+      h("p", { class: "muted" }, t("Sales Order {number}: choose how to find the Smart " +
+        "Account, search for it, select it and choose a Virtual Account.",
+      { number: order.sales_order })),
       parameterDropdown,
-      h("div", { class: "form-row" }, h("label", { for: valueId }, "Search Value"),
+      h("div", { class: "form-row" }, h("label", { for: valueId }, t("Search Value")),
         h("div", { class: "inline" }, valueInput,
-          h("button", { type: "button", class: "btn", onclick: runSearch }, "Search"))),
+          h("button", { type: "button", class: "btn", onclick: runSearch }, t("Search")))),
       hint, dialogError, results, vaCombo,
       h("div", { class: "dialog-actions" }, assignButton, cancel()));
 
     function showTerms() {
       const termsId = nextId("terms");
       const submit = h("button", { type: "button", class: "btn primary",
-        onclick: () => { if (!isDisabled(submit)) confirmAssignment(); } }, "Submit");
+        onclick: () => { if (!isDisabled(submit)) confirmAssignment(); } }, t("Submit"));
       setDisabled(submit, true, r.dialog_buttons_disabled);
       const step2 = h("div", { class: "step" },
         field("Smart Account", `${state.account.name} (${state.account.domain})`),
         field("Virtual Account", state.virtualAccount),
-        h("div", { class: "terms-text", tabindex: "0", "aria-label": "Terms of Use" },
-          h("p", {}, "By assigning this order you confirm that you are authorised to place the " +
+        h("div", { class: "terms-text", tabindex: "0", "aria-label": t("Terms of Use") },
+          h("p", {}, t("By assigning this order you confirm that you are authorised to place the " +
             "licences of its eligible lines in the selected Smart Account and Virtual Account, " +
-            "and that the account holder agrees to the Smart Account Terms of Use.")),
+            "and that the account holder agrees to the Smart Account Terms of Use."))),
         h("p", { class: "check" }, h("input", { type: "checkbox", id: termsId,
           onchange: (event) => setDisabled(submit, !event.target.checked,
             r.dialog_buttons_disabled) }),
-          h("label", { for: termsId }, "I accept the Terms of Use")),
+          h("label", { for: termsId }, t("I accept the Terms of Use"))),
         h("div", { class: "dialog-actions" }, submit, cancel()));
       step1.replaceWith(step2);
       step2.querySelector("input").focus();
     }
 
     function confirmAssignment() {
-      const confirm = modal("alertdialog", r.confirm_title,
+      const confirm = modal("alertdialog", t(r.confirm_title),
         { onEscape: () => closeModal(confirm.layer) });
       const yes = h("button", { type: "button", class: "btn primary", onclick: () => {
         closeModal(confirm.layer);
         closeModal(layer);
         submitAssignment(order, state.account, state.virtualAccount);
-      } }, "Yes");
+      } }, t("Yes"));
       confirm.box.append(
-        h("p", {}, `Assign the eligible lines of order ${order.sales_order} to ` +
-          `${state.account.name} / ${state.virtualAccount}?`),
+        h("p", {}, t("Assign the eligible lines of order {number} to {account} / {virtual}?",
+          { number: order.sales_order, account: state.account.name,
+            virtual: state.virtualAccount })),
         h("div", { class: "dialog-actions" }, yes,
-          h("button", { type: "button", class: "btn", onclick: () => closeModal(confirm.layer) }, "No")));
+          h("button", { type: "button", class: "btn", onclick: () => closeModal(confirm.layer) }, t("No"))));
       openModal(confirm.layer, yes);
     }
 

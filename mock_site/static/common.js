@@ -1,6 +1,7 @@
 "use strict";
 // Shared by the sign-on page and the portal: DOM builder, click-blocking spinner, JSON calls,
-// the release being rendered, the cookie banner and the generic error message.
+// the release being rendered, the page's words in its locale, the cookie banner and the generic
+// error message.
 const Mock = (() => {
   const SERVER_ERROR = "Something went wrong, please try again";
   const CONSENT_COOKIE = "cookie_consent=accepted";
@@ -40,6 +41,48 @@ const Mock = (() => {
       currentRelease = currentRelease || data.current;
     }
     return releases[currentRelease];
+  }
+
+  // The page's locale and its words (mock_site/words.py): an English text, or a template with
+  // {slots}, maps to its translation; a text without one stays English. A message the server
+  // wrote from a template ("Order status is Shipped") is read back through it and its slots
+  // translated in turn.
+  let words = null;
+  function loadWords() {
+    if (!words) {
+      const script = document.getElementById("words");
+      const data = script ? JSON.parse(script.textContent) : { locale: "en", words: {} };
+      const escape = (text) => text.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+      const templates = Object.entries(data.words).filter(([key]) => /\{\w+\}/.test(key))
+        .map(([key, value]) => [new RegExp("^" + escape(key).replace(/\{(\w+)\}/g,
+          (_, name) => `(?<${name}>.+?)`) + "$"), value, key.replace(/\{\w+\}/g, "").length])
+        // The most specific first: "Order status is {status}" before "Order {number}".
+        .sort((a, b) => b[2] - a[2]);
+      words = { locale: data.locale, table: data.words, templates };
+    }
+    return words;
+  }
+  const fill = (text, slots) => text.replace(/\{(\w+)\}/g,
+    (whole, name) => (name in slots ? String(slots[name]) : whole));
+  function t(text, slots) {
+    const { table, templates } = loadWords();
+    const own = Object.hasOwn(table, text) ? table[text] : null;
+    if (slots) return fill(own ?? text, slots);
+    if (own !== null) return own;
+    for (const [pattern, translation] of templates) {
+      const found = pattern.exec(text);
+      if (found) {
+        const read = Object.fromEntries(Object.entries(found.groups).map(([k, v]) => [k, t(v)]));
+        return fill(translation, read);
+      }
+    }
+    return text;
+  }
+  // A date as the locale writes it: 2024-11-04 in English, 04/11/2024 in French.
+  function date(iso) {
+    if (loadWords().locale === "en") return iso;
+    const [year, month, day] = iso.split("-");
+    return `${day}/${month}/${year}`;
   }
 
   class ServerError extends Error {}
@@ -83,22 +126,22 @@ const Mock = (() => {
   function errorMessage(retry, retryLabel = "Try again") {
     const box = h("div", { role: "alert", class: "error-banner" },
       h("span", { class: "error-icon", "aria-hidden": "true" }, "!"),
-      h("p", {}, SERVER_ERROR));
+      h("p", {}, t(SERVER_ERROR)));
     box.append(h("button", {
       type: "button", class: "btn",
       onclick: () => { box.remove(); retry(); },
-    }, retryLabel));
+    }, t(retryLabel)));
     return box;
   }
 
   function cookieBanner() {
     if (document.cookie.split("; ").includes(CONSENT_COOKIE)) return;
-    const banner = h("section", { class: "cookie-banner", "aria-label": "Cookie preferences" },
+    const banner = h("section", { class: "cookie-banner", "aria-label": t("Cookie preferences") },
       h("div", { class: "cookie-text" },
-        h("h2", {}, "Cookie preferences"),
-        h("p", {}, "We use cookies to keep you signed in, to remember your preferences and to " +
+        h("h2", {}, t("Cookie preferences")),
+        h("p", {}, t("We use cookies to keep you signed in, to remember your preferences and to " +
           "understand how this site is used. You can accept all cookies or keep only the " +
-          "strictly necessary ones.")),
+          "strictly necessary ones."))),
       h("div", { class: "cookie-actions" },
         h("button", {
           type: "button", class: "btn primary",
@@ -106,10 +149,11 @@ const Mock = (() => {
             document.cookie = `${CONSENT_COOKIE}; path=/; max-age=31536000; SameSite=Lax`;
             banner.remove();
           },
-        }, "Accept All Cookies")));
+        }, t("Accept All Cookies"))));
     // Consent scripts load late on real sites; the banner arrives after the page.
     setTimeout(() => document.body.append(banner), 250);
   }
 
-  return { h, request, release, errorMessage, cookieBanner, ServerError, HttpError, SERVER_ERROR };
+  return { h, t, date, request, release, errorMessage, cookieBanner, ServerError, HttpError,
+    SERVER_ERROR };
 })();

@@ -1,7 +1,7 @@
 "use strict";
 // The imitation single sign-on page: Email + Next, Password + Verify, then a TOTP code for MFA users.
 (() => {
-  const { h, request, errorMessage, HttpError } = Mock;
+  const { h, t, request, errorMessage, HttpError } = Mock;
   const next = new URLSearchParams(location.search).get("next") || "/ccw/home";
   const message = document.getElementById("signon-message");
   const steps = {
@@ -34,9 +34,9 @@
       }
     } catch (err) {
       if (err instanceof HttpError) {
-        fail(path.endsWith("/code")
+        fail(t(path.endsWith("/code")
           ? "Unable to sign in: the code is not valid or has expired."
-          : "Unable to sign in. Check your email and password and try again.");
+          : "Unable to sign in. Check your email and password and try again."));
       } else {
         message.replaceChildren(errorMessage(retry));
       }
@@ -46,7 +46,7 @@
   steps.email.addEventListener("submit", (event) => {
     event.preventDefault();
     const email = field("email").value.trim();
-    if (!email) return fail("Enter your email address.");
+    if (!email) return fail(t("Enter your email address."));
     message.replaceChildren();
     // No call here: every email is asked for a password, so nobody can probe who has an account.
     field("signon-user").textContent = email;
