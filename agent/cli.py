@@ -360,18 +360,22 @@ def mock_site(
     release: Annotated[
         str, typer.Option(help="Layout variant: classic, ledger or compact.")
     ] = "classic",
+    locale: Annotated[str, typer.Option(help="Language of the pages: en or fr.")] = "en",
 ) -> None:
     """Serve the bundled mock portal (with its control API) until Ctrl-C."""
     from mock_site.faults import PROFILES
     from mock_site.releases import RELEASES
     from mock_site.server import serve_forever
+    from mock_site.words import LOCALES
 
     if profile not in PROFILES:
         fail(Exit.INVALID_INPUT, f"--profile {profile!r}: expected one of {', '.join(PROFILES)}")
     if release not in RELEASES:
         fail(Exit.INVALID_INPUT, f"--release {release!r}: expected one of {', '.join(RELEASES)}")
+    if locale not in LOCALES:
+        fail(Exit.INVALID_INPUT, f"--locale {locale!r}: expected one of {', '.join(LOCALES)}")
     try:
-        serve_forever(host, port, seed, profile, release)
+        serve_forever(host, port, seed, profile, release, locale)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
     except OSError as exc:

@@ -59,7 +59,7 @@ class Target:
             settings=settings,
             credentials=credentials or credentials_from(settings),
             store=SessionStore(settings.session_file),
-            labels=labels(settings.locale),
+            labels=settings.labels,
         )
 
 

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.secrets import register, register_totp_secret
 from flows.hosts import CredentialHosts, parse_host_patterns
-from pages.labels import labels
+from pages.labels import Labels, labels, read_label_file
 
 PRODUCTION_HOME = "https://apps.cisco.com/Commerce/home"
 ENV_FILE = ".env"
@@ -70,7 +70,10 @@ class Settings(BaseSettings):
         default="",
         description="More hosts where credentials may be typed (comma-separated, *.domain).",
     )
-    locale: str = "en"
+    locale: str = Field(default="en", description="Language of the portal's labels: en, fr.")
+    labels_file: Path | None = Field(
+        default=None, description="TOML file of single labels replacing the locale's."
+    )
 
     browser_executable: Path | None = None
     browser_endpoint: str | None = Field(
@@ -146,6 +149,13 @@ class Settings(BaseSettings):
         labels(value)  # raises ValueError naming the known locales
         return value
 
+    @field_validator("labels_file")
+    @classmethod
+    def _label_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            read_label_file(value)  # raises ValueError naming the file and the label
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -153,6 +163,11 @@ class Settings(BaseSettings):
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError(f"{value!r} is not one of DEBUG, INFO, WARNING, ERROR")
         return level
+
+    @property
+    def labels(self) -> Labels:
+        """The label catalogue of the locale, with the labels of the label file on top."""
+        return labels(self.locale, self.labels_file)
 
     @property
     def credential_hosts(self) -> CredentialHosts:
