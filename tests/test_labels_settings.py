@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from agent.cli import load_settings
+from agent.runner import Target
 from agent.settings import Settings
 
 
@@ -27,6 +28,8 @@ def test_settings_accept_french_and_apply_the_label_file(
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.labels.yes == "Confirmer"
     assert settings.labels.submit == "Envoyer"
+    # and the agent's workers look for those words
+    assert Target.from_settings(settings).labels.yes == "Confirmer"
 
 
 def test_settings_refuse_a_bad_label_file_naming_it(
