@@ -1,0 +1,141 @@
+"""The ccw_agent pytest plugin as a QA suite sees it: options, refusals, mock-only skips."""
+
+from __future__ import annotations
+
+import pytest
+
+# Subprocess runs: pytest-playwright keeps global state (soft assertions) one process deep.
+pytest_plugins = ["pytester"]
+
+STAGING = "https://staging.invalid/Commerce/home"
+
+SUITE = """
+import pytest
+
+@pytest.mark.mutating
+def test_changes_an_order():
+    pass
+
+@pytest.mark.readonly
+def test_reads_an_order():
+    pass
+
+def test_unmarked_with_a_page(ccw_page):
+    pass
+
+def test_controls_the_mock(ccw_mock):
+    pass
+"""
+
+
+def test_the_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--help")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        ["*ccw-agent portal fixtures:*", "*--ccw-base-url=URL*", "*--ccw-allow-mutations*"]
+    )
+    result.stdout.fnmatch_lines(["*--ccw-release={classic,ledger,compact}*"])
+
+
+def test_the_markers_are_registered(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.readonly:*", "@pytest.mark.mutating:*"])
+
+
+def test_mutating_tests_are_refused_off_the_mock_before_they_run(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(SUITE)
+
+    result = pytester.runpytest_subprocess("--strict-markers", f"--ccw-base-url={STAGING}", "-rfEs")
+
+    result.assert_outcomes(passed=1, errors=2, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"refused: *test_changes_an_order is marked mutating*{STAGING}*--ccw-allow-mutations",
+            "refused: *test_unmarked_with_a_page* is not marked readonly*",
+            "SKIPPED*uses ccw_mock: runs against the bundled mock only*",
+        ]
+    )
+
+
+def test_allow_mutations_lets_them_run(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.mutating
+        def test_changes_an_order():
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess(f"--ccw-base-url={STAGING}", "--ccw-allow-mutations")
+    result.assert_outcomes(passed=1)
+
+
+def test_on_the_mock_mutating_tests_run_without_the_flag(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.mutating
+        def test_changes_an_order(ccw_portal, ccw_mock):
+            assert ccw_portal.is_mock and ccw_portal.base_url == ccw_mock.home_url
+            assert ccw_mock.release.name == "ledger"
+        """
+    )
+    result = pytester.runpytest_subprocess("--ccw-release=ledger")
+    result.assert_outcomes(passed=1)
+
+
+def test_an_unknown_release_is_an_error_naming_the_known_ones(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--ccw-release=modern")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--ccw-release*invalid choice*modern*"])
+    for known in ("classic", "ledger", "compact"):
+        assert known in result.stderr.str()
+
+
+def test_a_release_is_refused_for_another_portal(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--ccw-release=ledger", f"--ccw-base-url={STAGING}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--ccw-release*cannot be used with --ccw-base-url*"])
+
+
+def test_a_test_cannot_be_both_readonly_and_mutating(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.readonly
+        @pytest.mark.mutating
+        def test_confused():
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*marked both readonly and mutating*"])
+
+
+@pytest.mark.browser
+def test_a_readonly_test_cannot_click_yes(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from flows.assign import assign_smart_account
+        from flows.models import AssignRequest, SearchBy
+
+        @pytest.mark.readonly
+        def test_assigns_although_readonly(ccw_session, ccw_mock):
+            request = AssignRequest(
+                order_number="110000001", search_by=SearchBy.DOMAIN,
+                smart_account="acme.example", virtual_account="DEFAULT",
+            )
+            with pytest.raises(Exception, match="marked readonly but submitted"):
+                assign_smart_account(ccw_session, request)
+            assert ccw_mock.stats()["submissions"] == 0
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
