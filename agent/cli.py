@@ -20,7 +20,7 @@ from agent.bulk import merge_reports, parse_shard
 from agent.bulk.csv_input import OrderFile
 from agent.bulk.ledger import INVALID_INPUT, LEDGER_FILE, Ledger
 from agent.bulk.progress import BulkObserver, LogObserver, RichObserver, summary_table
-from agent.bulk.report import write_run_report
+from agent.bulk.report import REPORT_SUFFIXES, write_run_report
 from agent.bulk.run import BulkOptions, default_reports, finish_if_done, run_bulk
 from agent.errors import (
     CcwAgentError,
@@ -403,8 +403,8 @@ def bulk(
         typer.Option(
             "--report",
             metavar="PATH",
-            help="Report file, .csv or .json (repeat for both). "
-            "[default: both, in the state folder's reports/]",
+            help="Report file, .csv, .json or .html (repeat for several). "
+            "[default: .csv and .json, in the state folder's reports/]",
         ),
     ] = None,
     skip_invalid: Annotated[
@@ -478,8 +478,8 @@ def check_reports(given: list[Path] | None) -> tuple[Path, ...]:
     """--report paths that can be written, found out now rather than after the whole run."""
     reports = tuple(given or ())
     for path in reports:
-        if path.suffix.lower() not in (".csv", ".json"):
-            fail(Exit.INVALID_INPUT, f"--report {path}: the file must end in .csv or .json")
+        if path.suffix.lower() not in REPORT_SUFFIXES:
+            fail(Exit.INVALID_INPUT, f"--report {path}: the file must end in .csv, .json or .html")
         folder = path.parent
         while not folder.exists():
             folder = folder.parent
@@ -498,8 +498,8 @@ def report_export(
         typer.Option(
             "--report",
             metavar="PATH",
-            help="Report file, .csv or .json (repeat for both). "
-            "[default: both, in the state folder's reports/]",
+            help="Report file, .csv, .json or .html (repeat for several). "
+            "[default: .csv and .json, in the state folder's reports/]",
         ),
     ] = None,
     state_dir: Annotated[
@@ -534,7 +534,7 @@ def report_export(
 
 @report_app.command("merge")
 def report_merge(
-    out: Annotated[Path, typer.Argument(help="Merged report to write (.csv or .json).")],
+    out: Annotated[Path, typer.Argument(help="Merged report to write (.csv, .json or .html).")],
     inputs: Annotated[list[Path], typer.Argument(help="The shard reports of one input.")],
 ) -> None:
     """Merge the reports of the shards of one input file into one report, in row order."""

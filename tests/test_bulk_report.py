@@ -201,7 +201,9 @@ def test_one_call_writes_both_formats_and_refuses_unknown_ones(tmp_path: Path) -
     write_report([tmp_path / "r.csv", tmp_path / "r.json"], rows)
 
     assert read_report(tmp_path / "r.csv") == read_report(tmp_path / "r.json") == rows
-    with pytest.raises(ConfigError, match=r"a report file must end in \.csv or \.json: .*r\.xlsx"):
+    with pytest.raises(
+        ConfigError, match=r"a report file must end in \.csv, \.json or \.html: .*r\.xlsx"
+    ):
         write_report([tmp_path / "s.csv", tmp_path / "r.xlsx"], rows)
     assert not (tmp_path / "s.csv").exists()  # nothing half-written
 

@@ -1,4 +1,4 @@
-"""The bulk report (CSV for people, JSON for programs) and shard-report merging.
+"""The bulk report (CSV for spreadsheets, JSON for programs, HTML to look at) and merging.
 
 A report is streamed: rows go from the ledger to the files one at a time, so a report of any
 size is written in constant memory, into temporary files that replace the old ones only once
@@ -12,12 +12,23 @@ import json
 import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from agent.bulk.ledger import IN_FLIGHT, INVALID_INPUT, PENDING, SUBMITTING, Ledger, RowEntry
+from agent.bulk.html_report import NOT_RUN_SENTENCES, HtmlReport
+from agent.bulk.ledger import (
+    IN_FLIGHT,
+    INVALID_INPUT,
+    PENDING,
+    SUBMITTING,
+    UNFINISHED,
+    Ledger,
+    RowEntry,
+    RunInfo,
+)
 from agent.bulk.storage import AtomicText, atomic_files
 from agent.errors import ConfigError, InputError
 from flows.models import OrderView, Outcome
@@ -90,16 +101,11 @@ class ReportRow(BaseModel):
 
 def _detail(entry: RowEntry) -> str:
     if entry.status == INVALID_INPUT:
-        return f"Not run: the row is invalid ({entry.detail})."
+        return f"{NOT_RUN_SENTENCES[INVALID_INPUT].removesuffix('.')} ({entry.detail})."
     if entry.status == PENDING:
-        return "Not run: the run ended before this row started."
-    if entry.status == IN_FLIGHT:
-        text = "Interrupted during an attempt; a resume re-reads the portal before acting."
-    elif entry.status == SUBMITTING:
-        text = (
-            "Interrupted after Yes was clicked and before the result was read; a resume only "
-            "looks at the order and never submits it again."
-        )
+        return NOT_RUN_SENTENCES[PENDING]
+    if entry.status in (IN_FLIGHT, SUBMITTING):
+        text = NOT_RUN_SENTENCES[entry.status]
     else:
         text = Outcome(entry.status).sentence
         if entry.detail:
@@ -185,34 +191,47 @@ def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
+# The byte-order mark makes spreadsheets read the CSV as UTF-8.
+_ENCODINGS = {".csv": "utf-8-sig", ".json": "utf-8", ".html": "utf-8"}
+REPORT_SUFFIXES = tuple(_ENCODINGS)
+
+
 def _encoding(path: Path) -> str:
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return "utf-8-sig"  # the byte-order mark makes spreadsheets read the CSV as UTF-8
-    if suffix == ".json":
-        return "utf-8"
-    raise ConfigError(f"a report file must end in .csv or .json: {path}")
+    if suffix not in _ENCODINGS:
+        raise ConfigError(f"a report file must end in .csv, .json or .html: {path}")
+    return _ENCODINGS[suffix]
 
 
 def write_report(
-    paths: Path | Iterable[Path], rows: Iterable[ReportRow], *, in_order: bool = False
+    paths: Path | Iterable[Path],
+    rows: Iterable[ReportRow],
+    *,
+    in_order: bool = False,
+    about: Sequence[tuple[str, str]] = (),
 ) -> Counter[str]:
-    """Write the report to each path, in the format its extension names (.csv or .json).
+    """Write the report to each path, in the format its extension names (.csv, .json, .html).
 
     Rows `in_order` (by row number, as the ledger gives them) are streamed as they come, in
-    constant memory; other rows are sorted first. Either every file is written whole or, on a
-    StorageError naming the file, none is touched. Returns the rows per outcome.
+    constant memory; other rows are sorted first. `about` is what the HTML page says of the run
+    (label, text). Either every file is written whole or, on a StorageError naming the file,
+    none is touched. Returns the rows per outcome.
     """
     targets = [paths] if isinstance(paths, Path) else [Path(path) for path in paths]
     encodings = [_encoding(path) for path in targets]
     if not in_order:
         rows = sorted(rows, key=lambda row: row.row)
     summary: Counter[str] = Counter()
-    with atomic_files(targets, encodings) as files:
-        writers = [
-            _CsvReport(out) if encoding == "utf-8-sig" else _JsonReport(out)
-            for out, encoding in zip(files, encodings, strict=True)
-        ]
+    with ExitStack() as stack, atomic_files(targets, encodings) as files:
+        writers: list[_CsvReport | _JsonReport | HtmlReport] = []
+        for out, path in zip(files, targets, strict=True):
+            suffix = path.suffix.lower()
+            if suffix == ".csv":
+                writers.append(_CsvReport(out))
+            elif suffix == ".json":
+                writers.append(_JsonReport(out))
+            else:
+                writers.append(HtmlReport(out, about, stack))
         for row in rows:
             summary[row.outcome] += 1
             for writer in writers:
@@ -224,8 +243,36 @@ def write_report(
 
 def write_run_report(ledger: Ledger, run_id: str, paths: Sequence[Path]) -> Counter[str]:
     """The report of one run, streamed from the ledger; the rows per outcome."""
+    about = run_facts(ledger.run(run_id), ledger.counts(run_id))
     entries = ledger.iter_results(run_id)
-    return write_report(paths, (ReportRow.from_entry(entry) for entry in entries), in_order=True)
+    return write_report(
+        paths, (ReportRow.from_entry(entry) for entry in entries), in_order=True, about=about
+    )
+
+
+def run_facts(run: RunInfo, counts: Mapping[str, int]) -> list[tuple[str, str]]:
+    """What a page says of the run: never a path beyond the file's name, never a credential."""
+    portal = str(run.options.get("portal") or "")
+    left = sum(counts.get(state, 0) for state in UNFINISHED)
+    if run.ended_at:
+        finished = f"{run.ended_at} ({run.status})"
+    elif left:
+        finished = f"not yet: {left} row(s) left to do"
+    else:
+        finished = "every row is done"
+    facts = [
+        ("Run", run.id),
+        ("Input file", Path(run.input_path).name),
+        ("Started", run.started_at),
+        ("Finished", finished),
+        # A netloc may carry user:password@; only the host is shown.
+        ("Portal", portal.rpartition("@")[2] or "unknown"),
+    ]
+    if run.shard:
+        facts.append(("Shard", run.shard))
+    if run.options.get("dry_run"):
+        facts.append(("Dry run", "yes: nothing was submitted"))
+    return facts
 
 
 def read_report(path: Path) -> list[ReportRow]:
@@ -276,7 +323,7 @@ def _read_json(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
 
 
 def merge_reports(paths: Sequence[Path], out: Path | Iterable[Path]) -> list[ReportRow]:
-    """Merge the reports of the shards of one input into one, refusing overlaps."""
+    """Merge the reports of the shards of one input into one (any format), refusing overlaps."""
     if not paths:
         raise InputError("no reports to merge")
     # Keyed by position, not name: the same file given twice is an overlap too.
@@ -303,5 +350,5 @@ def merge_reports(paths: Sequence[Path], out: Path | Iterable[Path]) -> list[Rep
             "the reports overlap; merge only the shards of one input, each once:\n"
             + "\n".join(f"  {problem}" for problem in problems)
         )
-    write_report(out, merged)
+    write_report(out, merged, about=[("Merged from", ", ".join(path.name for path in paths))])
     return sorted(merged, key=lambda row: row.row)
