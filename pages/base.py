@@ -118,7 +118,17 @@ def text_after(text: str, prefix: str) -> str | None:
     """The rest of the line that follows `prefix` in `text` (e.g. the value after "Status:"); a
     label's fallback wording counts too, and its words may be apart by any white space."""
     found = re.search(rf"{label_pattern(prefix)}[ \t]*\n?[ \t]*([^\n]+)", text, re.IGNORECASE)
-    return normalize(found.group(1)) if found else None
+    if not found:
+        return None
+    # Several fields may share one line ("Booked · Holds: None · Lines 2"): the value ends at a
+    # separator or where the next "Label:" starts.
+    value = _FIELD_SEPARATOR.split(found.group(1))[0]
+    value = _NEXT_LABEL.split(value)[0]
+    return normalize(value)
+
+
+_FIELD_SEPARATOR = re.compile(r"\s+[·•|]\s+|\t")
+_NEXT_LABEL = re.compile(r"\s+(?=[^\W\d][\w'’ -]{0,30}?\s?:(?:\s|$))")
 
 
 def read_stably(landmark: Locator, read: Callable[[], T], timeout_ms: float) -> T:
