@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_RELEASE = "classic"
 
@@ -76,6 +76,10 @@ class Release(BaseModel):
     # inline-try-again: inline alert with "Try again" · toast: an alert that goes by itself,
     # no button · inline-retry: inline alert with "Retry"
     error_message: Literal["inline-try-again", "toast", "inline-retry"]
+    # Accessible names this release changed, English reference name -> the release's own: a
+    # release that renames what the reference pins, as a real portal may do one day. Empty for
+    # the releases that keep the reference's names.
+    renamed: dict[str, str] = Field(default_factory=dict)
 
 
 CLASSIC = Release(
@@ -177,7 +181,25 @@ COMPACT = Release(
     error_message="inline-retry",
 )
 
-RELEASES: dict[str, Release] = {r.name: r for r in (CLASSIC, LEDGER, COMPACT)}
+# The classic layout on the day the portal renamed a few controls: an agent with the reference's
+# names fails here until a label file gives it the new ones (`ccw-agent doctor` writes one).
+RENAMED = CLASSIC.model_copy(
+    update={
+        "name": "renamed",
+        "summary": "the classic layout with five controls renamed (needs a label file)",
+        "renamed": {
+            "Global Search": "Search orders",
+            "View or change Smart Account Assignments": "Manage Smart Account assignments",
+            "Assign Smart Account": "Assign a Smart Account",
+            "Select an Existing Account": "Find an existing account",
+            "Virtual Account Name": "Virtual account",
+        },
+    }
+)
+
+RELEASES: dict[str, Release] = {r.name: r for r in (CLASSIC, LEDGER, COMPACT, RENAMED)}
+# The releases that keep every name of the reference, on which the agent works unconfigured.
+REFERENCE_RELEASES: tuple[str, ...] = tuple(n for n, r in RELEASES.items() if not r.renamed)
 
 
 class UnknownRelease(ValueError):

@@ -461,7 +461,8 @@ class _Handler(BaseHTTPRequestHandler):
         locale = self.server.mock.locale
         words = json.dumps({"locale": locale, "words": WORDS[locale]}).replace("</", "<\\/")
         tag = f'<script id="words" type="application/json">{words}</script>'
-        page = localize_page((STATIC_DIR / name).read_text("utf-8"), locale).encode()
+        renamed = self.server.mock.release.renamed
+        page = localize_page((STATIC_DIR / name).read_text("utf-8"), locale, renamed).encode()
         for placeholder, value in {WORDS_PLACEHOLDER: tag.encode(), **(inserts or {})}.items():
             page = page.replace(placeholder, value, 1)
         self._send(200, page, CONTENT_TYPES[".html"], {})

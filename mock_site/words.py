@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 
 DEFAULT_LOCALE = "en"
 
@@ -255,18 +256,24 @@ def find_locale(name: str) -> str:
     return name
 
 
-def localize_page(page: str, locale: str) -> str:
+def localize_page(page: str, locale: str, renamed: Mapping[str, str] | None = None) -> str:
     """A static page in a locale: its element texts and its aria-label, placeholder and title
-    attributes translated where the table has them, and its lang set."""
+    attributes translated where the table has them, and its lang set. `renamed` (a release's
+    English name -> its own) applies first; a renamed text without a translation stays as named."""
     words = WORDS[locale]
+    names = renamed or {}
+
+    def word(english: str) -> str:
+        named = names.get(english, english)
+        return words.get(named, named)
 
     def text(found: re.Match[str]) -> str:
         english = html.unescape(found.group(2))
-        return found.group(1) + html.escape(words.get(english, english), quote=False) + "<"
+        return found.group(1) + html.escape(word(english), quote=False) + "<"
 
     def attribute(found: re.Match[str]) -> str:
         english = html.unescape(found.group(2))
-        return f'{found.group(1)}"{html.escape(words.get(english, english))}"'
+        return f'{found.group(1)}"{html.escape(word(english))}"'
 
     page = re.sub(r"(>\s*)([^<>]*?\S)\s*<", text, page)
     page = re.sub(r'((?:aria-label|placeholder|title)=)"([^"]*)"', attribute, page)

@@ -138,6 +138,8 @@
   async function screen(load) {
     const mine = ++generation;
     main.replaceChildren();
+    // The header comes with the page; a release switched since may name its search box anew.
+    searchBox.setAttribute("aria-label", t("Global Search"));
     try {
       if (!signedInAs) {
         const session = await api("/api/session");

@@ -64,7 +64,9 @@ const Mock = (() => {
   }
   const fill = (text, slots) => text.replace(/\{(\w+)\}/g,
     (whole, name) => (name in slots ? String(slots[name]) : whole));
-  function t(text, slots) {
+  // A release that renamed a control (releases.py `renamed`) names it its own way first.
+  function t(english, slots) {
+    const text = release()?.renamed?.[english] ?? english;
     const { table, templates } = loadWords();
     const own = Object.hasOwn(table, text) ? table[text] : null;
     if (slots) return fill(own ?? text, slots);
