@@ -38,3 +38,14 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture(scope="session")
 def base_url(mock_server: MockServer) -> str:
     return mock_server.home_url
+
+
+# pytest-playwright's fixtures that start Chromium: a test using one is a browser test, so that
+# `pytest -m "not browser"` is a lane without any browser.
+_BROWSER_FIXTURES = {"browser", "context", "page", "new_context", "launch_browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)

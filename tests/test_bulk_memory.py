@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 LIMIT_MIB = 200
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_a_100k_row_file_stays_under_200_mib_from_validation_to_the_report() -> None:
     # Given a file of 100,000 orders, when it is validated, ingested, every row fed to a worker
     # and given a result, and the reports written (scripts/bench_memory.py, in its own process),

@@ -48,6 +48,7 @@ def ccw(mock: MockServer, tmp_path: Path) -> Run:
     return run
 
 
+@pytest.mark.browser
 def test_assign_moves_a_holding_order_and_exits_0(ccw: Run, mock: MockServer) -> None:
     done = ccw(
         "assign",
@@ -66,6 +67,7 @@ def test_assign_moves_a_holding_order_and_exits_0(ccw: Run, mock: MockServer) ->
     assert {line["virtual_account"] for line in order["lines"]} == {"Production"}
 
 
+@pytest.mark.browser
 def test_show_prints_the_assignment_and_the_articles_advice(ccw: Run) -> None:
     done = ccw("show", "110000006")
     assert done.returncode == 0, done.stderr
@@ -73,12 +75,14 @@ def test_show_prints_the_assignment_and_the_articles_advice(ccw: Run) -> None:
     assert "export hold" in done.stdout.lower() and "ships" in done.stdout
 
 
+@pytest.mark.browser
 def test_show_of_an_order_outside_the_users_access_is_not_found(ccw: Run) -> None:
     done = ccw("show", "110000011")
     assert done.returncode == 1
     assert "order_not_found" in done.stdout
 
 
+@pytest.mark.browser
 def test_not_eligible_quotes_the_portal_and_exits_1(ccw: Run) -> None:
     done = ccw("assign", "110000004", "--domain", "acme.example", "--virtual-account", "DEFAULT")
     assert done.returncode == 1
@@ -114,12 +118,14 @@ def test_bad_options_exit_2_before_any_browser_starts(
     assert mock.stats()["requests"] == 0
 
 
+@pytest.mark.browser
 def test_without_credentials_or_session_the_user_is_told_to_log_in(ccw: Run) -> None:
     done = ccw("show", "110000001", user=None)
     assert done.returncode == 4
     assert "ccw-agent login" in done.stderr
 
 
+@pytest.mark.browser
 def test_login_saves_a_private_session_that_later_runs_reuse(
     ccw: Run, mock: MockServer, tmp_path: Path
 ) -> None:
@@ -136,6 +142,7 @@ def test_login_saves_a_private_session_that_later_runs_reuse(
     assert mock.stats()["logins"] == 1
 
 
+@pytest.mark.browser
 def test_internal_users_are_refused_unless_licensing_support(ccw: Run, mock: MockServer) -> None:
     internal = ("licensing.support@cisco.com", "Internal-Support-1")
     args = ("assign", "110000001", "--domain", "acme.example", "--virtual-account", "DEFAULT")
@@ -150,6 +157,7 @@ def test_internal_users_are_refused_unless_licensing_support(ccw: Run, mock: Moc
     assert order is not None and len(order["submissions"]) == 1
 
 
+@pytest.mark.browser
 def test_mock_option_runs_the_readme_example_on_a_fresh_state(tmp_path: Path) -> None:
     environ = {key: value for key, value in os.environ.items() if not key.startswith("CCW_")}
     environ["CCW_STATE_DIR"] = str(tmp_path)
@@ -203,6 +211,7 @@ def test_an_unwritable_report_path_is_refused_before_the_run(
     assert mock.stats()["requests"] == 0
 
 
+@pytest.mark.browser
 def test_a_headed_browser_without_a_display_says_what_to_do(ccw: Run) -> None:
     done = ccw("show", "110000001", "--headed", DISPLAY="", WAYLAND_DISPLAY="")
     assert done.returncode == 2

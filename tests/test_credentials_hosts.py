@@ -218,6 +218,7 @@ def run_cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[st
     )
 
 
+@pytest.mark.browser
 def test_login_refuses_an_off_list_sign_on_page_with_exit_4(
     redirecting: tuple[FakeSignOn, str], tmp_path: Path
 ) -> None:
@@ -236,6 +237,7 @@ def test_login_refuses_an_off_list_sign_on_page_with_exit_4(
     assert signon.typed == [] and signon.posts == []
 
 
+@pytest.mark.browser
 def test_a_dot_env_that_decides_where_credentials_go_is_warned_about(
     mock: MockServer, tmp_path: Path
 ) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from mock_site.releases import RELEASES
+
 # Subprocess runs: pytest-playwright keeps global state (soft assertions) one process deep.
 pytest_plugins = ["pytester"]
 
@@ -34,7 +36,7 @@ def test_the_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         ["*ccw-agent portal fixtures:*", "*--ccw-base-url=URL*", "*--ccw-allow-mutations*"]
     )
-    result.stdout.fnmatch_lines(["*--ccw-release={classic,ledger,compact}*"])
+    result.stdout.fnmatch_lines([f"*--ccw-release={{{','.join(RELEASES)}}}*"])
 
 
 def test_the_markers_are_registered(pytester: pytest.Pytester) -> None:

@@ -187,6 +187,7 @@ def test_signing_in_with_a_16_character_totp_secret(
 DISABLED_FIELD_PASSWORD = "Disabled-Field-Pw-7"
 
 
+@pytest.mark.browser
 def test_a_password_field_that_stays_disabled_fails_without_quoting_the_password(
     tmp_path: Path,
 ) -> None:
@@ -394,6 +395,7 @@ def test_cookie_values_of_a_saved_session_are_redacted(tmp_path: Path) -> None:
     assert redact("consent=accepted") == "consent=accepted", "short flags are not secrets"
 
 
+@pytest.mark.browser
 def test_every_file_and_folder_the_command_writes_is_private(
     mock: MockServer, tmp_path: Path
 ) -> None:
