@@ -17,11 +17,13 @@ from rich.console import Console
 
 from agent.browser import connect, shared_browser
 from agent.bulk import merge_reports, parse_shard
-from agent.bulk.csv_input import OrderFile
+from agent.bulk.csv_input import CsvRow, OrderFile
 from agent.bulk.ledger import INVALID_INPUT, LEDGER_FILE, Ledger
 from agent.bulk.progress import BulkObserver, LogObserver, RichObserver, summary_table
 from agent.bulk.report import REPORT_SUFFIXES, write_run_report
 from agent.bulk.run import BulkOptions, default_reports, finish_if_done, run_bulk
+from agent.doctor import DoctorReport, diagnose, print_report
+from agent.doctor import write_overrides as write_label_file
 from agent.errors import (
     CcwAgentError,
     ConfigError,
@@ -121,8 +123,9 @@ def _setting_name(field: str, given: dict[str, object]) -> str:
 
 
 @contextmanager
-def target_for(settings: Settings, mock: bool) -> Iterator[Target]:
-    """The portal to work on: the configured one, or the bundled mock started in-process."""
+def target_for(settings: Settings, mock: bool, release: str | None = None) -> Iterator[Target]:
+    """The portal to work on: the configured one, or the bundled mock started in-process (in
+    `release`, else its default one)."""
     configure_logging(settings.log_level, settings.log_format)
     warn_if_env_file_redirects(settings)
     if not mock:
@@ -130,9 +133,12 @@ def target_for(settings: Settings, mock: bool) -> Iterator[Target]:
         return
     # Imported here: the agent knows the mock only when asked to start it.
     from mock_site.data import USERS
+    from mock_site.releases import DEFAULT_RELEASE
     from mock_site.server import MockServer
 
-    server = MockServer(host="127.0.0.1", port=0, seed=0, control=True).start()
+    server = MockServer(
+        host="127.0.0.1", port=0, seed=0, control=True, release=release or DEFAULT_RELEASE
+    ).start()
     try:
         mock_settings = settings.model_copy(
             update={"base_url": server.home_url, "state_dir": settings.state_dir / "mock"}
@@ -351,6 +357,74 @@ def _option_error(err: object) -> str:
     return f"{option}: {err['msg']}"
 
 
+@app.command()
+def doctor(
+    order: Annotated[
+        str, typer.Argument(help="Sales Order or Web Order number of an order this user sees.")
+    ],
+    write_overrides: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-overrides",
+            metavar="PATH",
+            help="Write a label file (for CCW_LABELS_FILE) with the names found on screen.",
+        ),
+    ] = None,
+    release: Annotated[
+        str | None, typer.Option("--release", help="With --mock: the mock's release.")
+    ] = None,
+    mock: MockOpt = False,
+    headed: HeadedOpt = False,
+    slow_mo: SlowMoOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Steps 1-8 read-only: is every label the agent needs on screen, and what shows instead."""
+    if not ORDER_NUMBER.match(order):
+        fail(Exit.INVALID_INPUT, f"ORDER: {order!r} is not an order number (6 to 12 digits)")
+    if release is not None:
+        from mock_site.releases import RELEASES
+
+        if not mock:
+            fail(Exit.INVALID_INPUT, "--release works with --mock only")
+        if release not in RELEASES:
+            fail(
+                Exit.INVALID_INPUT, f"--release {release!r}: expected one of {', '.join(RELEASES)}"
+            )
+    if write_overrides is not None:
+        check_writable(write_overrides, "--write-overrides")
+    settings = load_settings(**debug_overrides(headed, slow_mo, False))
+    with handled(), target_for(settings, mock, release) as target:
+        report = doctor_report(target, order)
+    if as_json:
+        print(report.model_dump_json(indent=2))
+    else:
+        print_report(console, report)
+    if write_overrides is not None:
+        with handled():
+            count = write_label_file(report, write_overrides)
+        errors.print(
+            f"Wrote {count} label(s) to {write_overrides}; use it with "
+            f"CCW_LABELS_FILE={write_overrides}",
+            highlight=False,
+        )
+    raise typer.Exit(int(Exit.OK if report.ok else Exit.NEEDS_ATTENTION))
+
+
+def doctor_report(target: Target, order: str) -> DoctorReport:
+    """The doctor's read-only walk on ORDER, in a browser of its own."""
+    with worker_for(target) as worker:
+        return worker.call(order, lambda session: diagnose(session, order))
+
+
+def check_writable(path: Path, option: str) -> None:
+    """Refuse now a file that could not be written at the end."""
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        fail(Exit.INVALID_INPUT, f"{option} {path}: not a file in a writable folder")
+
+
 @app.command("mock-site")
 def mock_site(
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8765,
@@ -358,7 +432,7 @@ def mock_site(
     profile: Annotated[str, typer.Option(help="Fault profile: none or portal-like.")] = "none",
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     release: Annotated[
-        str, typer.Option(help="Layout variant: classic, ledger or compact.")
+        str, typer.Option(help="Layout variant: classic, ledger, compact or renamed.")
     ] = "classic",
     locale: Annotated[str, typer.Option(help="Language of the pages: en or fr.")] = "en",
 ) -> None:
@@ -425,6 +499,13 @@ def bulk(
         str | None,
         typer.Option("--shard", metavar="K/N", help="Run only shard K of N of the file's orders."),
     ] = None,
+    preflight: Annotated[
+        bool,
+        typer.Option(
+            "--preflight",
+            help="First run `doctor` on the first row's order; stop if a label is missing.",
+        ),
+    ] = False,
     allow_pending: AllowPendingOpt = False,
     internal_licensing_support: InternalSupportOpt = False,
     mock: MockOpt = False,
@@ -456,6 +537,8 @@ def bulk(
         if not skip_invalid:
             loaded.check()
         with target_for(settings, mock) as target:
+            if preflight:
+                run_preflight(target, loaded)
             interactive = errors.is_terminal
             observer: BulkObserver = (
                 RichObserver(errors, settings.log_level) if interactive else LogObserver()
@@ -472,6 +555,24 @@ def bulk(
             "run the same command with --resume to continue",
         )
     raise typer.Exit(int(exit_for(summary.outcomes)))
+
+
+def run_preflight(target: Target, loaded: OrderFile) -> None:
+    """The doctor on the file's first valid order; exit 1 with its report if a label is missing."""
+    first = next((row for row in loaded.items() if isinstance(row, CsvRow)), None)
+    if first is None:
+        return
+    report = doctor_report(target, first.order_number)
+    if report.ok:
+        errors.print(f"preflight: every label found on order {first.order_number}")
+        return
+    print_report(errors, report)
+    fail(
+        Exit.NEEDS_ATTENTION,
+        f"preflight: the portal does not show every label the agent needs (order "
+        f"{first.order_number}); no row was run. Write a label file with `ccw-agent doctor "
+        f"{first.order_number} --write-overrides labels.toml` and set CCW_LABELS_FILE to it.",
+    )
 
 
 def check_reports(given: list[Path] | None) -> tuple[Path, ...]:

@@ -1,0 +1,275 @@
+"""`ccw-agent doctor`: every label found on a portal that keeps the reference's names; on one that
+renamed controls, each rename named, its substitute first, and a label file that makes the agent
+work there."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+from pydantic import SecretStr
+
+from agent.doctor import (
+    DoctorReport,
+    LabelCheck,
+    clear_fit,
+    diagnose,
+    overrides_toml,
+    ranked,
+    role_and_name,
+    write_overrides,
+)
+from flows.assign import assign_smart_account
+from flows.models import AssignRequest, Outcome, SearchBy
+from flows.session import Credentials, PortalSession
+from mock_site.releases import RENAMED
+from mock_site.server import MockServer
+from pages.labels import labels, read_label_file
+
+DEMO = Credentials(
+    username="demo.partner@northwind.example", password=SecretStr("Northwind-Demo-1")
+)
+# An order on hold that the demo user may assign.
+ORDER = "110000002"
+# Each label the renamed release changes, and the name it shows instead.
+RENAMES = {
+    "global_search": "Search orders",
+    "view_assignments": "Manage Smart Account assignments",
+    "assign_smart_account": "Assign a Smart Account",
+    "assign_dialog": "Assign a Smart Account",
+    "select_existing_account": "Find an existing account",
+    "virtual_account_name": "Virtual account",
+}
+
+
+def session_on(page: Page, base_url: str, overrides: Path | None = None) -> PortalSession:
+    return PortalSession(
+        page=page,
+        base_url=base_url,
+        credentials=DEMO,
+        timeout_ms=10_000,
+        labels=labels("en", overrides),
+    )
+
+
+# --- ranking and the label file, without a browser --------------------------------------------
+
+
+def test_the_renamed_control_ranks_first_and_clearly_fits() -> None:
+    names = ["Find an existing account", "Virtual account"]
+
+    candidates = ranked("Select an Existing Account", names)
+
+    assert [c.name for c in candidates] == names
+    assert clear_fit(candidates) == candidates[0]
+
+
+def test_two_equally_distant_names_are_no_clear_fit() -> None:
+    candidates = ranked("Assign", ["Assign all", "Assign one"])
+
+    assert clear_fit(candidates) is None
+
+
+def test_the_only_control_of_its_role_fits_when_it_shares_a_word() -> None:
+    assert clear_fit(ranked("Global Search", ["Search orders"])) is not None
+    assert clear_fit(ranked("Global Search", ["Quotes"])) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('- button "Search"', ("button", "Search")),
+        (
+            "- 'heading \"Order Details: 110000001\" [level=1]'",
+            ("heading", "Order Details: 110000001"),
+        ),
+        ('  - combobox "Say \\"hi\\"":', ("combobox", 'Say "hi"')),
+        ("- text: Signed in as", ("text", None)),
+        ("not a snapshot line", None),
+    ],
+)
+def test_snapshot_lines_give_role_and_name(line: str, expected: tuple[str, str | None]) -> None:
+    assert role_and_name(line) == expected
+
+
+def test_the_label_file_sets_the_substitutes_and_is_private(tmp_path: Path) -> None:
+    report = DoctorReport(
+        portal="https://ccw.example/home",
+        order=ORDER,
+        checks=[
+            LabelCheck(step=2, key="global_search", role="searchbox", label="Global Search",
+                       needed=True, status="substituted", shown='Search "orders"'),
+            LabelCheck(step=7, key="assign", role="button", label="Assign", needed=True,
+                       status="missing"),
+            LabelCheck(step=2, key="search", role="button", label="Search", needed=True,
+                       status="found", shown="Search"),
+        ],
+    )  # fmt: skip
+    path = tmp_path / "labels.toml"
+
+    assert write_overrides(report, path) == 1
+
+    assert read_label_file(path) == {"global_search": 'Search "orders"'}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert '# replaces "Global Search" (searchbox, step 2)' in overrides_toml(report)
+    assert not report.ok
+
+
+# --- on the mock --------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_on_classic_every_label_is_found(page: Page, base_url: str, mock: MockServer) -> None:
+    report = diagnose(session_on(page, base_url), ORDER)
+
+    assert report.ok, [c for c in report.checks if not c.ok]
+    needed = [c for c in report.checks if c.needed and c.status != "not_checked"]
+    assert {c.status for c in needed} == {"found"}
+    assert {"global_search", "assign_dialog", "virtual_account_name", "cancel"} <= {
+        c.key for c in needed
+    }
+    assert not report.overrides()
+    order = mock.order(ORDER)
+    assert order is not None and not order["submissions"]
+
+
+@pytest.mark.browser
+def test_on_renamed_each_rename_is_named_and_the_label_file_makes_the_agent_work(
+    page: Page, base_url: str, mock: MockServer, tmp_path: Path
+) -> None:
+    # Given the portal renamed five controls
+    mock.set_release(RENAMED.name)
+
+    # When the doctor walks the order
+    report = diagnose(session_on(page, base_url), ORDER)
+
+    # Then it names every renamed control, with the new name as the first candidate
+    assert not report.ok
+    missing = {c.key: c for c in report.missing()}
+    assert set(missing) == set(RENAMES)
+    for key, name in RENAMES.items():
+        assert missing[key].candidates[0].name == name, missing[key]
+        assert missing[key].status == "substituted"
+    assert report.overrides() == RENAMES
+    order = mock.order(ORDER)
+    assert order is not None and not order["submissions"], "the doctor submits nothing"
+
+    # And its label file makes the agent assign the order there
+    path = tmp_path / "labels.toml"
+    write_overrides(report, path)
+    request = AssignRequest(
+        order_number=ORDER,
+        search_by=SearchBy.DOMAIN,
+        smart_account="globex.example",
+        virtual_account="Production",
+    )
+    result = assign_smart_account(session_on(page, base_url, path), request)
+    assert result.outcome is Outcome.ASSIGNED, result.detail
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def run(
+    tmp_path: Path, mock: MockServer, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("CCW_")}
+    environ |= {
+        "CCW_BASE_URL": mock.home_url,
+        "CCW_STATE_DIR": str(tmp_path / "state"),
+        "CCW_USERNAME": DEMO.username,
+        "CCW_PASSWORD": DEMO.password.get_secret_value(),
+        "CCW_RETRY_BACKOFF_S": "0",
+        "CCW_LOG_FORMAT": "json",
+        "COLUMNS": "200",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        env=environ,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.browser
+def test_the_command_writes_the_label_file_that_assign_then_uses(
+    tmp_path: Path, mock: MockServer
+) -> None:
+    mock.set_release(RENAMED.name)
+    path = tmp_path / "labels.toml"
+
+    doctored = run(tmp_path, mock, "doctor", ORDER, "--json", "--write-overrides", str(path))
+
+    assert doctored.returncode == 1, doctored.stderr
+    report = json.loads(doctored.stdout)
+    assert report["ok"] is False
+    substituted = {c["key"]: c["shown"] for c in report["checks"] if c["status"] == "substituted"}
+    assert substituted == RENAMES
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+    assigned = run(
+        tmp_path, mock, "assign", ORDER, "--domain", "globex.example",
+        "--virtual-account", "Production", "--json", CCW_LABELS_FILE=str(path),
+    )  # fmt: skip
+
+    assert assigned.returncode == 0, assigned.stderr
+    assert json.loads(assigned.stdout)["outcome"] == "assigned"
+
+
+@pytest.mark.browser
+def test_the_command_exits_0_on_classic(tmp_path: Path, mock: MockServer) -> None:
+    done = run(tmp_path, mock, "doctor", ORDER)
+
+    assert done.returncode == 0, done.stderr
+    assert "Every label the procedure needs is on the screen" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["doctor", "11-0001"], "ORDER:"),
+        (["doctor", ORDER, "--release", "renamed"], "--release works with --mock only"),
+        (["doctor", ORDER, "--mock", "--release", "modern"], "expected one of"),
+    ],
+)
+def test_bad_options_exit_2_before_any_browser_starts(
+    tmp_path: Path, mock: MockServer, args: list[str], message: str
+) -> None:
+    done = run(tmp_path, mock, *args)
+
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert mock.stats()["requests"] == 0
+
+
+@pytest.mark.browser
+def test_bulk_preflight_stops_before_any_row_on_a_renamed_portal(
+    tmp_path: Path, mock: MockServer
+) -> None:
+    mock.set_release(RENAMED.name)
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_number,search_by,smart_account,virtual_account\n"
+        f"{ORDER},domain,globex.example,Production\n"
+        "110000006,domain,acme.example,DC West\n",
+        encoding="utf-8",
+    )
+
+    done = run(tmp_path, mock, "bulk", str(orders), "--preflight")
+
+    assert done.returncode == 1, done.stderr
+    assert "no row was run" in done.stderr
+    assert "Search orders" in done.stderr
+    for number in (ORDER, "110000006"):
+        order = mock.order(number)
+        assert order is not None and not order["submissions"]
+    assert not list((tmp_path / "state").glob("reports/*")), "no run was started"
