@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 import structlog
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from structlog.contextvars import bound_contextvars
 
@@ -40,6 +41,8 @@ from pages.labels import same_text
 INTERNAL_DOMAIN = "@cisco.com"
 # Step 9 ends with Submit opening the confirmation; step 10's Yes is the one irreversible click.
 SUBMIT_STEP = 9
+# Looks at the assignment after an unconfirmed submission, at the least (see _verify).
+MIN_LOOKS = 3
 
 T = TypeVar("T")
 log = structlog.get_logger()
@@ -53,8 +56,10 @@ def assign_smart_account(session: PortalSession, request: AssignRequest) -> Assi
     acting, so calling this again after a failure never submits twice.
     """
     started = time.perf_counter()
+    attempt = _Attempt(session, request)
+    session.yes_clicked = False
     with bound_contextvars(order=request.order_number):
-        result = with_resignin(session, lambda: _Attempt(session, request).run())
+        result = with_resignin(session, attempt.run)
     return result.model_copy(update={"duration_s": time.perf_counter() - started})
 
 
@@ -80,6 +85,14 @@ class _Attempt:
 
     def run(self) -> AssignResult:
         request = self.request
+        if self.session.yes_clicked:
+            # The session expired after a Yes: starting over could submit again. Only looks now.
+            raise StepFailed(
+                10,
+                "confirm",
+                "the session expired after the submission was confirmed; a new attempt only "
+                "looks at the order",
+            )
         with self._step(1, "sign_in"):
             email = ensure_signed_in(self.session)
         opened = open_assignments(self.session, request.order_number)
@@ -166,6 +179,16 @@ class _Attempt:
                 f"the {self.session.labels.virtual_account_name} list offers nothing to read",
             )
         virtual_account = choose_virtual_account(self.offered, request.virtual_account)
+        alike = [va for va in self.offered if same_text(va, request.virtual_account)]
+        if virtual_account is None and len(alike) > 1:
+            return self._give_up(
+                screen,
+                8,
+                Outcome.FAILED,
+                f"{account.account_name} offers {len(alike)} virtual accounts named like "
+                f"{request.virtual_account!r} ({', '.join(alike)}); give the name in its exact "
+                "case to pick one. Nothing was submitted.",
+            )
         if virtual_account is None:
             return self._give_up(
                 screen,
@@ -201,24 +224,31 @@ class _Attempt:
             confirmation = dialog.accept_terms_and_submit()
         message: str | None = None
         error = ""
+        timed_out = False
         with self._step(10, "confirm", after_submit=True):
             if self.session.before_submit is not None:
                 self.session.before_submit()  # if it raises, Yes is never clicked
+            self.session.yes_clicked = True
             confirmation.confirm()
             try:
                 message = screen.wait_for_success()
-            except (PortalServerError, AssertionError, PlaywrightTimeoutError) as exc:
-                # An error, or no answer in time: the submission may still have gone through.
-                # From here on the agent only looks.
+            except PortalServerError as exc:
+                # The portal answered with its error: the submission may still have gone
+                # through. From here on the agent only looks.
                 error = first_line(exc)
                 log.warning("submit_unconfirmed", error=error)
+            except (AssertionError, PlaywrightTimeoutError) as exc:
+                # No answer in time is not an answer: a slow portal may still apply it, so this
+                # never leads to a second Yes.
+                error, timed_out = first_line(exc), True
+                log.warning("submit_unconfirmed", error=error, timed_out=True)
         try:
             after = with_resignin(
                 self.session,
                 lambda: self._verify(screen, account, virtual_account, eligible, message),
             )
         except NotTaken as refused:
-            if self.resubmits_left <= 0:
+            if self.resubmits_left <= 0 or timed_out or self.session.out_of_time():
                 raise
             # Proven not taken: every look over the settle window showed the order exactly as
             # before. This is the one case where Yes is clicked again, a bounded number of times.
@@ -305,7 +335,8 @@ class _Attempt:
         unreadable = ""
         unchanged: list[bool] = []
         last: OrderView | None = None
-        looks = self.session.step_attempts
+        # The settle window: at least three looks (the screen as left, then after 1 s and 2 s).
+        looks = max(self.session.step_attempts, MIN_LOOKS)
         for look in range(1, looks + 1):
             with self._step(10, "verify", logged=look == 1):
                 if sign_on_showing(self.session.page, self.session.labels):
@@ -324,7 +355,10 @@ class _Attempt:
                         f"{line.line}: {line.smart_account} / {line.virtual_account}"
                         for line in view.lines
                     )
-                    unchanged.append(self._as_before(lines, eligible))
+                    if look > 1:
+                        # Only a reloaded read counts as evidence: the screen as the submission
+                        # left it may simply not have been redrawn.
+                        unchanged.append(self._as_before(lines, eligible))
                     last = view
             if look == looks or self.session.out_of_time():
                 break
@@ -336,7 +370,7 @@ class _Attempt:
                 f"{said}, but the assignment table could not be read after it: {unreadable}",
             )
         detail = (
-            f"{said}, but {len(unchanged)} reads of the assignment table do not show "
+            f"{said}, but {len(unchanged) + 1} reads of the assignment table do not show "
             f"the target on every eligible line ({shown})"
         )
         if message is None and last is not None and len(unchanged) >= 2 and all(unchanged):
@@ -369,7 +403,7 @@ class _Attempt:
         for read in range(1, self.session.step_attempts + 1):
             try:
                 return self._look(screen, order, reload=not (first and read == 1)), ""
-            except PortalError as exc:
+            except (PortalError, PlaywrightError, AssertionError, PageError) as exc:
                 error = first_line(exc)
                 log.warning("look_failed", read=read, error=error)
                 if self.session.out_of_time():

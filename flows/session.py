@@ -86,6 +86,9 @@ class PortalSession:
     # How often Yes may be clicked again after a submission the portal answered with an error
     # and, over every look of the settle window, still showed the order exactly as before.
     resubmits: int = 1
+    # Set once Yes was clicked for the current order: recoveries then never press the portal's
+    # "Try again" (it might send the change again), and a sign-on page ends the attempt.
+    yes_clicked: bool = False
 
     def out_of_time(self) -> bool:
         """Whether the current order has spent its time budget."""

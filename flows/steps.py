@@ -112,7 +112,11 @@ def read_step(
             )
             try:
                 how = recover_screen(
-                    session.page, session.labels, reload=reload, timeout_ms=session.timeout_ms
+                    session.page,
+                    session.labels,
+                    reload=reload,
+                    try_again=not session.yes_clicked,
+                    timeout_ms=session.timeout_ms,
                 )
             except (PlaywrightError, AssertionError) as failed:
                 how = f"failed: {first_line(failed)}"

@@ -145,9 +145,24 @@ class SmartAccountAssignmentPage:
         return read
 
     def line_is_eligible(self, row: AssignmentRow) -> bool:
-        """A line is eligible unless its Eligibility (or, without that column, its row's words)
-        says otherwise; the Assign Smart Account button decides for the whole order."""
-        return row.eligibility is None or same_text(row.eligibility, self.labels.eligible)
+        """Whether a line may be assigned, from its Eligibility (or, without that column, its
+        row's words); a line that says nothing is eligible, and the Assign Smart Account button
+        decides for the whole order.
+
+        Raises PageError for words that are neither "Eligible" nor a known refusal (a blank cell,
+        an icon without text): a line is never taken as not eligible on a guess.
+        """
+        said = row.eligibility
+        if said is None:
+            return True
+        if self._ineligible_words([said]) is not None:
+            return False
+        if name_matcher(self.labels.eligible).search(said):
+            return True
+        raise PageError(
+            f"line {row.line} shows {said!r} as its eligibility, which the agent cannot read as "
+            "eligible or not"
+        )
 
     def _ineligible_words(self, cells: list[str]) -> str | None:
         text = " ".join(cells)
@@ -172,7 +187,14 @@ class SmartAccountAssignmentPage:
             return normalize(self.unavailable.first.inner_text(timeout=READ_MS))
         except AssertionError:
             pass
-        reason = self._described_by() or self._words_beside_button()
+        reason = next(
+            (
+                text
+                for text in (self._described_by(), self._words_beside_button())
+                if self._reads_as_refusal(text)
+            ),
+            "",
+        )
         if not reason:
             # A disabled button alone is no evidence: it may be a render in progress, a
             # permission glitch or a layout this reader does not know. Never "not eligible" then.
@@ -181,6 +203,14 @@ class SmartAccountAssignmentPage:
                 "for it in words"
             )
         return reason
+
+    def _reads_as_refusal(self, text: str) -> bool:
+        """Words that say assignment is refused (the "not available" wording or a known reason);
+        any other note beside the button ("2 lines") is not a reason."""
+        return bool(text) and (
+            name_matcher(self.labels.assignment_unavailable).search(text) is not None
+            or self._ineligible_words([text]) is not None
+        )
 
     def open_assign_dialog(self) -> AssignDialog:
         """Click Assign Smart Account and wait for its dialog (already open: nothing clicked)."""

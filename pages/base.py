@@ -83,17 +83,19 @@ def wait_for_landmark(page: Page, labels: Labels, landmark: Locator, timeout_ms:
 _TOAST_MS = 8_000.0
 
 
-def recover_screen(page: Page, labels: Labels, *, reload: bool, timeout_ms: float) -> str:
+def recover_screen(
+    page: Page, labels: Labels, *, reload: bool, try_again: bool = True, timeout_ms: float
+) -> str:
     """Undo a read-only failure in place, the smallest way; returns what was done.
 
     The portal's own "Try again" when its error offers one (it re-runs the failed load); else,
     when `reload`, a reload of the screen (it reloads the current screen's data and clears any
-    message); else wait until a toast error has gone. Never used after the irreversible click:
-    a portal's "Try again" there might send the change again.
+    message); else wait until a toast error has gone. Without `try_again` (after the
+    irreversible click) the portal's button is never pressed: it might send the change again.
     """
     error = server_error(page, labels)
     retry = error.get_by_role("button", name=any_of(labels.try_again))
-    if retry.count():
+    if try_again and retry.count():
         retry.first.click(timeout=timeout_ms)
         return "try_again"
     if reload:

@@ -117,3 +117,32 @@ def test_accounts_without_a_readable_domain_are_a_failure_with_evidence(
     assert {Path(path).suffix for path in result.artifacts} >= {".png", ".zip"}
     snapshot = mock.order("110000002")
     assert snapshot and snapshot["submissions"] == []
+
+
+def test_an_eligibility_the_agent_cannot_read_is_not_not_eligible(
+    page: Page, base_url: str, mock: MockServer
+) -> None:
+    # Given an assignment table whose Eligibility cells show nothing readable
+    def blank(body: dict[str, Any]) -> None:
+        for line in body["lines"]:
+            line["eligibility"] = ""
+
+    rewrite(page, "**/api/orders/*/assignments", blank)
+    with pytest.raises(StepFailed, match="cannot read as eligible or not"):
+        assign_smart_account(
+            quick_session(page, base_url), ask("110000002", "globex.example", "Production")
+        )
+
+
+def test_words_beside_a_disabled_button_that_give_no_reason_are_not_not_eligible(
+    page: Page, base_url: str, mock: MockServer
+) -> None:
+    # Given a disabled Assign Smart Account next to a note that is no reason
+    def count_only(body: dict[str, Any]) -> None:
+        body["reason"] = "2 lines"
+
+    rewrite(page, "**/api/orders/*/assignments", count_only)
+    with pytest.raises(StepFailed, match="gives no reason"):
+        assign_smart_account(
+            quick_session(page, base_url), ask("110000004", "globex.example", "DEFAULT")
+        )

@@ -494,7 +494,7 @@ def test_with_no_resubmits_an_unconfirmed_submit_is_never_sent_again(
     )
     request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
     fast = dataclasses.replace(session, on_step=fail_submit, step_attempts=2, resubmits=0)
-    with pytest.raises(StepFailed, match="answered with an error, but 2 reads"):
+    with pytest.raises(StepFailed, match="answered with an error, but 3 reads"):
         assign_smart_account(fast, request)
     snapshot = mock.order("110000002")
     assert snapshot and snapshot["submissions"] == []
@@ -567,3 +567,71 @@ def test_a_portal_that_opens_a_single_match_directly_is_followed(
     assert view_assignment(session, "110000011").outcome is Outcome.ORDER_NOT_FOUND
     opened = Header(session.page, session.labels).wait().search_order("110000003")
     assert isinstance(opened, OrderDetailsPage), "the list was skipped"
+
+
+def test_no_answer_in_time_after_yes_never_leads_to_a_second_yes(
+    session: PortalSession, mock: MockServer
+) -> None:
+    # Given a portal that takes longer than the agent waits to answer the submit
+    slow_submit = on_step_once(9, lambda: mock.set_faults(json_latency_ms=4_000))
+    posts: list[str] = []
+    session.page.on(
+        "request",
+        lambda r: posts.append(r.url) if r.method == "POST" and "/assign" in r.url else None,
+    )
+    quick = dataclasses.replace(session, on_step=slow_submit, timeout_ms=2_000, step_attempts=1)
+    # When the agent confirms, then it fails (the looks cannot prove anything) and clicks Yes once
+    with pytest.raises(StepFailed):
+        assign_smart_account(
+            quick, ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
+        )
+    assert len(posts) == 1
+    mock.set_faults(json_latency_ms=0)
+
+
+def test_a_session_that_expires_during_the_second_submission_ends_the_attempt(
+    session: PortalSession, mock: MockServer
+) -> None:
+    # Given a first submit refused with an error, then a session expiry while the second is set up
+    steps: list[int] = []
+
+    def hook(number: int, name: str) -> None:
+        steps.append(number)
+        if number == 9 and steps.count(9) == 1:
+            mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1}])
+        if number == 5 and steps.count(5) == 2:
+            mock.set_faults(expire_sessions_now=True)
+
+    posts: list[str] = []
+    session.page.on(
+        "request",
+        lambda r: posts.append(r.url) if r.method == "POST" and "/assign" in r.url else None,
+    )
+    # When the agent works the order, then the attempt ends after one Yes: only a look may follow
+    with pytest.raises(StepFailed, match="session expired after the submission"):
+        assign_smart_account(
+            dataclasses.replace(session, on_step=hook, step_attempts=2),
+            ask("110000002", SearchBy.DOMAIN, "globex.example", "Production"),
+        )
+    assert len(posts) == 1
+
+
+def test_a_change_the_portal_shows_late_is_read_not_submitted_again(
+    session: PortalSession, mock: MockServer
+) -> None:
+    # Given a submit that is applied, answered with an error, and shown 2.5 s late
+    late = on_step_once(
+        9,
+        lambda: mock.set_faults(
+            assignment_visible_after_s=2.5,
+            fail_next=[{"path_contains": "/assign", "count": 1, "when": "after"}],
+        ),
+    )
+    result = assign_smart_account(
+        dataclasses.replace(session, on_step=late, step_attempts=2),
+        ask("110000002", SearchBy.DOMAIN, "globex.example", "Production"),
+    )
+    # Then the screen as the submit left it does not count as proof: the later looks see it
+    assert result.outcome is Outcome.ASSIGNED, result.detail
+    snapshot = mock.order("110000002")
+    assert snapshot and len(snapshot["submissions"]) == 1
