@@ -133,6 +133,20 @@ def ranked(label: str, names: list[str]) -> list[Candidate]:
     return sorted(found, key=lambda c: -c.score)
 
 
+CLICKED_ROLES = frozenset({"button", "link"})
+# Words of a control that changes or confirms something, when the label itself does not have them.
+_CHANGING = re.compile(
+    r"^(?:un\w+|de\w*assign\w*|re\w*assign\w*|remove|delete|revoke|release|transfer|move|"
+    r"submit|confirm|yes|apply|save|clear|reset)$"
+)
+
+
+def changes_something(label: str, name: str) -> bool:
+    """Whether `name` carries a word that removes, moves or confirms, which `label` does not."""
+    own = set(_words(label))
+    return any(_CHANGING.match(word) and word not in own for word in _words(name))
+
+
 def clear_fit(candidates: list[Candidate]) -> Candidate | None:
     """The closest candidate when it clearly fits, else None (a guess is not made)."""
     if not candidates:
@@ -256,6 +270,10 @@ class Doctor:
             return control.first
         candidates = ranked(getattr(self.labels, key), snapshot_names(scope, role))
         fit = clear_fit(candidates)
+        if fit is not None and role in CLICKED_ROLES and changes_something(label, fit.name):
+            # The walk clicks what it goes on with: never a control whose name says it removes,
+            # transfers or confirms something ("Unassign Smart Account" for "Assign ...").
+            fit = None
         shown = candidates[:CANDIDATES_SHOWN]
         if fit is None:
             note = "no control of this role" if not candidates else "no clear substitute"

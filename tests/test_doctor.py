@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from agent.doctor import (
     DoctorReport,
     LabelCheck,
+    changes_something,
     clear_fit,
     diagnose,
     overrides_toml,
@@ -273,3 +274,21 @@ def test_bulk_preflight_stops_before_any_row_on_a_renamed_portal(
         order = mock.order(number)
         assert order is not None and not order["submissions"]
     assert not list((tmp_path / "state").glob("reports/*")), "no run was started"
+
+
+@pytest.mark.parametrize(
+    ("label", "name", "changes"),
+    [
+        ("Assign Smart Account", "Unassign Smart Account", True),
+        ("Assign Smart Account", "Remove Smart Account", True),
+        ("View or change Smart Account Assignments", "Transfer Smart Account", True),
+        ("Assign Smart Account", "Assign a Smart Account", False),
+        ("View or change Smart Account Assignments", "Manage Smart Account assignments", False),
+        ("Submit", "Submit now", False),
+    ],
+)
+def test_the_walk_never_goes_on_with_a_control_that_changes_something(
+    label: str, name: str, changes: bool
+) -> None:
+    # A substitute is clicked, so one that removes, moves or confirms is never taken
+    assert changes_something(label, name) is changes
