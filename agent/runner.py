@@ -167,6 +167,7 @@ class Worker:
         self._attempt = 0
         self._completed_step = 0
         self._generation = 0  # the saved session's generation this context holds
+        self._deadline: float | None = None  # the current order's, while assign() runs
 
     # --- context life cycle -------------------------------------------------------------
     def _open(self) -> PortalSession:
@@ -273,7 +274,7 @@ class Worker:
         artifacts: list[str] = []
         error: PortalError | PlaywrightError | None = None
         attempts = self.settings.attempts
-        deadline = time.monotonic() + self.settings.order_budget_s
+        deadline = self._deadline or time.monotonic() + self.settings.order_budget_s
         for attempt in range(1, attempts + 1):
             self._attempt = attempt
             self._completed_step = 0
@@ -342,6 +343,8 @@ class Worker:
         the target it looks again (after 1 s, 2 s, 4 s...) for up to CCW_TIMEOUT_MS.
         """
         started = time.perf_counter()
+        # One budget for the whole order, however many rounds of attempts its looks take.
+        self._deadline = time.monotonic() + self.settings.order_budget_s
         maybe_submitted = submitted_before
         error: BaseException | None = None
         result: AssignResult | None = None
@@ -433,6 +436,7 @@ class Worker:
 
     def call(self, label: str, call: Callable[[PortalSession], R]) -> R:
         """Any read-only flow with the same retries; raises the last error if all attempts fail."""
+        self._deadline = None  # its own budget, not an earlier order's
         result, error, _attempts, artifacts = self._attempts(label, call)
         if result is None:
             kept = f" (screenshots and traces: {', '.join(artifacts)})" if artifacts else ""

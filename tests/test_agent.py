@@ -216,6 +216,19 @@ def test_a_failure_that_outlives_the_retries_is_failed_with_artifacts(
     assert order is not None and order["submissions"] == []
 
 
+def test_no_new_attempt_starts_once_the_orders_time_budget_is_spent(
+    browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
+) -> None:
+    # Given a portal that fails every call and an order budget shorter than one attempt
+    mock.set_faults(json_error_rate=1.0)
+    settings = settings_for(mock, tmp_path, attempts=3, step_attempts=1, order_budget_s=0.5)
+    worker = new_worker(browser, run_worker, settings, DEMO)
+    # When the order is worked, then it fails after the one attempt the budget allowed
+    result = worker.assign(globex_move())
+    assert result.outcome is Outcome.FAILED
+    assert result.attempts == 1
+
+
 def test_no_secret_reaches_a_log_line_or_a_trace(
     browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
 ) -> None:
