@@ -432,6 +432,15 @@ class Worker:
                 "again, to rule out a double submission: check it with `ccw-agent show "
                 f"{request.order_number}` before running it again."
             )
+        elif maybe_submitted and not result.outcome.ended_well and not request.dry_run:
+            # A "no" read after a submission that may have gone through (a portal that disables
+            # assignment once an order is assigned) says nothing about that submission.
+            update["outcome"] = Outcome.FAILED
+            update["detail"] = (
+                f"{earlier}, and the re-read answered {result.outcome.value}: {result.detail} "
+                "Whether the submission went through is unknown; it was not submitted again: "
+                f"check it with `ccw-agent show {request.order_number}`."
+            )
         return result.model_copy(update=update)
 
     def call(self, label: str, call: Callable[[PortalSession], R]) -> R:

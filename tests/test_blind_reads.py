@@ -146,3 +146,46 @@ def test_words_beside_a_disabled_button_that_give_no_reason_are_not_not_eligible
         assign_smart_account(
             quick_session(page, base_url), ask("110000004", "globex.example", "DEFAULT")
         )
+
+
+def test_a_no_read_after_a_possible_submission_is_a_failure_not_a_business_answer(
+    browser: Browser, mock: MockServer, tmp_path: Path
+) -> None:
+    # Given a submit answered with an error, after which the portal disables assignment
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        base_url=mock.home_url,
+        username=DEMO.email,
+        password=SecretStr(DEMO.password),
+        state_dir=tmp_path / "state",
+        retry_backoff_s=0,
+        timeout_ms=5_000,
+        attempts=2,
+        step_attempts=1,
+        resubmits=0,
+        trace=TraceMode.OFF,
+    )
+    submitted: list[bool] = []
+
+    def after_step(number: int, name: str) -> None:
+        if number == 9 and not submitted:
+            submitted.append(True)
+            mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1}])
+
+    def disabled_once_submitted(body: dict[str, Any]) -> None:
+        if submitted:
+            body["can_assign"] = False
+            body["reason"] = "Smart Account assignment is not available: an update is pending."
+
+    worker = Worker(browser, Target.from_settings(settings), on_step=after_step)
+    try:
+        session = worker._open()
+        rewrite(session.page, "**/api/orders/*/assignments", disabled_once_submitted)
+        # When the order is worked
+        result = worker.assign(ask("110000002", "globex.example", "Production"))
+    finally:
+        worker.close()
+    # Then the later look's "not eligible" is not the answer: the order needs a person's check
+    assert result.outcome is Outcome.FAILED, result.detail
+    assert "re-read answered not_eligible" in result.detail
+    assert "ccw-agent show 110000002" in result.detail
