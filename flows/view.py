@@ -82,12 +82,22 @@ def _search(
     session: PortalSession, order_number: str
 ) -> SearchResultsPage | OrderDetailsPage | NotFound:
     header = Header(session.page, session.labels, session.timeout_ms).wait()
-    found = header.search_order(order_number)
+    # Order links already on screen (a breadcrumb, the last order's page) are not an answer.
+    earlier = set(SearchResultsPage(session.page, session.labels).shown_numbers())
+    found = header.search_order(order_number, shown_before=earlier)
     if isinstance(found, OrderDetailsPage):
         return found  # the portal opened the single match itself; step 3 checks it is this order
-    numbers = [match.number for match in found.matches()]
-    if any(same_order(number, order_number) for number in numbers):
+    shown = [match.number for match in found.matches()]
+    if any(same_order(number, order_number) for number in shown):
         return found
+    numbers = [number for number in shown if number not in earlier]
+    if shown and not numbers:
+        raise StepFailed(
+            2,
+            "global_search",
+            f"the screen still shows only the order links it showed before the search "
+            f"({', '.join(shown)})",
+        )
     if numbers:
         return NotFound(
             f"The global search for {order_number} listed only {', '.join(numbers)}, "

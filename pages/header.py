@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -41,18 +42,22 @@ class Header:
         wait_for_landmark(self.page, self.labels, self.search_box, self.timeout_ms)
         return self
 
-    def search_order(self, number: str) -> SearchResultsPage | OrderDetailsPage:
+    def search_order(
+        self, number: str, *, shown_before: Collection[str] = ()
+    ) -> SearchResultsPage | OrderDetailsPage:
         """Type the order number and click Search (Enter alone does not run the real search).
 
         The results screen, or Order Details when the portal opens a single match directly.
+        Links to the orders in `shown_before` (on screen before the search, such as a
+        breadcrumb) do not count as results having arrived, except the order searched.
         """
         self.search_box.fill(number, timeout=self.timeout_ms)
         self._button().click(timeout=self.timeout_ms)
         results = SearchResultsPage(self.page, self.labels, self.timeout_ms)
         details = OrderDetailsPage(self.page, self.labels, self.timeout_ms)
-        wait_for_landmark(
-            self.page, self.labels, results.landmark.or_(details.heading), self.timeout_ms
-        )
+        stale = [n for n in shown_before if n.lstrip("0") != number.lstrip("0")]
+        arrived = results.links_other_than(stale).or_(results.no_results)
+        wait_for_landmark(self.page, self.labels, arrived.or_(details.heading), self.timeout_ms)
         if details.heading.filter(visible=True).count():
             return details.wait()
         return results.wait()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page
@@ -70,6 +71,21 @@ class SearchResultsPage:
     def matches(self) -> list[SearchMatch]:
         """Every order the search shows, with its kind as its entry says it."""
         return read_stably(self.landmark, self._read_matches, self.timeout_ms)
+
+    def links_other_than(self, numbers: Collection[str]) -> Locator:
+        """The order links that name an order other than `numbers` (all of them when empty)."""
+        if not numbers:
+            return self.order_links
+        others = "|".join(f"0*{re.escape(n.lstrip('0'))}" for n in numbers)
+        name = re.compile(rf"(?<!\d)(?!(?:{others})(?!\d))\d{{6,12}}(?!\d)")
+        return self.page.get_by_role("link", name=name)
+
+    def shown_numbers(self) -> list[str]:
+        """The order numbers of the order links visible right now (checked, not waited)."""
+        names: list[str] = self._links().evaluate_all(
+            "links => links.map(l => l.getAttribute('aria-label') || l.innerText || '')"
+        )
+        return [found.group(0) for name in names if (found := _HAS_NUMBER.search(name))]
 
     def _links(self) -> Locator:
         return self.order_links.filter(visible=True)

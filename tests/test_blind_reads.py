@@ -21,6 +21,7 @@ from agent.settings import Settings, TraceMode
 from flows.assign import assign_smart_account
 from flows.models import AssignRequest, Outcome, SearchBy
 from flows.session import Credentials, PortalSession
+from flows.view import view_assignment
 from mock_site.data import USERS
 from mock_site.server import MockServer
 
@@ -189,3 +190,22 @@ def test_a_no_read_after_a_possible_submission_is_a_failure_not_a_business_answe
     assert result.outcome is Outcome.FAILED, result.detail
     assert "re-read answered not_eligible" in result.detail
     assert "ccw-agent show 110000002" in result.detail
+
+
+def test_an_order_link_on_screen_before_the_search_is_not_taken_for_its_results(
+    page: Page, base_url: str, mock: MockServer
+) -> None:
+    # Given a portal whose header always shows a link to a recent order, and slow searches
+    page.add_init_script(
+        """document.addEventListener('DOMContentLoaded', () => {
+             const recent = document.createElement('a');
+             recent.href = '#recent';
+             recent.textContent = 'Recent order 110000003';
+             document.body.prepend(recent);
+           });"""
+    )
+    mock.set_faults(json_latency_ms=700)
+    # When another order is looked up, then the agent waits for the search's own answer
+    viewed = view_assignment(quick_session(page, base_url), "110000002")
+    assert viewed.found, viewed.detail
+    assert viewed.view is not None and viewed.view.sales_order == "110000002"
