@@ -48,6 +48,21 @@ def quick_session(page: Page, base_url: str) -> PortalSession:
     )
 
 
+def worker_settings(mock: MockServer, tmp_path: Path, **changes: Any) -> Settings:
+    """Quick settings for a Worker on the mock: one run per step, short waits."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        base_url=mock.home_url,
+        username=DEMO.email,
+        password=SecretStr(DEMO.password),
+        state_dir=tmp_path / "state",
+        retry_backoff_s=0,
+        timeout_ms=5_000,
+        step_attempts=1,
+        **changes,
+    )
+
+
 def ask(order: str, domain: str, va: str) -> AssignRequest:
     return AssignRequest(
         order_number=order, search_by=SearchBy.DOMAIN, smart_account=domain, virtual_account=va
@@ -92,18 +107,7 @@ def test_accounts_without_a_readable_domain_are_a_failure_with_evidence(
         for account in body["accounts"]:
             account["domain"] = ""
 
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        base_url=mock.home_url,
-        username=DEMO.email,
-        password=SecretStr(DEMO.password),
-        state_dir=tmp_path / "state",
-        retry_backoff_s=0,
-        timeout_ms=5_000,
-        attempts=1,
-        step_attempts=1,
-        trace=TraceMode.ON_FAILURE,
-    )
+    settings = worker_settings(mock, tmp_path, attempts=1, trace=TraceMode.ON_FAILURE)
     worker = Worker(browser, Target.from_settings(settings))
     try:
         session = worker._open()
@@ -153,19 +157,7 @@ def test_a_no_read_after_a_possible_submission_is_a_failure_not_a_business_answe
     browser: Browser, mock: MockServer, tmp_path: Path
 ) -> None:
     # Given a submit answered with an error, after which the portal disables assignment
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        base_url=mock.home_url,
-        username=DEMO.email,
-        password=SecretStr(DEMO.password),
-        state_dir=tmp_path / "state",
-        retry_backoff_s=0,
-        timeout_ms=5_000,
-        attempts=2,
-        step_attempts=1,
-        resubmits=0,
-        trace=TraceMode.OFF,
-    )
+    settings = worker_settings(mock, tmp_path, attempts=2, resubmits=0, trace=TraceMode.OFF)
     submitted: list[bool] = []
 
     def after_step(number: int, name: str) -> None:
