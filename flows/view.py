@@ -87,9 +87,10 @@ def _search(
     found = header.search_order(order_number, shown_before=earlier)
     if isinstance(found, OrderDetailsPage):
         return found  # the portal opened the single match itself; step 3 checks it is this order
-    shown = [match.number for match in found.matches()]
-    if any(same_order(number, order_number) for number in shown):
+    matches = found.matches()
+    if any(match.holds(order_number) for match in matches):
         return found
+    shown = [match.number for match in matches]
     numbers = [number for number in shown if number not in earlier]
     if shown and not numbers:
         raise StepFailed(

@@ -34,10 +34,17 @@ links => links.map(link => {
 
 @dataclass(frozen=True)
 class SearchMatch:
-    """One match: the order number its link carries, and Sales or Web Order as its entry says."""
+    """One match: the order number its link carries, Sales or Web Order as its entry says, and
+    the other order numbers its entry shows (a portal may name the link by the Sales Order and
+    show the Web Order searched beside it)."""
 
     number: str
     kind: str
+    also: tuple[str, ...] = ()
+
+    def holds(self, number: str) -> bool:
+        """Whether this entry is the order `number`, by its link or by its entry's words."""
+        return any(same_order(shown, number) for shown in (self.number, *self.also))
 
 
 def same_order(a: str, b: str) -> bool:
@@ -104,7 +111,10 @@ class SearchResultsPage:
                 if self._sales.search(entry)
                 else ""
             )
-            found.append(SearchMatch(number=number.group(0), kind=kind))
+            others = tuple(
+                dict.fromkeys(n for n in _HAS_NUMBER.findall(entry) if n != number.group(0))
+            )
+            found.append(SearchMatch(number=number.group(0), kind=kind, also=others))
         return found
 
     def open_order(self, number: str) -> OrderDetailsPage:
@@ -115,6 +125,10 @@ class SearchResultsPage:
         """
         details = OrderDetailsPage(self.page, self.labels, self.timeout_ms)
         link = self.link_to(number)
+        if not link.count() and not details.heading.filter(visible=True).count():
+            # No link named by this number: the link of the entry that shows it.
+            entry = next((m for m in self.matches() if m.holds(number)), None)
+            link = self.link_to(entry.number) if entry is not None else link
         wait_for_landmark(self.page, self.labels, link.or_(details.heading), self.timeout_ms)
         if not details.heading.filter(visible=True).count():
             link.first.click(timeout=self.timeout_ms)

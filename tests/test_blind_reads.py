@@ -201,3 +201,20 @@ def test_an_order_link_on_screen_before_the_search_is_not_taken_for_its_results(
     viewed = view_assignment(quick_session(page, base_url), "110000002")
     assert viewed.found, viewed.detail
     assert viewed.view is not None and viewed.view.sales_order == "110000002"
+
+
+def test_a_web_order_listed_under_its_sales_order_link_is_found(
+    page: Page, base_url: str, mock: MockServer
+) -> None:
+    # Given a portal that names each match's link by the Sales Order and shows the Web Order
+    # searched beside it
+    def by_sales_order(body: dict[str, Any]) -> None:
+        for match in body["results"]:
+            match["end_customer"] = f"{match['end_customer']} (Web Order {match['number']})"
+            match["number"] = match["sales_order"]
+
+    rewrite(page, "**/api/search?*", by_sales_order)
+    # When the Web Order is looked up, then its entry is the answer, not "listed only"
+    viewed = view_assignment(quick_session(page, base_url), "80000012")
+    assert viewed.found, viewed.detail
+    assert viewed.view is not None and viewed.view.sales_order == "110000012"
