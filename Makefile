@@ -21,7 +21,7 @@ demo: setup
 	@echo "demo: every outcome of examples/orders.csv is in demo-report.csv (exit 1 = rows that need a person)"
 
 test: setup lint typecheck
-	$(VENV)/bin/pytest -q -n auto
+	$(VENV)/bin/pytest -q -n auto --dist worksteal
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

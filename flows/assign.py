@@ -58,6 +58,7 @@ def assign_smart_account(session: PortalSession, request: AssignRequest) -> Assi
     started = time.perf_counter()
     attempt = _Attempt(session, request)
     session.yes_clicked = False
+    session.try_again_allowed = True
     with bound_contextvars(order=request.order_number):
         result = with_resignin(session, attempt.run)
     return result.model_copy(update={"duration_s": time.perf_counter() - started})
@@ -229,6 +230,7 @@ class _Attempt:
             if self.session.before_submit is not None:
                 self.session.before_submit()  # if it raises, Yes is never clicked
             self.session.yes_clicked = True
+            self.session.try_again_allowed = False
             confirmation.confirm()
             try:
                 message = screen.wait_for_success()
@@ -254,6 +256,9 @@ class _Attempt:
             # before. This is the one case where Yes is clicked again, a bounded number of times.
             self.resubmits_left -= 1
             self.not_taken.append(error or "no confirmation")
+            # The last look reloaded the screen: an error offering "Try again" from here on
+            # belongs to this pass's own reads, not to the submission.
+            self.session.try_again_allowed = True
             log.warning("resubmitting", reason=str(refused))
             return self._assign(Opened(screen, refused.view), eligible)
         said = (

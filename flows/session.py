@@ -89,6 +89,9 @@ class PortalSession:
     # Set once Yes was clicked for the current order: recoveries then never press the portal's
     # "Try again" (it might send the change again), and a sign-on page ends the attempt.
     yes_clicked: bool = False
+    # Whether a recovery may press the portal's "Try again": not while an answer to Yes could be
+    # on screen (cleared again once a reload has shown the submission was not taken).
+    try_again_allowed: bool = True
 
     def out_of_time(self) -> bool:
         """Whether the current order has spent its time budget."""

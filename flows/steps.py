@@ -115,7 +115,7 @@ def read_step(
                     session.page,
                     session.labels,
                     reload=reload,
-                    try_again=not session.yes_clicked,
+                    try_again=session.try_again_allowed,
                     timeout_ms=session.timeout_ms,
                 )
             except (PlaywrightError, AssertionError) as failed:

@@ -35,8 +35,8 @@ def settings_for(mock: MockServer, tmp_path: Path) -> Settings:
         password=SecretStr(DEMO.password),
         state_dir=tmp_path / "state",
         retry_backoff_s=0.1,
-        # Generous: the point is the portal's errors, not a machine too busy to answer in 10 s.
-        timeout_ms=20_000,
+        # The point is the portal's errors; a failure names every row that did not end well.
+        timeout_ms=10_000,
         trace=TraceMode.OFF,
     )
 
