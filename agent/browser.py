@@ -42,7 +42,7 @@ import structlog
 from playwright._impl._driver import compute_driver_executable, get_driver_env
 from playwright.sync_api import Browser, Playwright
 
-from agent.errors import BrowserNotFound
+from pages.errors import BrowserNotFound
 
 log = structlog.get_logger(__name__)
 

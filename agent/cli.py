@@ -24,7 +24,13 @@ from agent.bulk.report import REPORT_SUFFIXES, write_run_report
 from agent.bulk.run import BulkOptions, default_reports, finish_if_done, run_bulk
 from agent.doctor import DoctorReport, diagnose, print_report
 from agent.doctor import write_overrides as write_label_file
-from agent.errors import (
+from agent.logs import configure_logging
+from agent.output import print_result, print_view
+from agent.runner import Target, Worker
+from agent.settings import Settings, TraceMode, warn_if_env_file_redirects
+from flows.models import ORDER_NUMBER, AssignRequest, AssignResult, Outcome, SearchBy
+from flows.session import Credentials
+from pages.errors import (
     CcwAgentError,
     ConfigError,
     InputError,
@@ -33,13 +39,7 @@ from agent.errors import (
     LoginRequired,
     PortalError,
 )
-from agent.logs import configure_logging
-from agent.output import print_result, print_view
-from agent.runner import Target, Worker
-from agent.secrets import redact
-from agent.settings import Settings, TraceMode, warn_if_env_file_redirects
-from flows.models import ORDER_NUMBER, AssignRequest, AssignResult, Outcome, SearchBy
-from flows.session import Credentials
+from pages.secrets import redact
 
 app = typer.Typer(
     name="ccw-agent",

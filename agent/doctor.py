@@ -29,15 +29,15 @@ from pydantic import BaseModel, computed_field
 from rich.console import Console
 from rich.table import Table
 
-from agent.errors import LoginFailed, LoginRequired, StepFailed, first_line
 from agent.files import write_private
-from agent.secrets import one_time_code
 from flows.session import PortalSession
 from pages.assign_dialog import AssignDialog
 from pages.assignments import SmartAccountAssignmentPage
-from pages.base import PageError, SignOnShown, server_error, sign_on_marker, sign_on_showing
+from pages.base import server_error, sign_on_marker, sign_on_showing
+from pages.errors import LoginFailed, LoginRequired, PageError, SignOnShown, StepFailed, first_line
 from pages.labels import Labels, any_of, name_matcher, normalize, read_label_file, wordings
 from pages.popups import install_popup_handlers
+from pages.secrets import one_time_code
 from pages.signon import AfterVerify, SignOnPage
 from pages.widgets import read_options
 

@@ -9,8 +9,8 @@ from typing import Any, TextIO
 
 import structlog
 
-from agent.secrets import REDACTED, redact_value
 from agent.settings import LogFormat
+from pages.secrets import REDACTED, redact_value
 
 SECRET_KEYS = frozenset({"password", "totp_secret", "code", "otp", "token", "cookie", "cookies"})
 

@@ -28,7 +28,6 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from pydantic import SecretStr, ValidationError
 
 from agent.browser import launch_args, resolve_executable
-from agent.errors import BrowserNotFound
 from agent.settings import Settings
 from flows.hosts import CredentialHosts
 from flows.session import Credentials, PortalSession
@@ -38,6 +37,7 @@ from mock_site.data import USERS
 from mock_site.releases import DEFAULT_RELEASE, RELEASES
 from mock_site.server import MockServer
 from pages.assignments import SmartAccountAssignmentPage
+from pages.errors import BrowserNotFound
 from pages.header import Header
 from pages.labels import Labels, labels
 

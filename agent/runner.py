@@ -20,7 +20,6 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 
 from agent.bulk.lock import OrderBusy, OrderLocks
-from agent.errors import PortalError, first_line
 from agent.files import make_private, private_folder
 from agent.session import SessionStore
 from agent.settings import Settings, TraceMode
@@ -28,6 +27,7 @@ from agent.traces import scrub_trace
 from flows.assign import SUBMIT_STEP, assign_smart_account
 from flows.models import AssignRequest, AssignResult, Outcome
 from flows.session import Credentials, PortalSession
+from pages.errors import PortalError, first_line
 from pages.labels import Labels, labels
 from pages.popups import install_popup_handlers
 

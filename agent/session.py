@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import BrowserContext
 
 from agent.files import write_private
-from agent.secrets import register_cookies
+from pages.secrets import register_cookies
 
 
 class SessionStore:
@@ -18,7 +18,7 @@ class SessionStore:
 
     The generation counter lets a worker that meets the sign-on page tell whether another worker
     has signed in since its context was filled, so a run signs in once rather than once per worker.
-    Every cookie value read or saved here is registered as a secret (agent.secrets).
+    Every cookie value read or saved here is registered as a secret (pages.secrets).
     """
 
     def __init__(self, path: Path) -> None:

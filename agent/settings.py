@@ -13,9 +13,9 @@ from dotenv import dotenv_values
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from agent.secrets import register, register_totp_secret
 from flows.hosts import CredentialHosts, parse_host_patterns
 from pages.labels import Labels, labels, read_label_file
+from pages.secrets import register, register_totp_secret
 
 PRODUCTION_HOME = "https://apps.cisco.com/Commerce/home"
 ENV_FILE = ".env"

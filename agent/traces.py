@@ -6,7 +6,7 @@ parameters and results of API calls (storage states, cookies added). Before a tr
 archive is rewritten: in the network log the values of the `Cookie`, `Set-Cookie`,
 `Authorization` and `Proxy-Authorization` headers and of every listed cookie become REDACTED, and
 in every text entry (action log, network log, response bodies, snapshots) each registered secret
-value does too (agent.secrets). Screenshots and other binary entries are kept as they are: a
+value does too (pages.secrets). Screenshots and other binary entries are kept as they are: a
 password field shows dots, and sign-ins run with the trace stopped.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.files import write_private
-from agent.secrets import REDACTED, redact
+from pages.secrets import REDACTED, redact
 
 SECRET_HEADERS = frozenset({"cookie", "set-cookie", "authorization", "proxy-authorization"})
 

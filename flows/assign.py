@@ -12,7 +12,6 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from structlog.contextvars import bound_contextvars
 
-from agent.errors import PortalError, PortalServerError, StepFailed, first_line
 from flows.matching import (
     AccountChoice,
     choose_account,
@@ -35,7 +34,8 @@ from flows.steps import read_step, settle, step, with_resignin
 from flows.view import NotFound, Opened, open_assignments, read_view
 from pages.assign_dialog import AccountRow
 from pages.assignments import SmartAccountAssignmentPage
-from pages.base import PageError, sign_on_showing
+from pages.base import sign_on_showing
+from pages.errors import PageError, PortalError, PortalServerError, StepFailed, first_line
 from pages.labels import same_text
 
 INTERNAL_DOMAIN = "@cisco.com"

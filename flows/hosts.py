@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from agent.errors import CredentialHostRefused
+from pages.errors import CredentialHostRefused
 
 # Cisco.com sign-on (Okta behind id.cisco.com; sso and cloudsso are its earlier hosts). Not
 # *.okta.com: anyone can open an Okta tenant there, so it would let a phishing page through.

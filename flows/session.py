@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from playwright.sync_api import Page
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
-from agent.secrets import register, register_totp_secret
 from flows.hosts import CredentialHosts
 from pages.base import DEFAULT_TIMEOUT_MS
 from pages.labels import Labels, labels
+from pages.secrets import register, register_totp_secret
 
 
 class Credentials(BaseModel):
     """A Cisco.com sign-in; the TOTP secret only for users enrolled in one-time codes.
 
-    The password and the TOTP secret are registered as secrets (agent.secrets), so that no log
+    The password and the TOTP secret are registered as secrets (pages.secrets), so that no log
     line, error message or trace shows them.
     """
 

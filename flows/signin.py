@@ -5,13 +5,13 @@ from __future__ import annotations
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from agent.errors import LoginFailed, LoginRequired, StepFailed, first_line
-from agent.secrets import one_time_code
 from flows.session import PortalSession
 from flows.steps import SESSION_EXPIRED
-from pages.base import PageError, SignOnShown, sign_on_showing
+from pages.base import sign_on_showing
+from pages.errors import LoginFailed, LoginRequired, PageError, SignOnShown, StepFailed, first_line
 from pages.header import Header
 from pages.popups import install_popup_handlers
+from pages.secrets import one_time_code
 from pages.signon import AfterVerify, SignOnPage
 
 

@@ -11,16 +11,9 @@ import structlog
 from playwright.sync_api import Error as PlaywrightError
 from structlog.contextvars import bound_contextvars
 
-from agent.errors import LoginRequired, PortalError, StepFailed, first_line
 from flows.session import PortalSession
-from pages.base import (
-    PageError,
-    SignOnShown,
-    pause,
-    raise_if_server_error,
-    recover_screen,
-    sign_on_showing,
-)
+from pages.base import pause, raise_if_server_error, recover_screen, sign_on_showing
+from pages.errors import LoginRequired, PageError, PortalError, SignOnShown, StepFailed, first_line
 
 T = TypeVar("T")
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from structlog.contextvars import bound_contextvars
 
-from agent.errors import StepFailed
 from flows.models import LineAssignment, OrderView, ViewResult
 from flows.session import PortalSession
 from flows.signin import ensure_signed_in
 from flows.steps import read_step, step, with_resignin
 from pages.assignments import SmartAccountAssignmentPage
+from pages.errors import StepFailed
 from pages.header import Header
 from pages.order_details import OrderDetailsPage
 from pages.search_results import SearchResultsPage, same_order

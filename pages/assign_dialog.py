@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page, expect
 
-from pages.base import DEFAULT_TIMEOUT_MS, PageError, read_stably, wait_for_landmark
+from pages.base import DEFAULT_TIMEOUT_MS, read_stably, wait_for_landmark
+from pages.errors import PageError
 from pages.labels import Labels, any_of, name_matcher, normalize, same_text
 from pages.widgets import choose_option, read_options
 

@@ -12,12 +12,12 @@ from pages.assign_dialog import AssignDialog
 from pages.base import (
     DEFAULT_TIMEOUT_MS,
     READ_MS,
-    PageError,
     raise_if_server_error,
     read_stably,
     reload_screen,
     wait_for_landmark,
 )
+from pages.errors import PageError
 from pages.labels import Labels, name_matcher, normalize, same_text
 from pages.widgets import column_index, data_rows, data_table, read_table, rows_by_header
 

@@ -10,7 +10,7 @@ from typing import TypeVar
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from agent.errors import PortalServerError
+from pages.errors import PageError, PortalServerError, SignOnShown
 from pages.labels import Labels, any_of, label_pattern, name_matcher, normalize
 
 DEFAULT_TIMEOUT_MS = 15_000.0
@@ -20,14 +20,6 @@ READ_MS = 2_000.0
 _READ_ATTEMPTS = 3
 
 T = TypeVar("T")
-
-
-class PageError(Exception):
-    """A screen did not behave as its page object expects (an option missing, a refusal)."""
-
-
-class SignOnShown(Exception):
-    """The sign-on page replaced the screen a step expected: the session has expired."""
 
 
 def sign_on_marker(page: Page, labels: Labels) -> Locator:

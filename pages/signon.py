@@ -8,7 +8,8 @@ from enum import Enum
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
-from pages.base import DEFAULT_TIMEOUT_MS, PageError, raise_if_server_error, server_error
+from pages.base import DEFAULT_TIMEOUT_MS, raise_if_server_error, server_error
+from pages.errors import PageError
 from pages.labels import Labels, name_matcher, normalize
 
 

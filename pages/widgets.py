@@ -9,7 +9,8 @@ from typing import TypeVar
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, PageError, read_stably
+from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, read_stably
+from pages.errors import PageError
 from pages.labels import name_matcher, normalize, same_text
 
 T = TypeVar("T")

@@ -17,13 +17,13 @@ from playwright.sync_api import Browser
 from pydantic import SecretStr, ValidationError
 
 from agent.browser import resolve_executable
-from agent.errors import BrowserNotFound
 from agent.logs import configure_logging
 from agent.runner import Target, Worker
 from agent.settings import PRODUCTION_HOME, LogFormat, Settings, TraceMode
 from flows.models import AssignRequest, Outcome, SearchBy
 from flows.session import Credentials
 from mock_site.server import MockServer
+from pages.errors import BrowserNotFound
 
 DEMO = Credentials(
     username="demo.partner@northwind.example", password=SecretStr("Northwind-Demo-1")

@@ -15,7 +15,6 @@ import pytest
 from playwright.sync_api import Browser, Page, Route
 from pydantic import SecretStr
 
-from agent.errors import StepFailed
 from agent.runner import Target, Worker
 from agent.settings import Settings, TraceMode
 from flows.assign import assign_smart_account
@@ -24,6 +23,7 @@ from flows.session import Credentials, PortalSession
 from flows.view import view_assignment
 from mock_site.data import USERS
 from mock_site.server import MockServer
+from pages.errors import StepFailed
 
 pytestmark = pytest.mark.browser
 DEMO = USERS[0]

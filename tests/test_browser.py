@@ -33,8 +33,8 @@ from agent.browser import (
     server_options,
     shared_browser,
 )
-from agent.errors import BrowserNotFound
 from mock_site.server import MockServer
+from pages.errors import BrowserNotFound
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent

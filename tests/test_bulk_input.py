@@ -21,8 +21,8 @@ from agent.bulk.csv_input import (
     load_orders,
     order_key,
 )
-from agent.errors import InputError
 from flows.models import SearchBy
+from pages.errors import InputError
 
 HEADER = "order_number,search_by,smart_account,virtual_account,expect_domain,reference\n"
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "orders.csv"

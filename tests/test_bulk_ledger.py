@@ -16,7 +16,6 @@ from pydantic import ValidationError
 from agent.bulk.csv_input import CsvRow, InvalidRow, Problem
 from agent.bulk.ledger import LEDGER_FILE, Ledger
 from agent.bulk.storage import StorageError
-from agent.errors import ConfigError
 from flows.models import (
     AssignRequest,
     AssignResult,
@@ -25,6 +24,7 @@ from flows.models import (
     Outcome,
     SearchBy,
 )
+from pages.errors import ConfigError
 
 SHA = "ab" * 32
 

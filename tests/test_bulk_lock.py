@@ -16,7 +16,7 @@ import pytest
 
 from agent.bulk.lock import LOCK_FILE, OrderBusy, OrderLocks, StateLock, order_lock_dir
 from agent.bulk.storage import StorageError
-from agent.errors import LockHeld
+from pages.errors import LockHeld
 
 
 def test_the_holder_writes_its_pid_and_a_second_holder_is_refused(tmp_path: Path) -> None:

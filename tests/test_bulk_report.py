@@ -23,8 +23,8 @@ from agent.bulk.report import (
 )
 from agent.bulk.storage import StorageError
 from agent.cli import Exit, exit_for
-from agent.errors import ConfigError, InputError
 from flows.models import AssignResult, LineAssignment, OrderView, Outcome
+from pages.errors import ConfigError, InputError
 
 TARGET: dict[str, str | None] = {
     "search_by": "domain",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from agent.bulk.shard import Shard, in_shard, parse_shard
-from agent.errors import ConfigError
+from pages.errors import ConfigError
 
 ORDERS = [str(2000000001 + i) for i in range(3000)]
 

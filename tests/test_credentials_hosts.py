@@ -15,12 +15,12 @@ from playwright.sync_api import Browser, BrowserType, Page, expect
 from pydantic import SecretStr, ValidationError
 from structlog.testing import capture_logs
 
-from agent.errors import CredentialHostRefused, LoginFailed, StepFailed
 from agent.settings import Settings, warn_if_env_file_redirects
 from flows.hosts import CredentialHosts, parse_host_patterns
 from flows.session import Credentials, PortalSession
 from flows.signin import sign_in
 from mock_site.server import MockServer
+from pages.errors import CredentialHostRefused, LoginFailed, StepFailed
 
 SOMEONE = Credentials(username="someone@example.com", password=SecretStr("Off-List-Password-5"))
 PORTAL = "https://apps.cisco.com/Commerce/home"

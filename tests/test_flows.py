@@ -12,7 +12,6 @@ from playwright.sync_api import Page
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from agent.errors import LoginFailed, LoginRequired, PortalServerError, StepFailed
 from flows.assign import assign_smart_account
 from flows.matching import choose_account, choose_virtual_account
 from flows.models import AssignRequest, Outcome, SearchBy
@@ -22,6 +21,7 @@ from flows.view import view_assignment
 from mock_site.data import USERS
 from mock_site.server import MockServer
 from pages.assign_dialog import AccountRow
+from pages.errors import LoginFailed, LoginRequired, PortalServerError, StepFailed
 from pages.header import Header
 from pages.order_details import OrderDetailsPage
 

@@ -11,7 +11,8 @@ from playwright.sync_api import Locator, Page, expect
 from mock_site.server import MockServer
 from pages.assign_dialog import AccountRow, AssignDialog
 from pages.assignments import SmartAccountAssignmentPage
-from pages.base import SignOnShown, wait_for_landmark
+from pages.base import wait_for_landmark
+from pages.errors import SignOnShown
 from pages.header import Header
 from pages.labels import Labels, labels, name_matcher, same_text
 from pages.popups import install_popup_handlers

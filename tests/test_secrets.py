@@ -20,18 +20,9 @@ from fake_signon import FakeSignOn
 from playwright.sync_api import Browser, Page, expect
 from pydantic import SecretStr, ValidationError
 
-from agent.errors import StepFailed, first_line
 from agent.files import write_private
 from agent.logs import configure_logging
 from agent.runner import Target, Worker
-from agent.secrets import (
-    REDACTED,
-    normalize_totp_secret,
-    one_time_code,
-    redact,
-    redact_value,
-    register,
-)
 from agent.session import SessionStore
 from agent.settings import LogFormat, Settings, TraceMode
 from agent.traces import scrub_trace
@@ -40,6 +31,15 @@ from flows.session import Credentials, PortalSession
 from flows.signin import sign_in
 from mock_site.data import USERS
 from mock_site.server import MockServer
+from pages.errors import StepFailed, first_line
+from pages.secrets import (
+    REDACTED,
+    normalize_totp_secret,
+    one_time_code,
+    redact,
+    redact_value,
+    register,
+)
 
 DEMO = Credentials(
     username="demo.partner@northwind.example", password=SecretStr("Northwind-Demo-1")

@@ -27,8 +27,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from agent.errors import InputError
 from flows.models import ORDER_NUMBER, AssignRequest, SearchBy
+from pages.errors import InputError
 from pages.labels import normalize
 
 REQUIRED_COLUMNS = ("order_number", "search_by", "smart_account", "virtual_account")

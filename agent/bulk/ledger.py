@@ -26,8 +26,8 @@ from typing import Any, Literal, Self
 
 from agent.bulk.csv_input import CsvRow, InvalidRow, order_key
 from agent.bulk.storage import guarded, make_folder
-from agent.errors import ConfigError
 from flows.models import AssignResult, OrderView
+from pages.errors import ConfigError
 
 LEDGER_FILE = "ledger.sqlite3"
 SCHEMA_VERSION = 2

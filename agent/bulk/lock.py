@@ -21,7 +21,7 @@ from typing import Self
 
 from agent.bulk.csv_input import order_key
 from agent.bulk.storage import StorageError, describe, guarded, make_folder
-from agent.errors import CcwAgentError, LockHeld
+from pages.errors import CcwAgentError, LockHeld
 
 LOCK_FILE = "lock"
 

@@ -30,8 +30,8 @@ from agent.bulk.ledger import (
     RunInfo,
 )
 from agent.bulk.storage import AtomicText, atomic_files
-from agent.errors import ConfigError, InputError
 from flows.models import OrderView, Outcome
+from pages.errors import ConfigError, InputError
 
 REPORT_COLUMNS = (
     "row",

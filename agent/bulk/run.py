@@ -40,11 +40,11 @@ from agent.bulk.ratelimit import SubmitLimiter
 from agent.bulk.report import write_run_report
 from agent.bulk.shard import Shard
 from agent.bulk.storage import StorageError
-from agent.errors import CcwAgentError, LockHeld, first_line
 from agent.runner import Target, Worker
 from flows.assign import SUBMIT_STEP
 from flows.models import AssignResult, Outcome
 from flows.signin import ensure_signed_in
+from pages.errors import CcwAgentError, LockHeld, first_line
 
 P = ParamSpec("P")
 log = structlog.get_logger(__name__)

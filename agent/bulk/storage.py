@@ -10,7 +10,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
-from agent.errors import CcwAgentError
+from pages.errors import CcwAgentError
 
 
 class StorageError(CcwAgentError):

@@ -4,7 +4,7 @@ Secrets are registered by value when they enter the process (the password and TO
 the settings or the credentials, each one-time code when it is computed, session cookie values
 when a storage state is read or saved). Log lines, error messages (and so the bulk ledger and the
 reports, which take their text from errors and results) and kept traces then replace every known
-value with REDACTED, wherever it appears. Like agent/errors.py it imports nothing from the
+value with REDACTED, wherever it appears. Like pages/errors.py it imports nothing from the
 project, so every layer may use it.
 """
 

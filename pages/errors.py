@@ -1,6 +1,9 @@
-"""The agent's exceptions: system failures only; business outcomes are results, not exceptions.
+"""The project's one exception tree: system failures only; business outcomes are results.
 
-Their text never holds a secret: every message is passed through agent.secrets.redact, and so
+It sits at the bottom of the stack (it imports only the redaction registry beside it), so pages,
+flows and the agent all raise and catch the same classes and no layer imports upward.
+
+Their text never holds a secret: every message is passed through pages.secrets.redact, and so
 is every error's first line that a log, a result, the ledger or a report quotes.
 
 CcwAgentError
@@ -11,6 +14,8 @@ CcwAgentError
 ├── LoginFailed              the sign-on page rejected the credentials or the one-time code
 │   └── CredentialHostRefused  the sign-on page is on a host credentials are not typed into
 ├── LockHeld                 another bulk run holds the state folder
+├── PageError                a screen did not behave as its page object expects
+├── SignOnShown              the sign-on page replaced the screen a step expected
 └── PortalError              the portal misbehaved; the only kind that is retried
     ├── StepFailed           a step timed out or a control was missing (keeps the cause)
     └── PortalServerError    the page said "Something went wrong" (a 5xx behind it)
@@ -18,7 +23,7 @@ CcwAgentError
 
 from __future__ import annotations
 
-from agent.secrets import redact
+from pages.secrets import redact
 
 
 class CcwAgentError(Exception):
@@ -58,6 +63,14 @@ class CredentialHostRefused(LoginFailed):
 
 class LockHeld(CcwAgentError):
     """Another process holds the state folder's lock."""
+
+
+class PageError(CcwAgentError):
+    """A screen did not behave as its page object expects (an option missing, a refusal)."""
+
+
+class SignOnShown(CcwAgentError):
+    """The sign-on page replaced the screen a step expected: the session has expired."""
 
 
 class PortalError(CcwAgentError):
