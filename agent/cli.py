@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -11,22 +12,21 @@ from typing import Annotated, NoReturn
 
 import structlog
 import typer
-from playwright.sync_api import sync_playwright
 from pydantic import SecretStr, ValidationError
 from rich.console import Console
 
-from agent.browser import connect, shared_browser
+from agent import jobs
 from agent.bulk import merge_reports, parse_shard
 from agent.bulk.csv_input import CsvRow, OrderFile
 from agent.bulk.ledger import INVALID_INPUT, LEDGER_FILE, Ledger
 from agent.bulk.progress import BulkObserver, LogObserver, RichObserver, summary_table
 from agent.bulk.report import REPORT_SUFFIXES, write_run_report
 from agent.bulk.run import BulkOptions, default_reports, finish_if_done, run_bulk
-from agent.doctor import DoctorReport, diagnose, print_report
+from agent.doctor import DoctorReport, print_report
 from agent.doctor import write_overrides as write_label_file
 from agent.logs import configure_logging
 from agent.output import print_result, print_view
-from agent.runner import Target, Worker
+from agent.runner import Target
 from agent.settings import Settings, TraceMode, warn_if_env_file_redirects
 from flows.models import ORDER_NUMBER, AssignRequest, AssignResult, Outcome, SearchBy
 from flows.session import Credentials
@@ -155,26 +155,6 @@ def target_for(settings: Settings, mock: bool, release: str | None = None) -> It
 
 
 @contextmanager
-def worker_for(target: Target) -> Iterator[Worker]:
-    settings = target.settings
-    with (
-        shared_browser(
-            endpoint=settings.browser_endpoint,
-            executable=settings.browser_executable,
-            headless=settings.headless,
-        ) as endpoint,
-        sync_playwright() as pw,
-    ):
-        browser = connect(pw, endpoint, slow_mo_ms=settings.slow_mo_ms)
-        worker = Worker(browser, target)
-        try:
-            yield worker
-        finally:
-            worker.close()
-            browser.close()
-
-
-@contextmanager
 def handled() -> Iterator[None]:
     """Turn the agent's errors into a message a person can act on and an exit code."""
     try:
@@ -235,8 +215,6 @@ def login(
     headed: HeadedOpt = False,
 ) -> None:
     """Sign in to CCW and save the session for later runs (file mode 0600)."""
-    from flows.signin import sign_in, wait_for_interactive_sign_in
-
     settings = load_settings(headless=False if (headed or interactive) else None)
     with handled(), target_for(settings, mock) as target:
         if not interactive and target.credentials is None:
@@ -245,13 +223,7 @@ def login(
                 "set CCW_USERNAME and CCW_PASSWORD (and CCW_TOTP_SECRET if MFA is enrolled), "
                 "or use --interactive to sign in yourself",
             )
-        with worker_for(target) as worker:
-            if interactive:
-                email = worker.call(
-                    "login", lambda s: wait_for_interactive_sign_in(s, float(timeout))
-                )
-            else:
-                email = worker.call("login", sign_in)
+        email = asyncio.run(jobs.login(target, interactive=interactive, timeout_s=timeout))
         console.print(f"Signed in as {email}; session saved to {target.store.path}")
 
 
@@ -265,13 +237,11 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Steps 1-4: the order's status, holds, and each line's Smart Account and Virtual Account."""
-    from flows.view import view_assignment
-
     if not ORDER_NUMBER.match(order):
         fail(Exit.INVALID_INPUT, f"ORDER: {order!r} is not an order number (6 to 12 digits)")
     settings = load_settings(**debug_overrides(headed, slow_mo, trace))
-    with handled(), target_for(settings, mock) as target, worker_for(target) as worker:
-        result = worker.call(order, lambda s: view_assignment(s, order))
+    with handled(), target_for(settings, mock) as target:
+        result = asyncio.run(jobs.show(target, order))
     if as_json:
         print(result.model_dump_json(indent=2))
     elif result.view is None:
@@ -339,8 +309,8 @@ def assign(
     except ValidationError as exc:
         fail(Exit.INVALID_INPUT, "; ".join(_option_error(err) for err in exc.errors()))
     settings = load_settings(**debug_overrides(headed, slow_mo, trace))
-    with handled(), target_for(settings, mock) as target, worker_for(target) as worker:
-        result: AssignResult = worker.assign(request)
+    with handled(), target_for(settings, mock) as target:
+        result: AssignResult = asyncio.run(jobs.assign(target, request))
     if as_json:
         print(result.model_dump_json(indent=2))
     else:
@@ -412,8 +382,7 @@ def doctor(
 
 def doctor_report(target: Target, order: str) -> DoctorReport:
     """The doctor's read-only walk on ORDER, in a browser of its own."""
-    with worker_for(target) as worker:
-        return worker.call(order, lambda session: diagnose(session, order))
+    return asyncio.run(jobs.doctor(target, order))
 
 
 def check_writable(path: Path, option: str) -> None:
@@ -543,7 +512,7 @@ def bulk(
             observer: BulkObserver = (
                 RichObserver(errors, settings.log_level) if interactive else LogObserver()
             )
-            summary = run_bulk(target, file, loaded, options, observer=observer)
+            summary = asyncio.run(run_bulk(target, file, loaded, options, observer=observer))
     if interactive:
         console.print(summary_table(summary.counts))
         for path in summary.reports:

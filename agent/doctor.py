@@ -10,7 +10,13 @@ the next. It never clicks Assign, Submit or Yes. The names it found can be writt
 (CCW_LABELS_FILE) that makes the agent work on that portal.
 
 Unlike the flows, the doctor cannot wait for a control by its catalogue name (that is what it
-checks), so it looks controls up by role here and waits for screens by role-only landmarks.
+checks), so it looks controls up by role here and waits for screens by role-only landmarks. For
+the same reason it signs in with the sign-on page object itself rather than through
+flows.signin: the flows know the portal is open by the Global Search box's name, one of the names
+checked here.
+
+Waits for a screen use the page's default timeout (the session's `timeout_ms`); a control that
+should be on a screen already drawn is given GRACE_MS.
 """
 
 from __future__ import annotations
@@ -23,18 +29,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Page, expect
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from pydantic import BaseModel, computed_field
 from rich.console import Console
 from rich.table import Table
 
 from agent.files import write_private
 from flows.session import PortalSession
-from pages.assign_dialog import AssignDialog
+from pages.assign_dialog import AssignDialog, SearchBy
 from pages.assignments import SmartAccountAssignmentPage
-from pages.base import server_error, sign_on_marker, sign_on_showing
-from pages.errors import LoginFailed, LoginRequired, PageError, SignOnShown, StepFailed, first_line
+from pages.base import wait_for_landmark
+from pages.errors import (
+    LoginFailed,
+    LoginRequired,
+    PageError,
+    PortalServerError,
+    SignOnShown,
+    StepFailed,
+    first_line,
+)
 from pages.labels import Labels, any_of, name_matcher, normalize, read_label_file, wordings
 from pages.popups import install_popup_handlers
 from pages.secrets import one_time_code
@@ -159,11 +174,11 @@ def clear_fit(candidates: list[Candidate]) -> Candidate | None:
     return None
 
 
-def snapshot_names(scope: Page | Locator, role: str) -> list[str]:
+async def snapshot_names(scope: Page | Locator, role: str) -> list[str]:
     """The accessible names of the visible controls of a role, from the accessibility snapshot."""
     root = scope.locator("body") if isinstance(scope, Page) else scope
     try:
-        text = root.first.aria_snapshot(timeout=GRACE_MS)
+        text = await root.first.aria_snapshot(timeout=GRACE_MS)
     except PlaywrightError:
         return []
     found = (role_and_name(line) for line in text.splitlines())
@@ -187,14 +202,23 @@ def role_and_name(line: str) -> tuple[str, str | None] | None:
     return parts["role"], None if name is None else json.loads(f'"{name}"')
 
 
-def shown_name(control: Locator) -> str | None:
+async def shown_name(control: Locator) -> str | None:
     """A control's accessible name, as the accessibility snapshot gives it."""
     try:
-        first = control.first.aria_snapshot(timeout=GRACE_MS).splitlines()[0]
+        first = (await control.first.aria_snapshot(timeout=GRACE_MS)).splitlines()[0]
     except (PlaywrightError, IndexError):
         return None
     found = role_and_name(first)
     return found[1] if found else None
+
+
+async def _shows(control: Locator, wait_ms: float | None) -> bool:
+    """Whether `control` shows within `wait_ms` (None: the page's default timeout)."""
+    try:
+        await control.first.wait_for(timeout=wait_ms)
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 # --- the walk -------------------------------------------------------------------------------
@@ -212,7 +236,6 @@ class Doctor:
         self.page = session.page
         self.labels = session.labels
         self.order = order
-        self.timeout_ms = session.timeout_ms
         self.checks: list[LabelCheck] = []
         self.notes: list[str] = []
         # The labels with every substitute taken so far, for the page objects the walk reuses.
@@ -242,7 +265,7 @@ class Doctor:
             if key not in done:
                 self._record(step, key, role, True, status, note=note)
 
-    def probe(
+    async def probe(
         self,
         step: int,
         key: str,
@@ -251,73 +274,66 @@ class Doctor:
         *,
         whole: bool = False,
         needed: bool = True,
-        wait_ms: float = GRACE_MS,
+        wait_ms: float | None = GRACE_MS,
     ) -> Locator | None:
         """The control of `role` named by the label `key`; else the clear substitute; else None.
 
-        Records the check either way. A control that is missing with no clear substitute ends
-        the walk (`_Stop`) when it is needed.
+        It is given `wait_ms` to show (None: the page's default timeout, for a control that is
+        the landmark of a screen still loading). Records the check either way. A control that is
+        missing with no clear substitute ends the walk (`_Stop`) when it is needed.
         """
         label = str(getattr(self.labels, key))
         name = name_matcher(getattr(self.labels, key), whole=whole)
         control = scope.get_by_role(role, name=name).filter(visible=True)  # type: ignore[arg-type]
-        try:
-            expect(control.first).to_be_visible(timeout=wait_ms)
-        except AssertionError:
-            pass
-        else:
-            self._record(step, key, role, needed, "found", shown=shown_name(control) or label)
+        if await _shows(control, wait_ms):
+            shown = await shown_name(control) or label
+            self._record(step, key, role, needed, "found", shown=shown)
             return control.first
-        candidates = ranked(getattr(self.labels, key), snapshot_names(scope, role))
+        candidates = ranked(getattr(self.labels, key), await snapshot_names(scope, role))
         fit = clear_fit(candidates)
         if fit is not None and role in CLICKED_ROLES and changes_something(label, fit.name):
             # The walk clicks what it goes on with: never a control whose name says it removes,
             # transfers or confirms something ("Unassign Smart Account" for "Assign ...").
             fit = None
-        shown = candidates[:CANDIDATES_SHOWN]
+        closest = candidates[:CANDIDATES_SHOWN]
         if fit is None:
             note = "no control of this role" if not candidates else "no clear substitute"
-            self._record(step, key, role, needed, "missing", candidates=shown, note=note)
+            self._record(step, key, role, needed, "missing", candidates=closest, note=note)
             if needed:
                 raise _Stop(f'"{label}" ({role}) is not on the screen: {note}')
             return None
         only = f" (the only {role} there)" if len(candidates) == 1 else ""
         self._record(
-            step, key, role, needed, "substituted", shown=fit.name, candidates=shown,
+            step, key, role, needed, "substituted", shown=fit.name, candidates=closest,
             note=f'went on with "{fit.name}"{only}',
         )  # fmt: skip
         self.effective = _with(self.effective, key, fit.name)
         exact = re.compile(rf"^\s*{re.escape(fit.name)}\s*$", re.IGNORECASE)
         return scope.get_by_role(role, name=exact).filter(visible=True).first  # type: ignore[arg-type]
 
-    def landmark(self, step: int, role: str, scope: Page | Locator | None = None) -> Locator:
+    async def landmark(self, step: int, role: str, scope: Page | Locator | None = None) -> Locator:
         """Wait until a control of `role` shows (a screen drawn), failing fast on a sign-on page
-        or a server error."""
+        (SignOnShown) or a server error."""
         where = scope or self.page
         shown = where.get_by_role(role).filter(visible=True)  # type: ignore[arg-type]
-        either = shown.or_(sign_on_marker(self.page, self.labels)).or_(
-            server_error(self.page, self.labels)
-        )
         try:
-            expect(either.first).to_be_visible(timeout=self.timeout_ms)
-        except AssertionError as exc:
+            await wait_for_landmark(self.page, self.labels, shown)
+        except PlaywrightTimeoutError as exc:
             raise StepFailed(step, "doctor", f"no {role} showed within the timeout") from exc
-        if not shown.count():
-            if sign_on_showing(self.page, self.labels):
-                raise SignOnShown
-            raise StepFailed(step, "doctor", "the portal showed its error message")
+        except PortalServerError as exc:
+            raise StepFailed(step, "doctor", str(exc)) from exc
         return shown
 
     # steps
 
-    def walk(self) -> None:
+    async def walk(self) -> None:
         try:
-            self.sign_in()
-            self.search()
-            self.open_order()
-            assign = self.assignments()
+            await self.sign_in()
+            await self.search()
+            await self.open_order()
+            assign = await self.assignments()
             if assign is not None:
-                self.dialog(assign)
+                await self.dialog(assign)
         except _Stop as stop:
             self.notes.append(f"Stopped: {stop}")
         self.unchecked(2, HEADER_KEYS, "not_reached", "the walk stopped before")
@@ -331,122 +347,116 @@ class Doctor:
             "shown only after Assign, which the doctor never clicks",
         )
 
-    def sign_in(self) -> None:
+    async def sign_in(self) -> None:
         """Step 1: open the portal; sign in on the sign-on page when it shows."""
-        install_popup_handlers(self.page, self.labels)
-        self.page.goto(self.session.base_url, timeout=self.timeout_ms)
+        await install_popup_handlers(self.page, self.labels)
+        await self.page.goto(self.session.base_url)
         try:
-            self.landmark(1, "searchbox")
+            await self.landmark(1, "searchbox")
         except SignOnShown:
-            self._sign_on()
-        self._signed_in_as()
+            await self._sign_on()
+        await self._signed_in_as()
 
-    def _signed_in_as(self) -> None:
+    async def _signed_in_as(self) -> None:
         """The "Signed in as ..." text: not a control, and the agent does without it."""
         label = self.labels.signed_in_as
         text = self.page.get_by_text(name_matcher(label)).filter(visible=True)
-        try:
-            expect(text.first).to_be_visible(timeout=GRACE_MS)
-        except AssertionError:
+        if not await _shows(text, GRACE_MS):
             self._record(1, "signed_in_as", "text", False, "missing", note="not shown")
             return
-        self._record(
-            1, "signed_in_as", "text", False, "found", shown=normalize(text.first.inner_text())
-        )
+        shown = normalize(await text.first.inner_text())
+        self._record(1, "signed_in_as", "text", False, "found", shown=shown)
 
-    def _sign_on(self) -> None:
-        """The flows' sign-in, except that "signed in" is any search box: its name is checked."""
+    async def _sign_on(self) -> None:
+        """flows.signin's sign-in, except that "signed in" is any search box (its name is one
+        of those checked, so the flows' named landmark cannot be waited for here)."""
         credentials = self.session.credentials
         if credentials is None:
             raise LoginRequired("the portal asks for a sign-in and no credentials are configured")
-        signon = SignOnPage(
-            self.page, self.labels, self.timeout_ms,
-            before_typing=self.session.sign_on_hosts.check,
-        )  # fmt: skip
+        signon = SignOnPage(self.page, self.labels, before_typing=self.session.sign_on_hosts.check)
         signon.signed_in = self.page.get_by_role("searchbox").filter(visible=True)
         failure: str | None = None
-        with self.session.secret_section():
+        async with self.session.secret_section():
             try:
-                signon.wait()
-                if signon.asks_for_email():
-                    signon.submit_email(credentials.username)
-                after = signon.submit_password(credentials.password.get_secret_value())
+                await signon.wait()
+                if await signon.asks_for_email():
+                    await signon.submit_email(credentials.username)
+                after = await signon.submit_password(credentials.password.get_secret_value())
                 if after is AfterVerify.CODE_REQUESTED:
                     if credentials.totp_secret is None:
                         raise LoginFailed(
                             "the sign-on page asks for a one-time code and no TOTP secret is set"
                         )
                     code = one_time_code(credentials.totp_secret.get_secret_value())
-                    after = signon.submit_code(code)
+                    after = await signon.submit_code(code)
                 if after is AfterVerify.REJECTED:
-                    raise LoginFailed(signon.error_text() or "the sign-on page refused the sign-in")
-                self.landmark(1, "searchbox")
+                    refusal = await signon.error_text()
+                    raise LoginFailed(refusal or "the sign-on page refused the sign-in")
+                await self.landmark(1, "searchbox")
                 if self.session.on_signed_in is not None:
-                    self.session.on_signed_in()
+                    await self.session.on_signed_in()
             except (PlaywrightError, AssertionError, SignOnShown, PageError) as exc:
-                signon.forget_typed()
+                await signon.forget_typed()
                 failure = str(exc) if isinstance(exc, PageError) else first_line(exc)
             except BaseException:
-                signon.forget_typed()
+                await signon.forget_typed()
                 raise
         if failure is not None:
             raise StepFailed(1, "sign_in", f"signing in did not complete: {failure}")
 
-    def search(self) -> None:
+    async def search(self) -> None:
         """Step 2: the header's search box and Search button; search the order."""
-        box = self.probe(2, "global_search", "searchbox", self.page)
+        box = await self.probe(2, "global_search", "searchbox", self.page)
         holder = self.page.get_by_role("search").filter(visible=True)
-        scope: Page | Locator = holder.first if holder.count() == 1 else self.page
-        button = self.probe(2, "search", "button", scope, whole=True)
+        scope: Page | Locator = holder.first if await holder.count() == 1 else self.page
+        button = await self.probe(2, "search", "button", scope, whole=True)
         assert box is not None and button is not None
-        box.fill(self.order, timeout=self.timeout_ms)
-        button.click(timeout=self.timeout_ms)
+        await box.fill(self.order)
+        await button.click()
 
-    def open_order(self) -> None:
+    async def open_order(self) -> None:
         """Step 3: the results (or the order itself), Order Details and its assignments link."""
         lab = self.labels
         results = self.page.get_by_role("heading", name=name_matcher(lab.search_results_heading))
         details = self.page.get_by_role("heading", name=name_matcher(lab.order_details_heading))
         nothing = self.page.get_by_text(name_matcher(lab.no_results))
-        shown = results.or_(details).or_(nothing).filter(visible=True)
-        try:
-            expect(shown.first).to_be_visible(timeout=self.timeout_ms)
-        except AssertionError:
-            pass
-        if nothing.filter(visible=True).count():
+        # Whichever shows first; none in time is judged by the probes below.
+        await _shows(results.or_(details).or_(nothing).filter(visible=True), None)
+        if await nothing.filter(visible=True).count():
             raise _Stop(
                 f'the global search for {self.order} said "{lab.no_results}": give an order '
                 "this user can see"
             )
-        if details.filter(visible=True).count():
+        if await details.filter(visible=True).count():
             self._record(2, "search_results_heading", "heading", False, "not_checked",
                          note="the portal opened the single match directly")  # fmt: skip
         else:
-            self.probe(2, "search_results_heading", "heading", self.page)
+            await self.probe(2, "search_results_heading", "heading", self.page)
             digits = self.order.lstrip("0")
             match = self.page.get_by_role("link", name=re.compile(rf"(?<!\d)0*{digits}(?!\d)"))
             try:
-                match.filter(visible=True).first.click(timeout=self.timeout_ms)
+                await match.filter(visible=True).first.click()
             except PlaywrightError as exc:
                 raise _Stop(f"the results list no link named {self.order}") from exc
-        self.probe(3, "order_details_heading", "heading", self.page, wait_ms=self.timeout_ms)
-        link = self.probe(3, "view_assignments", "link", self.page)
+        await self.probe(3, "order_details_heading", "heading", self.page, wait_ms=None)
+        link = await self.probe(3, "view_assignments", "link", self.page)
         assert link is not None
-        link.click(timeout=self.timeout_ms)
+        await link.click()
 
-    def assignments(self) -> Locator | None:
+    async def assignments(self) -> Locator | None:
         """Step 4: the assignment screen, its columns and Assign Smart Account (None: disabled)."""
-        self.probe(4, "assignment_heading", "heading", self.page, wait_ms=self.timeout_ms)
-        self.landmark(4, "columnheader")
+        await self.probe(4, "assignment_heading", "heading", self.page, wait_ms=None)
+        await self.landmark(4, "columnheader")
         for key in ("column_line", "column_smart_account", "column_virtual_account"):
-            self.probe(4, key, "columnheader", self.page)
-        self.probe(4, "column_product", "columnheader", self.page, needed=False)
-        button = self.probe(4, "assign_smart_account", "button", self.page, whole=True)
+            await self.probe(4, key, "columnheader", self.page)
+        await self.probe(4, "column_product", "columnheader", self.page, needed=False)
+        button = await self.probe(4, "assign_smart_account", "button", self.page, whole=True)
         assert button is not None
-        self.domain = self._current_domain()
-        if button.is_disabled() or button.get_attribute("aria-disabled") == "true":
+        self.domain = await self._current_domain()
+        if await button.is_disabled() or await button.get_attribute("aria-disabled") == "true":
             why = self.page.get_by_text(name_matcher(self.labels.assignment_unavailable))
-            reason = normalize(why.first.inner_text()) if why.count() else "no reason shown"
+            shown = await why.count()
+            reason = normalize(await why.first.inner_text()) if shown else "no reason shown"
             self.notes.append(
                 f"Assign Smart Account is disabled for order {self.order} ({reason}); the dialog "
                 "was not checked: run the doctor on an order that can be assigned."
@@ -454,38 +464,38 @@ class Doctor:
             return None
         return button
 
-    def _current_domain(self) -> str | None:
+    async def _current_domain(self) -> str | None:
         """The Domain Identifier a line of the order shows, when the screen shows one."""
-        screen = SmartAccountAssignmentPage(self.page, self.effective, self.timeout_ms)
+        screen = SmartAccountAssignmentPage(self.page, self.effective)
         try:
-            rows = screen.lines()
+            rows = await screen.lines()
         except (PageError, PlaywrightError, AssertionError) as exc:
             self.notes.append(f"The order's lines could not be read: {first_line(exc)}")
             return None
         return next((row.domain for row in rows if row.domain), None)
 
-    def dialog(self, assign: Locator) -> None:
+    async def dialog(self, assign: Locator) -> None:
         """Steps 5-8: open the dialog, check its controls and options, then Cancel."""
-        assign.click(timeout=self.timeout_ms)
-        self.landmark(5, "dialog")
-        dialog = self.probe(5, "assign_dialog", "dialog", self.page)
+        await assign.click()
+        await self.landmark(5, "dialog")
+        dialog = await self.probe(5, "assign_dialog", "dialog", self.page)
         assert dialog is not None
         try:
-            self._dialog_controls(dialog)
+            await self._dialog_controls(dialog)
         finally:
-            self._cancel(dialog)
+            await self._cancel(dialog)
 
-    def _dialog_controls(self, dialog: Locator) -> None:
-        parameter = self.probe(6, "select_existing_account", "combobox", dialog)
+    async def _dialog_controls(self, dialog: Locator) -> None:
+        parameter = await self.probe(6, "select_existing_account", "combobox", dialog)
         assert parameter is not None
-        offered = read_options(parameter, timeout_ms=self.timeout_ms)
+        offered = await read_options(parameter)
         for key in ("by_domain", "by_account_name", "by_email"):
             self._option(6, key, offered)
-        self.probe(6, "search_value", "textbox", dialog)
-        self.probe(6, "search", "button", dialog, whole=True)
-        self.probe(7, "virtual_account_name", "combobox", dialog)
-        self.probe(7, "assign", "button", dialog, whole=True)
-        self._virtual_accounts()
+        await self.probe(6, "search_value", "textbox", dialog)
+        await self.probe(6, "search", "button", dialog, whole=True)
+        await self.probe(7, "virtual_account_name", "combobox", dialog)
+        await self.probe(7, "assign", "button", dialog, whole=True)
+        await self._virtual_accounts()
 
     def _option(self, step: int, key: str, offered: list[str]) -> None:
         label = getattr(self.labels, key)
@@ -503,7 +513,7 @@ class Doctor:
                      candidates=candidates[:3], note=f'went on with "{fit.name}"')  # fmt: skip
         self.effective = _with(self.effective, key, fit.name)
 
-    def _virtual_accounts(self) -> None:
+    async def _virtual_accounts(self) -> None:
         """Search the order's own Smart Account by domain and list its Virtual Accounts."""
         if self.domain is None:
             self.notes.append(
@@ -511,15 +521,16 @@ class Doctor:
                 "search for."
             )
             return
-        dialog = AssignDialog(self.page, self.effective, self.timeout_ms)
+        # The labels with the substitutes taken: the dialog finds the search option by them.
+        dialog = AssignDialog(self.page, self.effective)
         try:
-            accounts = dialog.search_accounts(self.effective.by_domain, self.domain)
+            accounts = await dialog.search_accounts(SearchBy.DOMAIN, self.domain)
             account = next((a for a in accounts if a.domain == self.domain), None)
             if account is None:
                 self.notes.append(f"The search for {self.domain} found no account of that domain.")
                 return
-            dialog.select_account(account)
-            names = dialog.virtual_accounts()
+            await dialog.select_account(account)
+            names = await dialog.virtual_accounts()
         except (PageError, PlaywrightError, AssertionError) as exc:
             self.notes.append(f"Virtual Accounts not listed: {first_line(exc)}")
             return
@@ -528,20 +539,20 @@ class Doctor:
             f"{', '.join(names) or '(none)'}."
         )
 
-    def _cancel(self, dialog: Locator) -> None:
+    async def _cancel(self, dialog: Locator) -> None:
         """Step 8: leave the dialog by Cancel (or Close), changing nothing."""
         lab = self.labels
         button = dialog.get_by_role("button", name=any_of((lab.cancel, lab.close)))
-        if button.filter(visible=True).count():
-            name = shown_name(button) or lab.cancel
+        if await button.filter(visible=True).count():
+            name = await shown_name(button) or lab.cancel
             key = "close" if name_matcher(lab.close, whole=True).match(name) else "cancel"
             self._record(8, key, "button", True, "found", shown=name)
-            button.filter(visible=True).first.click(timeout=self.timeout_ms)
+            await button.filter(visible=True).first.click()
         else:
-            found = self.probe(8, "cancel", "button", dialog, whole=True)
+            found = await self.probe(8, "cancel", "button", dialog, whole=True)
             assert found is not None
-            found.click(timeout=self.timeout_ms)
-        expect(dialog).to_be_hidden(timeout=self.timeout_ms)
+            await found.click()
+        await dialog.wait_for(state="hidden")
 
 
 def _with(words: Labels, key: str, name: str) -> Labels:
@@ -570,10 +581,10 @@ DIALOG_KEYS = [
 AFTER_ASSIGN_KEYS = [("accept_terms", "checkbox"), ("submit", "button")]
 
 
-def diagnose(session: PortalSession, order: str) -> DoctorReport:
+async def diagnose(session: PortalSession, order: str) -> DoctorReport:
     """Steps 1-8 read-only on ORDER: every label the procedure needs, found or not."""
     doctor = Doctor(session, order)
-    doctor.walk()
+    await doctor.walk()
     return DoctorReport(
         portal=session.base_url, order=order, checks=doctor.checks, notes=doctor.notes
     )

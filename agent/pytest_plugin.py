@@ -1,15 +1,21 @@
 """pytest plugin `ccw_agent`: the portal, a signed-in page and the page objects as fixtures.
 
 Registered through the `pytest11` entry point, so any suite in an environment where ccw-agent is
-installed gets it. It builds on pytest-playwright: the browser is pytest-playwright's `browser`,
-every context comes from its `new_context` (so `--headed`, `--tracing`, `--video`, `--output`
-work as documented there).
+installed gets it. It builds on pytest-playwright-asyncio: the browser is its `browser`, every
+context comes from its `new_context` (so `--headed`, `--tracing`, `--video`, `--output` work as
+documented there), and the page fixtures are async.
 
 Where the portal is: the bundled mock, started once per session on 127.0.0.1 (port 0), unless
 `--ccw-base-url` names another portal. Against the mock the session signs in as the mock's demo
 user; against another portal with CCW_USERNAME, CCW_PASSWORD and CCW_TOTP_SECRET (agent
 settings, environment or .env). The sign-in happens once per session; every test gets a fresh
 context from the saved storage state.
+
+Event loop: the browser lives in pytest-asyncio's session loop, so every async fixture here runs
+there, and an async test that uses one of these fixtures is marked
+`asyncio(loop_scope="session")` (one whose own marker names another loop scope is refused at
+setup). A suite therefore writes `async def test_x(ccw_session): ...` in pytest-asyncio's strict
+or auto mode alike.
 
 Safety: a test marked `mutating`, and any test using the portal that is not marked `readonly`,
 is refused against anything but the mock unless `--ccw-allow-mutations` is given. A `readonly`
@@ -18,13 +24,15 @@ test's `ccw_session` refuses the irreversible Yes of an assignment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import inspect
+from collections.abc import Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, TypeGuard
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+import pytest_asyncio
+from playwright.async_api import Browser, BrowserContext, Page
 from pydantic import SecretStr, ValidationError
 
 from agent.browser import launch_args, resolve_executable
@@ -54,6 +62,9 @@ PORTAL_FIXTURES = frozenset(
         "ccw_open_order",
     }
 )
+# An async test using any of these runs in the session's event loop, the browser's.
+CCW_FIXTURES = PORTAL_FIXTURES | {"ccw_portal", "ccw_mock"}
+LOOP_SCOPE: Final = "session"
 MARKERS = (
     "readonly: only reads the CCW portal; allowed against any portal",
     "mutating: changes orders on the CCW portal; against anything but the bundled mock only "
@@ -113,6 +124,41 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+# Inside pytest-asyncio's own wrapper (trylast: innermost), so that the marker is there when
+# pytest-asyncio turns the coroutine into a test it runs, in strict mode as in auto mode.
+# Inside pytest-asyncio's own wrapper (trylast: innermost), so that the marker is there when
+# pytest-asyncio turns the coroutine into a test it runs, in strict mode as in auto mode.
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_pycollect_makeitem(
+    collector: pytest.Module | pytest.Class, name: str, obj: object
+) -> Generator[None, object, object]:
+    """Run an async test that uses the portal in the session's event loop, the browser's,
+    unless it names a loop scope itself."""
+    collected = yield
+    items = collected if isinstance(collected, list) else [collected]
+    for item in items:
+        if _uses_the_portal_async(item) and _loop_scope_asked(item) is None:
+            item.add_marker(pytest.mark.asyncio(loop_scope=LOOP_SCOPE), append=False)
+    return collected
+
+
+def _uses_the_portal_async(item: object) -> TypeGuard[pytest.Function]:
+    return (
+        isinstance(item, pytest.Function)
+        and inspect.iscoroutinefunction(item.obj)
+        and bool(CCW_FIXTURES & set(item.fixturenames))
+    )
+
+
+def _loop_scope_asked(item: pytest.Item) -> str | None:
+    """The loop scope the test's own asyncio marker names, if any."""
+    chosen = item.get_closest_marker("asyncio")
+    if chosen is None:
+        return None
+    scope = chosen.kwargs.get("loop_scope") or chosen.kwargs.get("scope")
+    return None if scope is None else str(scope)
+
+
 def _is_mock(config: pytest.Config) -> bool:
     return not config.getoption("ccw_base_url")
 
@@ -125,6 +171,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     mutating = item.get_closest_marker("mutating") is not None
     if readonly and mutating:
         pytest.fail(f"{item.nodeid} is marked both readonly and mutating", pytrace=False)
+    asked = _loop_scope_asked(item) if _uses_the_portal_async(item) else None
+    if asked not in (None, LOOP_SCOPE):
+        # Playwright's objects answer on the loop that made them: it would fail on every await.
+        pytest.fail(
+            f"{item.nodeid} asks for a {asked}-scoped event loop, but the ccw_ fixtures run in "
+            f"the session's loop, the browser's: drop loop_scope, or make it \"{LOOP_SCOPE}\"",
+            pytrace=False,
+        )
     if _is_mock(item.config):
         return
     if "ccw_mock" in fixtures:
@@ -142,7 +196,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Any:
-    """Give pytest-playwright our Chromium unless something already chose an executable.
+    """Give pytest-playwright-asyncio our Chromium unless something already chose an executable.
 
     Done on the value rather than by overriding `browser_type_launch_args`, so that it composes
     with any conftest that overrides that fixture, whichever plugin pytest loaded first.
@@ -155,7 +209,7 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
                 ours = launch_args(resolve_executable())
             except BrowserNotFound:
                 return value  # Playwright's own Chromium, or its own error naming what to install
-            ours.pop("headless")  # --headed stays pytest-playwright's choice
+            ours.pop("headless")  # --headed stays pytest-playwright-asyncio's choice
             for key, setting in ours.items():
                 value.setdefault(key, setting)
     return value
@@ -222,6 +276,13 @@ def ccw_mock(ccw_portal: CcwPortal) -> MockServer:
     return ccw_portal.mock
 
 
+@pytest.fixture
+def _ccw_fresh_mock(request: pytest.FixtureRequest, ccw_portal: CcwPortal) -> None:
+    """On the mock, reset it once per test, whichever fixture asks first."""
+    if ccw_portal.is_mock:
+        request.getfixturevalue("ccw_mock")
+
+
 def _session(portal: CcwPortal, page: Page) -> PortalSession:
     return PortalSession(
         page=page,
@@ -233,8 +294,8 @@ def _session(portal: CcwPortal, page: Page) -> PortalSession:
     )
 
 
-@pytest.fixture(scope="session")
-def ccw_storage_state(
+@pytest_asyncio.fixture(scope="session", loop_scope=LOOP_SCOPE)
+async def ccw_storage_state(
     ccw_portal: CcwPortal,
     browser: Browser,
     browser_context_args: dict[str, Any],
@@ -247,33 +308,30 @@ def ccw_storage_state(
             "(and CCW_TOTP_SECRET when the account uses one-time codes)",
             pytrace=False,
         )
-    context = browser.new_context(**browser_context_args)
+    context = await browser.new_context(**browser_context_args)
     try:
-        ensure_signed_in(_session(ccw_portal, context.new_page()))
+        await ensure_signed_in(_session(ccw_portal, await context.new_page()))
         path = tmp_path_factory.mktemp("ccw") / "storage-state.json"
-        context.storage_state(path=path)
+        await context.storage_state(path=path)
     finally:
-        context.close()
+        await context.close()
     return path
 
 
-@pytest.fixture
-def ccw_context(
-    request: pytest.FixtureRequest,
-    ccw_portal: CcwPortal,
+@pytest_asyncio.fixture(loop_scope=LOOP_SCOPE)
+async def ccw_context(
+    _ccw_fresh_mock: None,
     ccw_storage_state: Path,
-    new_context: Callable[..., BrowserContext],
+    new_context: Callable[..., Awaitable[BrowserContext]],
 ) -> BrowserContext:
     """A fresh browser context signed in to the portal (the mock is reset first)."""
-    if ccw_portal.is_mock:
-        request.getfixturevalue("ccw_mock")  # one reset per test, whoever asks first
-    return new_context(storage_state=ccw_storage_state)
+    return await new_context(storage_state=ccw_storage_state)
 
 
-@pytest.fixture
-def ccw_page(ccw_context: BrowserContext) -> Page:
+@pytest_asyncio.fixture(loop_scope=LOOP_SCOPE)
+async def ccw_page(ccw_context: BrowserContext) -> Page:
     """A page of `ccw_context`, still blank: flows and `ccw_header` open the portal."""
-    return ccw_context.new_page()
+    return await ccw_context.new_page()
 
 
 @pytest.fixture
@@ -284,32 +342,32 @@ def ccw_session(
     session = _session(ccw_portal, ccw_page)
     if request.node.get_closest_marker("readonly") is not None:
 
-        def refuse() -> None:
+        async def refuse() -> None:
             raise ReadOnlyViolation(f"{request.node.nodeid} is marked readonly but submitted")
 
         session.before_submit = refuse
     return session
 
 
-@pytest.fixture
-def ccw_header(ccw_session: PortalSession) -> Header:
+@pytest_asyncio.fixture(loop_scope=LOOP_SCOPE)
+async def ccw_header(ccw_session: PortalSession) -> Header:
     """The portal's home opened and its header waited for (signed in)."""
-    ensure_signed_in(ccw_session)
-    return Header(ccw_session.page, ccw_session.labels, ccw_session.timeout_ms).wait()
+    await ensure_signed_in(ccw_session)
+    return await Header(ccw_session.page, ccw_session.labels).wait()
 
 
 @pytest.fixture
 def ccw_open_order(
     ccw_session: PortalSession,
-) -> Callable[[str], SmartAccountAssignmentPage]:
-    """Open an order's Smart Account Assignment screen: `ccw_open_order("110000001")`.
+) -> Callable[[str], Awaitable[SmartAccountAssignmentPage]]:
+    """Open an order's Smart Account Assignment screen: `await ccw_open_order("110000001")`.
 
     Fails the test with the portal's words when the order is not found.
     """
 
-    def open_order(number: str) -> SmartAccountAssignmentPage:
-        ensure_signed_in(ccw_session)
-        opened = open_assignments(ccw_session, number)
+    async def open_order(number: str) -> SmartAccountAssignmentPage:
+        await ensure_signed_in(ccw_session)
+        opened = await open_assignments(ccw_session, number)
         if isinstance(opened, NotFound):
             pytest.fail(opened.detail, pytrace=False)
         return opened.screen

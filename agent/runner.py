@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
-import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,10 +16,11 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 import structlog
-from playwright.sync_api import Browser, BrowserContext, Page
-from playwright.sync_api import Error as PlaywrightError
+from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Error as PlaywrightError
 
 from agent.bulk.lock import OrderBusy, OrderLocks
+from agent.bulk.ratelimit import wait_for_event
 from agent.files import make_private, private_folder
 from agent.session import SessionStore
 from agent.settings import Settings, TraceMode
@@ -79,41 +80,41 @@ class TraceRecorder:
         self.recording = False
         self.title = ""
 
-    def _start(self) -> None:
-        self.context.tracing.start(title=self.title, screenshots=True, snapshots=True)
+    async def _start(self) -> None:
+        await self.context.tracing.start(title=self.title, screenshots=True, snapshots=True)
         self.recording = True
 
-    def begin(self, title: str) -> None:
+    async def begin(self, title: str) -> None:
         self.parts = []
         self.title = title
         if self.mode is not TraceMode.OFF:
-            self._start()
+            await self._start()
 
-    @contextmanager
-    def paused(self, spill: Path) -> Iterator[None]:
+    @asynccontextmanager
+    async def paused(self, spill: Path) -> AsyncIterator[None]:
         """Nothing done inside (password, one-time code, sign-on requests) reaches a trace file."""
         if not self.recording:
             yield
             return
         private_folder(spill.parent)
-        self.context.tracing.stop(path=spill)
+        await self.context.tracing.stop(path=spill)
         self.parts.append(spill)
         self.recording = False
         try:
             yield
         finally:
-            self._start()
+            await self._start()
 
-    def end(self, keep: bool, path: Path) -> list[Path]:
+    async def end(self, keep: bool, path: Path) -> list[Path]:
         """Stop recording; the trace files kept (none when not kept)."""
         kept = [*self.parts] if keep else []
         if self.recording:
             if keep:
                 private_folder(path.parent)
-                self.context.tracing.stop(path=path)
+                await self.context.tracing.stop(path=path)
                 kept.append(path)
             else:
-                self.context.tracing.stop()
+                await self.context.tracing.stop()
         self.recording = False
         if not keep:
             for part in self.parts:
@@ -137,7 +138,8 @@ class Worker:
     """One browser context driving orders one after another.
 
     System failures (PortalError, Playwright errors) are retried with backoff and jitter, on a
-    fresh context when the page broke; business outcomes are final. Every failed attempt leaves a
+    fresh context when the page broke; business outcomes are final. Workers are asyncio tasks of
+    one event loop sharing one browser, each with its own context. Every failed attempt leaves a
     screenshot and a trace in the artifacts folder.
     """
 
@@ -146,7 +148,7 @@ class Worker:
         browser: Browser,
         target: Target,
         *,
-        stop: threading.Event | None = None,
+        stop: asyncio.Event | None = None,
         on_step: Callable[[int, str], None] | None = None,
         on_attempt_failed: Callable[[str], None] | None = None,
         name: str = "worker-1",
@@ -154,7 +156,7 @@ class Worker:
         self.browser = browser
         self.target = target
         self.settings = target.settings
-        self.stop = stop or threading.Event()
+        self.stop = stop or asyncio.Event()
         self.on_step = on_step
         self.on_attempt_failed = on_attempt_failed
         self.maybe_submitted = False
@@ -170,16 +172,15 @@ class Worker:
         self._deadline: float | None = None  # the current order's, while assign() runs
 
     # --- context life cycle -------------------------------------------------------------
-    def _open(self) -> PortalSession:
+    async def _open(self) -> PortalSession:
         """This worker's page and its PortalSession, made anew after the context was closed."""
         if self._session is None:
             self._generation = self.target.store.generation
             state = self.target.store.load()
-            context = self.browser.new_context(storage_state=state)  # type: ignore[arg-type]
-            context.set_default_timeout(self.settings.timeout_ms)
+            context = await self.browser.new_context(storage_state=state)  # type: ignore[arg-type]
             self._tracer = TraceRecorder(context, self.settings.trace)
-            self._page = context.new_page()
-            install_popup_handlers(self._page, self.target.labels)
+            self._page = await context.new_page()
+            await install_popup_handlers(self._page, self.target.labels)
             self._context = context
             self._session = PortalSession(
                 page=self._page,
@@ -197,10 +198,10 @@ class Worker:
             )
         return self._session
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self._context is not None:
             try:
-                self._context.close()
+                await self._context.close()
             except PlaywrightError:
                 pass  # the browser may already be gone (crash, Ctrl-C)
         self._context = self._page = self._tracer = self._session = None
@@ -210,28 +211,28 @@ class Worker:
         if self.on_step is not None:
             self.on_step(number, name)
 
-    def _signed_in(self) -> None:
+    async def _signed_in(self) -> None:
         assert self._context is not None
-        self.target.store.save(self._context)
+        await self.target.store.save(self._context)
         self._generation = self.target.store.generation
         log.info("session_saved", path=str(self.target.store.path))
 
-    def _adopt_session(self) -> bool:
+    async def _adopt_session(self) -> bool:
         """Take the session another worker saved since this context was filled, if any."""
         store = self.target.store
         if store.generation <= self._generation or self._context is None:
             return False
-        adopted = store.restore_into(self._context)
+        adopted = await store.restore_into(self._context)
         self._generation = store.generation
         log.info("session_adopted", adopted=adopted)
         return adopted
 
-    @contextmanager
-    def _secret_section(self) -> Iterator[None]:
+    @asynccontextmanager
+    async def _secret_section(self) -> AsyncIterator[None]:
         """Around every sign-in: one worker signs in at a time, with the trace stopped."""
         assert self._tracer is not None
         spill = self._artifact_path(f"part{len(self._tracer.parts) + 1}.zip")
-        with self.target.store.lock, self._tracer.paused(spill):
+        async with self.target.store.lock, self._tracer.paused(spill):
             yield
 
     # --- artifacts ----------------------------------------------------------------------------
@@ -240,13 +241,13 @@ class Worker:
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self._label)
         return self.settings.artifacts_path / f"{safe}-{stamp}-attempt{self._attempt}-{suffix}"
 
-    def _finish_attempt(self, failed: bool) -> list[str]:
+    async def _finish_attempt(self, failed: bool) -> list[str]:
         kept: list[Path] = []
         if failed and self._page is not None:
             shot = self._artifact_path("screenshot.png")
             private_folder(shot.parent)
             try:
-                self._page.screenshot(path=shot, full_page=True)
+                await self._page.screenshot(path=shot, full_page=True)
                 make_private(shot)
                 kept.append(shot)
             except (PlaywrightError, OSError) as exc:
@@ -254,14 +255,14 @@ class Worker:
         if self._tracer is not None:
             keep = failed or self.settings.trace is TraceMode.ALWAYS
             try:
-                kept += self._tracer.end(keep, self._artifact_path("trace.zip"))
+                kept += await self._tracer.end(keep, self._artifact_path("trace.zip"))
             except PlaywrightError as exc:
                 log.warning("trace_failed", error=first_line(exc))
         return [str(path) for path in kept]
 
     # --- running ------------------------------------------------------------------------------
-    def _attempts(
-        self, label: str, call: Callable[[PortalSession], R]
+    async def _attempts(
+        self, label: str, call: Callable[[PortalSession], Awaitable[R]]
     ) -> tuple[R | None, PortalError | PlaywrightError | None, int, list[str]]:
         """Run `call` until it returns or attempts run out.
 
@@ -278,16 +279,16 @@ class Worker:
         for attempt in range(1, attempts + 1):
             self._attempt = attempt
             self._completed_step = 0
-            session = self._open()
+            session = await self._open()
             session.deadline = deadline
             assert self._tracer is not None
-            self._tracer.begin(f"{label} attempt {attempt}")
+            await self._tracer.begin(f"{label} attempt {attempt}")
             try:
-                result = call(session)
+                result = await call(session)
             except (PortalError, PlaywrightError) as exc:
                 error = exc
                 self.maybe_submitted |= self._completed_step >= SUBMIT_STEP
-                artifacts += self._finish_attempt(failed=True)
+                artifacts += await self._finish_attempt(failed=True)
                 log.warning(
                     "attempt_failed",
                     order=label,
@@ -298,34 +299,35 @@ class Worker:
                 if self.on_attempt_failed is not None:
                     self.on_attempt_failed(first_line(exc))
                 if isinstance(exc, PlaywrightError) or self._page_broken():
-                    self.close()
+                    await self.close()
                 if attempt < attempts and (
-                    time.monotonic() >= deadline or not self._backoff(attempt)
+                    time.monotonic() >= deadline or not await self._backoff(attempt)
                 ):
                     break
                 continue
             except BaseException:
-                self._finish_attempt(failed=False)
+                with suppress(Exception):  # a cancelled task must still end as cancelled
+                    await self._finish_attempt(failed=False)
                 raise
-            artifacts += self._finish_attempt(failed=False)
+            artifacts += await self._finish_attempt(failed=False)
             return result, error, attempt, artifacts
         return None, error, self._attempt, artifacts
 
     def _page_broken(self) -> bool:
         return self._page is None or self._page.is_closed()
 
-    def _backoff(self, attempt: int) -> bool:
+    async def _backoff(self, attempt: int) -> bool:
         """Wait before the next attempt; False when a stop was requested meanwhile."""
         delay = self.settings.retry_backoff_s * 2 ** (attempt - 1)
         delay += random.uniform(0, self.settings.retry_backoff_s)
-        return not self.stop.wait(delay)
+        return not await wait_for_event(self.stop, delay)
 
-    def assign(
+    async def assign(
         self,
         request: AssignRequest,
         *,
         claim: Callable[[str | None, str], str | None] | None = None,
-        before_submit: Callable[[], None] | None = None,
+        before_submit: Callable[[], Awaitable[None]] | None = None,
         submitted_before: bool = False,
     ) -> AssignResult:
         """Steps 1-10 for one order; a system failure that outlives the retries is `failed`.
@@ -354,36 +356,40 @@ class Worker:
         wait_s = self.settings.timeout_ms / 1000
         with OrderLocks(portal, wait_s=wait_s, stop=self.stop) as locks:
 
-            def claim_order(sales_order: str | None, asked: str) -> str | None:
+            async def claim_order(sales_order: str | None, asked: str) -> str | None:
                 if not request.dry_run:
                     # The Sales Order shown is the order's one name; a page that shows none (or
                     # no number) leaves the number asked, already held.
                     with suppress(ValueError):
-                        locks.hold(sales_order or asked)
+                        await locks.hold(sales_order or asked)
                 return None if claim is None else claim(sales_order, asked)
 
-            def attempt(session: PortalSession) -> AssignResult:
+            async def attempt(session: PortalSession) -> AssignResult:
                 session.claim_order = claim_order
                 session.before_submit = before_submit
                 look_only = (maybe_submitted or self.maybe_submitted) and not request.dry_run
                 ask = request.model_copy(update={"dry_run": True}) if look_only else request
-                return assign_smart_account(session, ask)
+                return await assign_smart_account(session, ask)
 
             def not_on_target_yet(found: AssignResult | None) -> bool:
                 return found is not None and found.outcome is Outcome.WOULD_ASSIGN
 
             try:
                 if not request.dry_run:
-                    locks.hold(request.order_number)
-                result, error, attempts, artifacts = self._attempts(request.order_number, attempt)
+                    await locks.hold(request.order_number)
+                result, error, attempts, artifacts = await self._attempts(
+                    request.order_number, attempt
+                )
                 maybe_submitted |= self.maybe_submitted
                 look_until = time.monotonic() + wait_s
                 while submitted_before and not request.dry_run and not_on_target_yet(result):
                     pause = min(2.0 ** (looks - 1), look_until - time.monotonic())
-                    if pause <= 0 or self.stop.wait(pause):
+                    if pause <= 0 or await wait_for_event(self.stop, pause):
                         break
                     looks += 1
-                    again, failure, _tries, kept = self._attempts(request.order_number, attempt)
+                    again, failure, _tries, kept = await self._attempts(
+                        request.order_number, attempt
+                    )
                     artifacts += kept
                     error = failure or error
                     result = again or result
@@ -443,10 +449,10 @@ class Worker:
             )
         return result.model_copy(update=update)
 
-    def call(self, label: str, call: Callable[[PortalSession], R]) -> R:
+    async def call(self, label: str, call: Callable[[PortalSession], Awaitable[R]]) -> R:
         """Any read-only flow with the same retries; raises the last error if all attempts fail."""
         self._deadline = None  # its own budget, not an earlier order's
-        result, error, _attempts, artifacts = self._attempts(label, call)
+        result, error, _attempts, artifacts = await self._attempts(label, call)
         if result is None:
             kept = f" (screenshots and traces: {', '.join(artifacts)})" if artifacts else ""
             raise PortalError(_describe(error) + kept) from error

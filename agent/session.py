@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import BrowserContext
+from playwright.async_api import BrowserContext
 
 from agent.files import write_private
 from pages.secrets import register_cookies
@@ -23,7 +23,8 @@ class SessionStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.lock = threading.Lock()
+        # One sign-in at a time among this run's workers (asyncio tasks of one loop).
+        self.lock = asyncio.Lock()
         self.generation = 0
 
     def exists(self) -> bool:
@@ -40,19 +41,19 @@ class SessionStore:
         register_cookies(state.get("cookies") or ())
         return state
 
-    def save(self, context: BrowserContext) -> None:
+    async def save(self, context: BrowserContext) -> None:
         """Write the context's cookies and storage: mode 0600 in a 0700 folder, atomically."""
-        state = context.storage_state()
+        state = await context.storage_state()
         register_cookies(state.get("cookies") or ())
         write_private(self.path, json.dumps(state).encode("utf-8"))
         self.generation += 1
 
-    def restore_into(self, context: BrowserContext) -> bool:
+    async def restore_into(self, context: BrowserContext) -> bool:
         """Put the saved cookies into a context that lost its session; False if nothing saved."""
         state = self.load()
         if not state or not state.get("cookies"):
             return False
-        context.add_cookies(state["cookies"])
+        await context.add_cookies(state["cookies"])
         return True
 
     def forget(self) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 import structlog
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from structlog.contextvars import bound_contextvars
 
 from flows.matching import (
@@ -41,14 +41,15 @@ from pages.labels import same_text
 INTERNAL_DOMAIN = "@cisco.com"
 # Step 9 ends with Submit opening the confirmation; step 10's Yes is the one irreversible click.
 SUBMIT_STEP = 9
-# Looks at the assignment after an unconfirmed submission, at the least (see _verify).
+# Looks at the assignment after a submission whose outcome is uncertain, at the least: the screen
+# as the submission left it, then reloaded twice (see _verify).
 MIN_LOOKS = 3
 
 T = TypeVar("T")
 log = structlog.get_logger()
 
 
-def assign_smart_account(session: PortalSession, request: AssignRequest) -> AssignResult:
+async def assign_smart_account(session: PortalSession, request: AssignRequest) -> AssignResult:
     """Run steps 1-10 for one order and return what happened, with the evidence read.
 
     Business outcomes are results; system failures raise PortalError (StepFailed,
@@ -60,7 +61,7 @@ def assign_smart_account(session: PortalSession, request: AssignRequest) -> Assi
     session.yes_clicked = False
     session.try_again_allowed = True
     with bound_contextvars(order=request.order_number):
-        result = with_resignin(session, attempt.run)
+        result = await with_resignin(session, attempt.run)
     return result.model_copy(update={"duration_s": time.perf_counter() - started})
 
 
@@ -84,7 +85,7 @@ class _Attempt:
         self.resubmits_left = session.resubmits
         self.not_taken: list[str] = []
 
-    def run(self) -> AssignResult:
+    async def run(self) -> AssignResult:
         request = self.request
         if self.session.yes_clicked:
             # The session expired after a Yes: starting over could submit again. Only looks now.
@@ -94,14 +95,14 @@ class _Attempt:
                 "the session expired after the submission was confirmed; a new attempt only "
                 "looks at the order",
             )
-        with self._step(1, "sign_in"):
-            email = ensure_signed_in(self.session)
-        opened = open_assignments(self.session, request.order_number)
+        async with self._step(1, "sign_in"):
+            email = await ensure_signed_in(self.session)
+        opened = await open_assignments(self.session, request.order_number)
         if isinstance(opened, NotFound):
             return self._result(Outcome.ORDER_NOT_FOUND, opened.detail)
         self.before = opened.view
         if self.session.claim_order is not None:
-            conflict = self.session.claim_order(opened.view.sales_order, request.order_number)
+            conflict = await self.session.claim_order(opened.view.sales_order, request.order_number)
             if conflict is not None:
                 return self._result(Outcome.ORDER_CONFLICT, conflict)
         if not request.allow_internal and not request.dry_run:
@@ -127,15 +128,15 @@ class _Attempt:
             return self._result(Outcome.NOT_ELIGIBLE, f"No line is eligible ({reasons}).")
         if self._known_on_target(eligible):
             return self._already(eligible)
-        return self._assign(opened, eligible)
+        return await self._assign(opened, eligible)
 
-    def _assign(self, opened: Opened, eligible: list[LineAssignment]) -> AssignResult:
+    async def _assign(self, opened: Opened, eligible: list[LineAssignment]) -> AssignResult:
         request = self.request
         screen = opened.screen
-        dialog = read_step(
+        dialog = await read_step(
             self.session, 5, "open_assign_dialog", request.order_number, screen.open_assign_dialog
         )
-        rows, choice, already = self._read_step(
+        rows, choice, already = await self._read_step(
             6, "search_smart_account", lambda: self._find_account(screen, eligible)
         )
         self.candidates = tuple(
@@ -144,12 +145,12 @@ class _Attempt:
         )
         account = choice.account
         if account is None:
-            return self._give_up(screen, 6, choice.outcome or Outcome.FAILED, choice.detail)
+            return await self._give_up(screen, 6, choice.outcome or Outcome.FAILED, choice.detail)
         if not same_text(account.status, self.session.labels.status_active):
             if not request.allow_pending:
                 # Pending, "Pending Activation" or any other word would leave the order on
                 # Smart Account Hold, or may: refuse rather than guess.
-                return self._give_up(
+                return await self._give_up(
                     screen,
                     6,
                     Outcome.SMART_ACCOUNT_PENDING,
@@ -157,22 +158,22 @@ class _Attempt:
                     "leave the order on Smart Account Hold.",
                 )
         if already:
-            self._cancel(screen, 6)
+            await self._cancel(screen, 6)
             return self._already(eligible)
         reruns = 0
 
-        def select() -> tuple[str, ...]:
+        async def select() -> tuple[str, ...]:
             # A re-run starts from a fresh search: the failed load may have left the radio
             # ticked with no list behind it, and ticking it again would load nothing.
             nonlocal reruns
             reruns += 1
-            current = screen.open_assign_dialog()
+            current = await screen.open_assign_dialog()
             if reruns > 1:
-                self._search(screen)
-            current.select_account(account)
-            return tuple(current.virtual_accounts())
+                await self._search(screen)
+            await current.select_account(account)
+            return tuple(await current.virtual_accounts())
 
-        self.offered = self._read_step(7, "select_smart_account", select)
+        self.offered = await self._read_step(7, "select_smart_account", select)
         if not self.offered:
             raise StepFailed(
                 8,
@@ -182,7 +183,7 @@ class _Attempt:
         virtual_account = choose_virtual_account(self.offered, request.virtual_account)
         alike = [va for va in self.offered if same_text(va, request.virtual_account)]
         if virtual_account is None and len(alike) > 1:
-            return self._give_up(
+            return await self._give_up(
                 screen,
                 8,
                 Outcome.FAILED,
@@ -191,7 +192,7 @@ class _Attempt:
                 "case to pick one. Nothing was submitted.",
             )
         if virtual_account is None:
-            return self._give_up(
+            return await self._give_up(
                 screen,
                 8,
                 Outcome.VIRTUAL_ACCOUNT_NOT_FOUND,
@@ -200,40 +201,40 @@ class _Attempt:
             )
         chosen, choices = virtual_account, 0
 
-        def choose() -> None:
+        async def choose() -> None:
             # A re-run selects the account again first: the failure may have reset the dialog.
             nonlocal choices
             choices += 1
-            current = screen.open_assign_dialog()
+            current = await screen.open_assign_dialog()
             if choices > 1:
-                select()
-            current.choose_virtual_account(chosen)
-            current.wait_assign_enabled()
+                await select()
+            await current.choose_virtual_account(chosen)
+            await current.wait_assign_enabled()
 
-        self._read_step(8, "choose_virtual_account", choose)
+        await self._read_step(8, "choose_virtual_account", choose)
         target = f"{account.account_name} ({account.domain}) / {virtual_account}"
         if request.dry_run:
-            self._cancel(screen, 8)
+            await self._cancel(screen, 8)
             return self._result(
                 Outcome.WOULD_ASSIGN,
                 f"Lines {_numbers(eligible)} would move to {target}; Assign was enabled and the "
                 "dialog was cancelled.",
             )
-        with self._step(8, "assign"):
-            dialog.assign()
-        with self._step(9, "accept_terms_and_submit"):
-            confirmation = dialog.accept_terms_and_submit()
+        async with self._step(8, "assign"):
+            await dialog.assign()
+        async with self._step(9, "accept_terms_and_submit"):
+            confirmation = await dialog.accept_terms_and_submit()
         message: str | None = None
         error = ""
         timed_out = False
-        with self._step(10, "confirm", after_submit=True):
+        async with self._step(10, "confirm", after_submit=True):
             if self.session.before_submit is not None:
-                self.session.before_submit()  # if it raises, Yes is never clicked
+                await self.session.before_submit()  # if it raises, Yes is never clicked
             self.session.yes_clicked = True
             self.session.try_again_allowed = False
-            confirmation.confirm()
+            await confirmation.confirm()
             try:
-                message = screen.wait_for_success()
+                message = await screen.wait_for_success()
             except PortalServerError as exc:
                 # The portal answered with its error: the submission may still have gone
                 # through. From here on the agent only looks.
@@ -245,7 +246,7 @@ class _Attempt:
                 error, timed_out = first_line(exc), True
                 log.warning("submit_unconfirmed", error=error, timed_out=True)
         try:
-            after = with_resignin(
+            after = await with_resignin(
                 self.session,
                 lambda: self._verify(screen, account, virtual_account, eligible, message),
             )
@@ -260,7 +261,7 @@ class _Attempt:
             # belongs to this pass's own reads, not to the submission.
             self.session.try_again_allowed = True
             log.warning("resubmitting", reason=str(refused))
-            return self._assign(Opened(screen, refused.view), eligible)
+            return await self._assign(Opened(screen, refused.view), eligible)
         said = (
             f"the portal said: {message}"
             if message
@@ -279,28 +280,32 @@ class _Attempt:
             after=after,
         )
 
-    def _find_account(
+    async def _find_account(
         self, screen: SmartAccountAssignmentPage, eligible: list[LineAssignment]
     ) -> tuple[list[AccountRow], AccountChoice, bool]:
         """Search, pick the one account the request names, and tell whether the lines carry it."""
-        rows = self._search(screen)
+        rows = await self._search(screen)
         choice = choose_account(self.request, rows)
         if choice.outcome is Outcome.SMART_ACCOUNT_NOT_FOUND:
-            self._insist_on_words(screen, rows)
+            await self._insist_on_words(screen, rows)
         account = choice.account
         if account is not None and not account.status:
             raise PageError(
                 f"the results show {account.account_name} ({account.domain}) with no status "
                 "the agent can read, so whether it is Active is unknown"
             )
-        already = account is not None and self._chosen_on_target(screen, rows, account, eligible)
+        already = account is not None and await self._chosen_on_target(
+            screen, rows, account, eligible
+        )
         return rows, choice, already
 
-    def _insist_on_words(self, screen: SmartAccountAssignmentPage, rows: list[AccountRow]) -> None:
+    async def _insist_on_words(
+        self, screen: SmartAccountAssignmentPage, rows: list[AccountRow]
+    ) -> None:
         """A "not found" stands only on the portal's words: "No Smart Accounts found", or a
         list of accounts whose Domain Identifiers were all read. Else this is a failed read."""
         if not rows:
-            if not screen.open_assign_dialog().says_no_accounts():
+            if not await (await screen.open_assign_dialog()).says_no_accounts():
                 raise PageError(
                     "the search shows no account and not "
                     f'"{self.session.labels.no_smart_accounts}" either'
@@ -313,12 +318,12 @@ class _Attempt:
                 "can read, so it cannot tell whether the account asked for is among them"
             )
 
-    def _search(self, screen: SmartAccountAssignmentPage) -> list[AccountRow]:
+    async def _search(self, screen: SmartAccountAssignmentPage) -> list[AccountRow]:
         """Step 6's search in the open dialog (opened again if a recovery closed it)."""
-        dialog = screen.open_assign_dialog()
-        return dialog.search_accounts(self._parameter(), self.request.smart_account)
+        dialog = await screen.open_assign_dialog()
+        return await dialog.search_accounts(self.request.search_by, self.request.smart_account)
 
-    def _verify(
+    async def _verify(
         self,
         screen: SmartAccountAssignmentPage,
         account: AccountRow,
@@ -328,10 +333,14 @@ class _Attempt:
     ) -> OrderView:
         """After Yes, only look: read the assignment table until it shows the target.
 
-        First the table on screen (the portal refreshes it after a submission), then the same
-        screen reloaded, a few times (a portal may show an assignment late); a new global search
-        only when the screen cannot be reloaded into the assignment screen. Never clicks
-        anything that could send the change again.
+        When the portal said the submission succeeded (`message`), the table it refreshed is
+        read where it is, and when it does not show the change yet the same screen is reloaded
+        at once: the first read that shows the target ends the step, without a wait on a clock.
+        When the outcome is uncertain (an error or no answer after Yes, nothing readable, or a
+        success those two reads do not show), the settle window follows: the screen reloaded and
+        read again after 1 s, 2 s, 4 s... (MIN_LOOKS looks at the least, the screen as left
+        included), and a new global search only when the screen cannot be reloaded into the
+        assignment screen. Never clicks anything that could send the change again.
         """
         order = self.request.order_number
         wanted = {line.line for line in eligible}
@@ -340,13 +349,14 @@ class _Attempt:
         unreadable = ""
         unchanged: list[bool] = []
         last: OrderView | None = None
-        # The settle window: at least three looks (the screen as left, then after 1 s and 2 s).
-        looks = max(self.session.step_attempts, MIN_LOOKS)
+        # After a success message, one look more than the settle window: the reload at once.
+        at_once = 1 if message is not None else 0
+        looks = max(self.session.step_attempts, MIN_LOOKS) + at_once
         for look in range(1, looks + 1):
-            with self._step(10, "verify", logged=look == 1):
-                if sign_on_showing(self.session.page, self.session.labels):
-                    ensure_signed_in(self.session)
-                view, unreadable = self._read_after_submit(screen, order, first=look == 1)
+            async with self._step(10, "verify", logged=look == 1):
+                if await sign_on_showing(self.session.page, self.session.labels):
+                    await ensure_signed_in(self.session)
+                view, unreadable = await self._read_after_submit(screen, order, first=look == 1)
                 if view is not None:
                     lines = [line for line in view.lines if line.line in wanted]
                     if len(lines) == len(wanted) and lines_on_target(
@@ -367,7 +377,10 @@ class _Attempt:
                     last = view
             if look == looks or self.session.out_of_time():
                 break
-            settle(self.session, look)
+            # After the portal's success message its table is reloaded at once (the second look);
+            # only an outcome still uncertain after that waits between looks.
+            if look > at_once:
+                await settle(self.session, look - at_once)
         if last is None:
             raise StepFailed(
                 10,
@@ -396,7 +409,7 @@ class _Attempt:
             for line in lines
         )
 
-    def _read_after_submit(
+    async def _read_after_submit(
         self, screen: SmartAccountAssignmentPage, order: str, *, first: bool
     ) -> tuple[OrderView | None, str]:
         """One look: the assignment table as shown now, reloaded until readable (a few times).
@@ -407,7 +420,7 @@ class _Attempt:
         error = ""
         for read in range(1, self.session.step_attempts + 1):
             try:
-                return self._look(screen, order, reload=not (first and read == 1)), ""
+                return await self._look(screen, order, reload=not (first and read == 1)), ""
             except (PortalError, PlaywrightError, AssertionError, PageError) as exc:
                 error = first_line(exc)
                 log.warning("look_failed", read=read, error=error)
@@ -415,16 +428,18 @@ class _Attempt:
                     break
         return None, error
 
-    def _look(self, screen: SmartAccountAssignmentPage, order: str, *, reload: bool) -> OrderView:
+    async def _look(
+        self, screen: SmartAccountAssignmentPage, order: str, *, reload: bool
+    ) -> OrderView:
         """The order as the assignment screen shows it now (reloaded first when `reload`)."""
         before = self.before
         if reload:
-            screen.reload()
-        if screen.showing():
-            screen.wait()
+            await screen.reload()
+        if await screen.showing():
+            await screen.wait()
             assert before is not None
-            return read_view(screen, order, before.sales_order, before.status, before.holds)
-        found = open_assignments(self.session, order, log_steps=False)
+            return await read_view(screen, order, before.sales_order, before.status, before.holds)
+        found = await open_assignments(self.session, order, log_steps=False)
         if isinstance(found, NotFound):
             raise StepFailed(10, "verify", f"the order could not be re-read: {found.detail}")
         return found.view
@@ -450,7 +465,7 @@ class _Attempt:
             )
         )
 
-    def _chosen_on_target(
+    async def _chosen_on_target(
         self,
         screen: SmartAccountAssignmentPage,
         rows: list[AccountRow],
@@ -472,8 +487,8 @@ class _Attempt:
         if all(line.domain for line in eligible):
             return True
         if self.request.search_by is not SearchBy.ACCOUNT_NAME:
-            dialog = screen.open_assign_dialog()
-            rows = dialog.search_accounts(self.session.labels.by_account_name, account.account_name)
+            dialog = await screen.open_assign_dialog()
+            rows = await dialog.search_accounts(SearchBy.ACCOUNT_NAME, account.account_name)
         return sum(same_text(row.account_name, account.account_name) for row in rows) == 1
 
     def _already(self, eligible: list[LineAssignment]) -> AssignResult:
@@ -484,35 +499,27 @@ class _Attempt:
             f"{first.virtual_account}; nothing was submitted.",
         )
 
-    def _give_up(
+    async def _give_up(
         self, screen: SmartAccountAssignmentPage, number: int, outcome: Outcome, detail: str
     ) -> AssignResult:
-        self._cancel(screen, number)
+        await self._cancel(screen, number)
         return self._result(outcome, detail)
 
-    def _cancel(self, screen: SmartAccountAssignmentPage, number: int) -> None:
+    async def _cancel(self, screen: SmartAccountAssignmentPage, number: int) -> None:
         """Close the dialog without changing anything (a reload does it when Cancel fails)."""
-        read_step(
+        await read_step(
             self.session, number, "cancel", self.request.order_number, screen.close_assign_dialog
         )
 
-    def _read_step(self, number: int, name: str, action: Callable[[], T]) -> T:
+    async def _read_step(self, number: int, name: str, action: Callable[[], Awaitable[T]]) -> T:
         """A read-only step inside the dialog: recovered in place, never by a reload."""
-        return read_step(
+        return await read_step(
             self.session, number, name, self.request.order_number, action, reload=False
         )
 
-    def _parameter(self) -> str:
-        labels = self.session.labels
-        return {
-            SearchBy.DOMAIN: labels.by_domain,
-            SearchBy.ACCOUNT_NAME: labels.by_account_name,
-            SearchBy.EMAIL: labels.by_email,
-        }[self.request.search_by]
-
     def _step(
         self, number: int, name: str, *, after_submit: bool = False, logged: bool = True
-    ) -> AbstractContextManager[None]:
+    ) -> AbstractAsyncContextManager[None]:
         return step(
             self.session,
             number,

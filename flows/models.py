@@ -7,17 +7,11 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pages.assign_dialog import SearchBy as SearchBy
+
 # ASCII digits only: `\d` would also take Arabic-Indic or full-width digits, which the portal's
 # search does not know, and `\Z` refuses a trailing newline that `$` lets through.
 ORDER_NUMBER = re.compile(r"^[0-9]{6,12}\Z")
-
-
-class SearchBy(StrEnum):
-    """The search parameters of the "Select an Existing Account" drop-down (step 6)."""
-
-    DOMAIN = "domain"
-    ACCOUNT_NAME = "account_name"
-    EMAIL = "email"
 
 
 class Outcome(StrEnum):

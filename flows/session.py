@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 
-from playwright.sync_api import Page
+from playwright.async_api import Page
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from flows.hosts import CredentialHosts
@@ -41,7 +41,7 @@ class Credentials(BaseModel):
         return None if value is None else SecretStr(register_totp_secret(value.get_secret_value()))
 
 
-def _no_secret_section() -> AbstractContextManager[None]:
+def _no_secret_section() -> AbstractAsyncContextManager[None]:
     return nullcontext()
 
 
@@ -49,6 +49,8 @@ def _no_secret_section() -> AbstractContextManager[None]:
 class PortalSession:
     """One browser page signed in (or to be signed in) to the portal, and the hooks around it.
 
+    `timeout_ms` is every wait's limit: the page's default timeout, set when the session is made
+    (`dataclasses.replace` with another `timeout_ms` sets it again, for the page both share);
     `on_signed_in` runs after every (re-)sign-in (the agent saves the storage state there);
     `secret_section` wraps every sign-in so that tracing can be paused while secrets are typed;
     `on_step(step, name)` runs after each step that completed (progress, or tests injecting faults);
@@ -67,18 +69,20 @@ class PortalSession:
     labels: Labels = field(default_factory=labels)
     credentials: Credentials | None = None
     timeout_ms: float = DEFAULT_TIMEOUT_MS
-    on_signed_in: Callable[[], None] | None = None
-    secret_section: Callable[[], AbstractContextManager[None]] = _no_secret_section
+    on_signed_in: Callable[[], Awaitable[None]] | None = None
+    secret_section: Callable[[], AbstractAsyncContextManager[None]] = _no_secret_section
     on_step: Callable[[int, str], None] | None = None
-    adopt_session: Callable[[], bool] | None = None
+    adopt_session: Callable[[], Awaitable[bool]] | None = None
     credential_hosts: CredentialHosts | None = None
     max_resignins: int = 2
     signed_in_email: str | None = None
-    # Called by the assign flow once the order is read (Sales Order shown, number asked): None to
-    # go on, or a sentence why this order must not be worked (order_conflict). May raise.
-    claim_order: Callable[[str | None, str], str | None] | None = None
-    # Called immediately before the irreversible Yes; if it raises, nothing is clicked.
-    before_submit: Callable[[], None] | None = None
+    # Awaited by the assign flow once the order is read (Sales Order shown, number asked): None
+    # to go on, or a sentence why this order must not be worked (order_conflict). May raise.
+    # Awaited, because claiming may wait for another worker's lock on the order.
+    claim_order: Callable[[str | None, str], Awaitable[str | None]] | None = None
+    # Awaited immediately before the irreversible Yes (it may wait for a submission slot); if it
+    # raises, nothing is clicked.
+    before_submit: Callable[[], Awaitable[None]] | None = None
     # A read-only step that fails is recovered in place and run again up to this many times in
     # all, while the order's deadline (time.monotonic(); None: no deadline) has not passed.
     step_attempts: int = 4
@@ -92,6 +96,10 @@ class PortalSession:
     # Whether a recovery may press the portal's "Try again": not while an answer to Yes could be
     # on screen (cleared again once a reload has shown the submission was not taken).
     try_again_allowed: bool = True
+
+    def __post_init__(self) -> None:
+        # One place sets the limit of every wait; page objects take no timeouts of their own.
+        self.page.set_default_timeout(self.timeout_ms)
 
     def out_of_time(self) -> bool:
         """Whether the current order has spent its time budget."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import expect
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import expect
 
 from flows.session import PortalSession
 from flows.steps import SESSION_EXPIRED
@@ -15,25 +15,25 @@ from pages.secrets import one_time_code
 from pages.signon import AfterVerify, SignOnPage
 
 
-def ensure_signed_in(session: PortalSession) -> str:
+async def ensure_signed_in(session: PortalSession) -> str:
     """Open the portal's home; sign in when the sign-on page shows. Returns the user's email.
 
     Raises LoginRequired when the portal wants a sign-in and there are no credentials.
     """
-    install_popup_handlers(session.page, session.labels)
+    await install_popup_handlers(session.page, session.labels)
     try:
-        session.page.goto(session.base_url, timeout=session.timeout_ms)
-        header = _header(session).wait()
+        await session.page.goto(session.base_url)
+        header = await _header(session).wait()
     except SignOnShown:
         if session.credentials is None:
             raise LoginRequired(SESSION_EXPIRED) from None
-        return sign_in(session)
+        return await sign_in(session)
     except (PlaywrightError, AssertionError) as exc:
         raise StepFailed(1, "sign_in", f"the portal did not open: {first_line(exc)}") from exc
-    return _email(session, header)
+    return await _email(session, header)
 
 
-def sign_in(session: PortalSession) -> str:
+async def sign_in(session: PortalSession) -> str:
     """Sign in with the session's credentials (TOTP code when asked). Returns the user's email.
 
     Every value is typed only on a page of `session.sign_on_hosts` (else CredentialHostRefused,
@@ -47,47 +47,47 @@ def sign_in(session: PortalSession) -> str:
     credentials = session.credentials
     if credentials is None:
         raise LoginRequired("no credentials to sign in with; run `ccw-agent login`")
-    install_popup_handlers(session.page, session.labels)
-    signon = SignOnPage(
-        session.page, session.labels, session.timeout_ms, before_typing=session.sign_on_hosts.check
-    )
+    await install_popup_handlers(session.page, session.labels)
+    signon = SignOnPage(session.page, session.labels, before_typing=session.sign_on_hosts.check)
     failure: str | None = None
-    with session.secret_section():
+    async with session.secret_section():
         try:
-            adopted = session.adopt_session is not None and session.adopt_session()
-            if adopted or not sign_on_showing(session.page, session.labels):
-                session.page.goto(session.base_url, timeout=session.timeout_ms)
+            adopted = session.adopt_session is not None and await session.adopt_session()
+            if adopted or not await sign_on_showing(session.page, session.labels):
+                await session.page.goto(session.base_url)
                 try:
-                    return _email(session, _header(session).wait())
+                    return await _email(session, await _header(session).wait())
                 except SignOnShown:
                     pass  # the expected case: the portal asks for a sign-in
-            signon.wait()
-            if signon.asks_for_email():
-                signon.submit_email(credentials.username)
-            after = signon.submit_password(credentials.password.get_secret_value())
+            await signon.wait()
+            if await signon.asks_for_email():
+                await signon.submit_email(credentials.username)
+            after = await signon.submit_password(credentials.password.get_secret_value())
             if after is AfterVerify.CODE_REQUESTED:
                 if credentials.totp_secret is None:
                     raise LoginFailed(
                         "the sign-on page asks for a one-time code and no TOTP secret is configured"
                     )
                 code = one_time_code(credentials.totp_secret.get_secret_value())
-                after = signon.submit_code(code)
+                after = await signon.submit_code(code)
             if after is AfterVerify.REJECTED:
-                raise LoginFailed(signon.error_text() or "the sign-on page refused the sign-in")
-            header = _header(session).wait()
+                raise LoginFailed(
+                    await signon.error_text() or "the sign-on page refused the sign-in"
+                )
+            header = await _header(session).wait()
             # Inside the section: saving reads the new session cookies (storage state).
             session.signed_in_email = None  # a new sign-in: read it again
             if session.on_signed_in is not None:
-                session.on_signed_in()
+                await session.on_signed_in()
         except (PlaywrightError, AssertionError, SignOnShown, PageError) as exc:
-            signon.forget_typed()
+            await signon.forget_typed()
             failure = _why(exc)
         except BaseException:
-            signon.forget_typed()
+            await signon.forget_typed()
             raise
     if failure is not None:
         raise StepFailed(1, "sign_in", f"signing in did not complete: {failure}")
-    return _email(session, header)
+    return await _email(session, header)
 
 
 def _why(exc: BaseException) -> str:
@@ -99,35 +99,36 @@ def _why(exc: BaseException) -> str:
     return first_line(exc)
 
 
-def wait_for_interactive_sign_in(session: PortalSession, timeout_s: float) -> str:
+async def wait_for_interactive_sign_in(session: PortalSession, timeout_s: float) -> str:
     """Open the portal and wait while a person signs in in the (headed) browser. Returns the email.
 
     Raises LoginRequired when nobody has signed in within `timeout_s`.
     """
-    install_popup_handlers(session.page, session.labels)
+    await install_popup_handlers(session.page, session.labels)
     header = _header(session)
-    with session.secret_section():
+    async with session.secret_section():
         try:
-            session.page.goto(session.base_url, timeout=session.timeout_ms)
-            expect(header.search_box).to_be_visible(timeout=timeout_s * 1000)
+            await session.page.goto(session.base_url)
+            # A person's pace, not the portal's: this wait has its own limit.
+            await expect(header.search_box).to_be_visible(timeout=timeout_s * 1000)
         except AssertionError as exc:
             raise LoginRequired(f"nobody signed in within {timeout_s:g} s") from exc
         except PlaywrightError as exc:
             raise StepFailed(1, "sign_in", f"the portal did not open: {first_line(exc)}") from exc
         # Inside the section: saving reads the new session cookies (storage state).
         if session.on_signed_in is not None:
-            session.on_signed_in()
-    return _email(session, header)
+            await session.on_signed_in()
+    return await _email(session, header)
 
 
 def _header(session: PortalSession) -> Header:
-    return Header(session.page, session.labels, session.timeout_ms)
+    return Header(session.page, session.labels)
 
 
-def _email(session: PortalSession, header: Header) -> str:
+async def _email(session: PortalSession, header: Header) -> str:
     """Who is signed in: the header's word, else the configured username, else "" (unknown)."""
     if session.signed_in_email is None:
-        shown = header.signed_in_email()
+        shown = await header.signed_in_email()
         fallback = session.credentials.username if session.credentials else ""
         session.signed_in_email = shown or fallback
     return session.signed_in_email

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import structlog
-from playwright.sync_api import Error as PlaywrightError
+from playwright.async_api import Error as PlaywrightError
 from structlog.contextvars import bound_contextvars
 
 from flows.session import PortalSession
-from pages.base import pause, raise_if_server_error, recover_screen, sign_on_showing
+from pages.base import raise_if_server_error, recover_screen, sign_on_showing
 from pages.errors import LoginRequired, PageError, PortalError, SignOnShown, StepFailed, first_line
 
 T = TypeVar("T")
@@ -22,8 +23,8 @@ SESSION_EXPIRED = "session expired; run `ccw-agent login`"
 log = structlog.get_logger()
 
 
-@contextmanager
-def step(
+@asynccontextmanager
+async def step(
     session: PortalSession,
     number: int,
     name: str,
@@ -31,7 +32,7 @@ def step(
     *,
     after_submit: bool = False,
     logged: bool = True,
-) -> Iterator[None]:
+) -> AsyncIterator[None]:
     """Run the body as step `number`: one "step" log event, failures turned into PortalErrors.
 
     The sign-on page showing instead of the expected screen raises SignOnShown (the caller signs
@@ -45,7 +46,7 @@ def step(
             try:
                 yield
             except (PlaywrightError, AssertionError, PageError) as exc:
-                raise _diagnose(session, number, name, exc) from exc
+                raise await _diagnose(session, number, name, exc) from exc
         except SignOnShown as exc:
             status = "session_expired"
             if after_submit:
@@ -74,12 +75,12 @@ def step(
         session.on_step(number, name)
 
 
-def read_step(
+async def read_step(
     session: PortalSession,
     number: int,
     name: str,
     order: str,
-    action: Callable[[], T],
+    action: Callable[[], Awaitable[T]],
     *,
     reload: bool = True,
     logged: bool = True,
@@ -95,8 +96,8 @@ def read_step(
     """
     for run in range(1, session.step_attempts + 1):
         try:
-            with step(session, number, name, order, logged=logged):
-                return action()
+            async with step(session, number, name, order, logged=logged):
+                return await action()
         except PortalError as exc:
             if run == session.step_attempts or session.out_of_time():
                 raise
@@ -104,12 +105,11 @@ def read_step(
                 "step_retry", step=number, name=name, order=order, run=run, error=first_line(exc)
             )
             try:
-                how = recover_screen(
+                how = await recover_screen(
                     session.page,
                     session.labels,
                     reload=reload,
                     try_again=session.try_again_allowed,
-                    timeout_ms=session.timeout_ms,
                 )
             except (PlaywrightError, AssertionError) as failed:
                 how = f"failed: {first_line(failed)}"
@@ -117,36 +117,40 @@ def read_step(
     raise AssertionError("unreachable: the loop returns or raises")
 
 
-def settle(session: PortalSession, look: int) -> None:
+async def settle(session: PortalSession, wait: int) -> None:
     """Give a portal that shows a change late a moment before the next look (1 s, 2 s, 4 s...).
 
     Only between re-reads after a submission whose result is not on screen yet, never on the
     happy path: there the agent waits on what the portal shows, not on a clock.
     """
-    pause(session.page, 1_000 * 2 ** (look - 1))
+    # A clock on purpose: the portal gives no signal that a change it took is now readable,
+    # and looking again at once only reads the same stale answer.
+    await asyncio.sleep(2 ** (wait - 1))
 
 
-def with_resignin(session: PortalSession, attempt: Callable[[], T]) -> T:
+async def with_resignin(session: PortalSession, attempt: Callable[[], Awaitable[T]]) -> T:
     """Run `attempt`; when the session expires, run it again (it starts by signing in)."""
     for _ in range(session.max_resignins):
         try:
-            return attempt()
+            return await attempt()
         except SignOnShown:
             if session.credentials is None:
                 raise LoginRequired(SESSION_EXPIRED) from None
             log.warning("session_expired", action="signing in again and starting over")
     try:
-        return attempt()
+        return await attempt()
     except SignOnShown:
         raise StepFailed(1, "sign_in", "the session expired again after signing in") from None
 
 
-def _diagnose(session: PortalSession, number: int, name: str, exc: BaseException) -> BaseException:
+async def _diagnose(
+    session: PortalSession, number: int, name: str, exc: BaseException
+) -> BaseException:
     """A timeout is often only the symptom: name what the page shows instead, when it can."""
     try:
-        if sign_on_showing(session.page, session.labels):
+        if await sign_on_showing(session.page, session.labels):
             return SignOnShown()
-        raise_if_server_error(session.page, session.labels)
+        await raise_if_server_error(session.page, session.labels)
     except PortalError as server_error:
         return server_error
     except PlaywrightError:

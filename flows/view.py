@@ -33,24 +33,24 @@ class NotFound:
     detail: str
 
 
-def view_assignment(session: PortalSession, order_number: str) -> ViewResult:
+async def view_assignment(session: PortalSession, order_number: str) -> ViewResult:
     """Steps 1-4 for one order: its status, holds and per-line assignment, or "not found"."""
     started = time.perf_counter()
     with bound_contextvars(order=order_number):
-        found = with_resignin(session, lambda: _view_once(session, order_number))
+        found = await with_resignin(session, lambda: _view_once(session, order_number))
     elapsed = time.perf_counter() - started
     if isinstance(found, NotFound):
         return ViewResult(order_number=order_number, detail=found.detail, duration_s=elapsed)
     return ViewResult(order_number=order_number, view=found.view, duration_s=elapsed)
 
 
-def _view_once(session: PortalSession, order_number: str) -> Opened | NotFound:
-    with step(session, 1, "sign_in", order_number):
-        ensure_signed_in(session)
-    return open_assignments(session, order_number)
+async def _view_once(session: PortalSession, order_number: str) -> Opened | NotFound:
+    async with step(session, 1, "sign_in", order_number):
+        await ensure_signed_in(session)
+    return await open_assignments(session, order_number)
 
 
-def open_assignments(
+async def open_assignments(
     session: PortalSession, order_number: str, *, log_steps: bool = True
 ) -> Opened | NotFound:
     """Steps 2-4: global search, open the order, open its assignments and read them.
@@ -60,34 +60,36 @@ def open_assignments(
     does not hold this order; a results screen that shows neither is a failure, not a "no".
     Without `log_steps` the caller's own step covers them.
     """
-    found = read_step(
+    found = await read_step(
         session, 2, "global_search", order_number, lambda: _search(session, order_number),
         logged=log_steps,
     )  # fmt: skip
     if isinstance(found, NotFound):
         return found
-    details, facts = read_step(
+    details, facts = await read_step(
         session, 3, "open_order", order_number, lambda: _open_details(found, order_number),
         logged=log_steps,
     )  # fmt: skip
 
-    def assignments() -> Opened:
-        screen = details.open_smart_account_assignments()
-        return Opened(screen, read_view(screen, order_number, *facts))
+    async def assignments() -> Opened:
+        screen = await details.open_smart_account_assignments()
+        return Opened(screen, await read_view(screen, order_number, *facts))
 
-    return read_step(session, 4, "open_assignments", order_number, assignments, logged=log_steps)
+    return await read_step(
+        session, 4, "open_assignments", order_number, assignments, logged=log_steps
+    )
 
 
-def _search(
+async def _search(
     session: PortalSession, order_number: str
 ) -> SearchResultsPage | OrderDetailsPage | NotFound:
-    header = Header(session.page, session.labels, session.timeout_ms).wait()
+    header = await Header(session.page, session.labels).wait()
     # Order links already on screen (a breadcrumb, the last order's page) are not an answer.
-    earlier = set(SearchResultsPage(session.page, session.labels).shown_numbers())
-    found = header.search_order(order_number, shown_before=earlier)
+    earlier = set(await SearchResultsPage(session.page, session.labels).shown_numbers())
+    found = await header.search_order(order_number, shown_before=earlier)
     if isinstance(found, OrderDetailsPage):
         return found  # the portal opened the single match itself; step 3 checks it is this order
-    matches = found.matches()
+    matches = await found.matches()
     if any(match.holds(order_number) for match in matches):
         return found
     shown = [match.number for match in matches]
@@ -104,7 +106,7 @@ def _search(
             f"The global search for {order_number} listed only {', '.join(numbers)}, "
             "not this order."
         )
-    if found.says_no_results():
+    if await found.says_no_results():
         return NotFound(
             f"The global search for {order_number} said "
             f'"{session.labels.no_results}": no order this user can see.'
@@ -117,13 +119,13 @@ def _search(
     )
 
 
-def _open_details(
+async def _open_details(
     found: SearchResultsPage | OrderDetailsPage, order_number: str
 ) -> tuple[OrderDetailsPage, tuple[str | None, str, tuple[str, ...]]]:
-    details = (
+    details = await (
         found.wait() if isinstance(found, OrderDetailsPage) else found.open_order(order_number)
     )
-    sales_order, web_order = details.sales_order(), details.web_order()
+    sales_order, web_order = await details.sales_order(), await details.web_order()
     shown = [number for number in (sales_order, web_order) if number]
     if not any(same_order(number, order_number) for number in shown):
         raise StepFailed(
@@ -132,10 +134,10 @@ def _open_details(
             f"Order Details shows order {', '.join(shown) or '(no number readable)'}, "
             f"not {order_number}",
         )
-    return details, (sales_order, details.order_status(), details.holds())
+    return details, (sales_order, await details.order_status(), await details.holds())
 
 
-def read_view(
+async def read_view(
     screen: SmartAccountAssignmentPage,
     order_number: str,
     sales_order: str | None,
@@ -153,7 +155,7 @@ def read_view(
             domain=row.domain,
             eligibility=row.eligibility,
         )
-        for row in screen.lines()
+        for row in await screen.lines()
     )
     return OrderView(
         order_number=order_number,
@@ -161,5 +163,5 @@ def read_view(
         status=status,
         holds=holds,
         lines=lines,
-        assign_disabled_reason=screen.assign_disabled_reason(),
+        assign_disabled_reason=await screen.assign_disabled_reason(),
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, Response, expect
 
-from pages.base import DEFAULT_TIMEOUT_MS, read_stably, wait_for_landmark
+from pages.base import CHOSEN_MS, read_stably, wait_for_landmark
 from pages.errors import PageError
 from pages.labels import Labels, any_of, name_matcher, normalize, same_text
 from pages.widgets import choose_option, read_options
@@ -39,6 +40,20 @@ radios => radios.map(radio => {
 """
 
 
+class SearchBy(StrEnum):
+    """The search parameters of the "Select an Existing Account" drop-down (step 6)."""
+
+    DOMAIN = "domain"
+    ACCOUNT_NAME = "account_name"
+    EMAIL = "email"
+
+
+def _is_data_answer(response: Response) -> bool:
+    """A script's request (fetch or XHR), which is how the dialog asks for accounts: not a
+    document, image or style sheet the page happens to load meanwhile."""
+    return response.request.resource_type in ("fetch", "xhr")
+
+
 @dataclass(frozen=True)
 class AccountRow:
     """One Smart Account the dialog's search returned."""
@@ -51,10 +66,9 @@ class AccountRow:
 class AssignDialog:
     """The dialog named "Assign Smart Account"; every control is looked up inside it."""
 
-    def __init__(self, page: Page, labels: Labels, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+    def __init__(self, page: Page, labels: Labels) -> None:
         self.page = page
         self.labels = labels
-        self.timeout_ms = timeout_ms
         self.dialog = page.get_by_role("dialog", name=name_matcher(labels.assign_dialog))
         d = self.dialog
         self.search_parameter = d.get_by_role(
@@ -69,49 +83,64 @@ class AssignDialog:
             "combobox", name=name_matcher(labels.virtual_account_name)
         )
         self.assign_button = d.get_by_role("button", name=name_matcher(labels.assign, whole=True))
+        # disabled=False honours aria-disabled too, and waiting for it follows the page's timeout.
+        self._assign_enabled = d.get_by_role(
+            "button", name=name_matcher(labels.assign, whole=True), disabled=False
+        )
         self.terms = d.get_by_role("checkbox", name=name_matcher(labels.accept_terms))
         self.submit_button = d.get_by_role("button", name=name_matcher(labels.submit, whole=True))
         # Cancel, or Close where a release names it so: both leave without changing anything.
         self.cancel_button = d.get_by_role("button", name=any_of((labels.cancel, labels.close)))
 
-    def wait(self) -> AssignDialog:
+    async def wait(self) -> AssignDialog:
         """Wait for the dialog's search-parameter drop-down."""
-        wait_for_landmark(self.page, self.labels, self.search_parameter, self.timeout_ms)
+        await wait_for_landmark(self.page, self.labels, self.search_parameter)
         return self
 
-    def search_accounts(self, parameter: str, value: str) -> list[AccountRow]:
-        """Choose the search parameter, search the value, and return the accounts found."""
-        choose_option(
-            self.search_parameter, name_matcher(parameter, whole=True), timeout_ms=self.timeout_ms
-        )
-        self.search_value.fill(value, timeout=self.timeout_ms)
-        return self.run_search()
+    async def search_accounts(self, by: SearchBy, value: str) -> list[AccountRow]:
+        """Choose the search parameter that searches `by` (its wording from the catalogue),
+        search the value, and return the accounts found."""
+        parameter = {
+            SearchBy.DOMAIN: self.labels.by_domain,
+            SearchBy.ACCOUNT_NAME: self.labels.by_account_name,
+            SearchBy.EMAIL: self.labels.by_email,
+        }[by]
+        await choose_option(self.search_parameter, name_matcher(parameter, whole=True))
+        await self.search_value.fill(value)
+        return await self.run_search()
 
-    def run_search(self) -> list[AccountRow]:
-        """Click the dialog's Search (again) and return the accounts found."""
-        self.search_button.click(timeout=self.timeout_ms)
-        wait_for_landmark(self.page, self.labels, self.results_landmark, self.timeout_ms)
-        return self.accounts()
+    async def run_search(self) -> list[AccountRow]:
+        """Click the dialog's Search (again) and return the accounts found.
 
-    def says_no_accounts(self) -> bool:
+        Waits for the answer to the request the click starts before it looks: the accounts of an
+        earlier search may still show until then, and would be read as this search's.
+        """
+        async with self.page.expect_response(_is_data_answer):
+            await self.search_button.click()
+        await wait_for_landmark(self.page, self.labels, self.results_landmark)
+        return await self.accounts()
+
+    async def says_no_accounts(self) -> bool:
         """Whether the portal's own "No Smart Accounts found" shows (and no account does)."""
-        return bool(self.no_accounts.filter(visible=True).count()) and not self.radios.count()
+        if not await self.no_accounts.filter(visible=True).count():
+            return False
+        return not await self.radios.count()
 
-    def accounts(self) -> list[AccountRow]:
+    async def accounts(self) -> list[AccountRow]:
         """The accounts found, as a table of radios or a list of entries alike ([] when none).
 
         Each account is a radio named by the account name; its Domain Identifier and status are
         read from the words of its own entry (the row, list item or card that holds no other
         radio). A domain or status that cannot be read is "" (never guessed).
         """
-        return read_stably(self.results_landmark, self._read_accounts, self.timeout_ms)
+        return await read_stably(self.results_landmark, self._read_accounts)
 
-    def _entries(self) -> list[tuple[str, str]]:
-        pairs: list[list[str]] = self.radios.evaluate_all(_RADIO_ENTRIES)
+    async def _entries(self) -> list[tuple[str, str]]:
+        pairs: list[list[str]] = await self.radios.evaluate_all(_RADIO_ENTRIES)
         return [(normalize(name), normalize(text)) for name, text in pairs]
 
-    def _read_accounts(self) -> list[AccountRow]:
-        return [self._row(name, text) for name, text in self._entries()]
+    async def _read_accounts(self) -> list[AccountRow]:
+        return [self._row(name, text) for name, text in await self._entries()]
 
     def _row(self, name: str, text: str) -> AccountRow:
         rest = text.replace(name, " ", 1) if name else text
@@ -128,9 +157,9 @@ class AssignDialog:
             status=normalize(status),
         )
 
-    def select_account(self, account: AccountRow) -> None:
+    async def select_account(self, account: AccountRow) -> None:
         """Tick the radio of the one entry with this account name AND this domain."""
-        rows = self._read_accounts()
+        rows = await self._read_accounts()
         where = [
             i
             for i, row in enumerate(rows)
@@ -143,63 +172,64 @@ class AssignDialog:
                 f"results any more ({len(where)} found)"
             )
         radio = self.radios.nth(where[0])
-        radio.check(timeout=self.timeout_ms)
-        expect(radio).to_be_checked(timeout=self.timeout_ms)
+        await radio.check()
+        await expect(radio).to_be_checked(timeout=CHOSEN_MS)
 
-    def virtual_accounts(self) -> list[str]:
+    async def virtual_accounts(self) -> list[str]:
         """The virtual accounts the selected Smart Account offers."""
-        return read_options(self.virtual_account, timeout_ms=self.timeout_ms)
+        return await read_options(self.virtual_account)
 
-    def choose_virtual_account(self, name: str) -> str:
+    async def choose_virtual_account(self, name: str) -> str:
         """Choose the virtual account whose option text is exactly `name`."""
-        return choose_option(self.virtual_account, name, timeout_ms=self.timeout_ms)
+        return await choose_option(self.virtual_account, name)
 
-    def wait_assign_enabled(self) -> None:
+    async def wait_assign_enabled(self) -> None:
         """Wait until Assign is enabled (an SA and a VA are chosen)."""
-        expect(self.assign_button).to_be_enabled(timeout=self.timeout_ms)
+        await self._assign_enabled.wait_for()
 
-    def assign(self) -> None:
+    async def assign(self) -> None:
         """Click Assign and wait for the terms of use."""
-        self.assign_button.click(timeout=self.timeout_ms)
-        wait_for_landmark(self.page, self.labels, self.terms, self.timeout_ms)
+        await self.assign_button.click()
+        await wait_for_landmark(self.page, self.labels, self.terms)
 
-    def accept_terms_and_submit(self) -> ConfirmationDialog:
+    async def accept_terms_and_submit(self) -> ConfirmationDialog:
         """Tick the terms of use, click Submit and wait for the confirmation."""
-        self.terms.check(timeout=self.timeout_ms)
-        self.submit_button.click(timeout=self.timeout_ms)
-        return ConfirmationDialog(self.page, self.labels, self.timeout_ms).wait()
+        await self.terms.check()
+        await self.submit_button.click()
+        return await ConfirmationDialog(self.page, self.labels).wait()
 
-    def cancel(self) -> None:
+    async def cancel(self) -> None:
         """Click Cancel and wait until the dialog is gone (nothing is changed)."""
-        self.cancel_button.first.click(timeout=self.timeout_ms)
-        expect(self.dialog).to_be_hidden(timeout=self.timeout_ms)
+        await self.cancel_button.first.click()
+        await self.dialog.wait_for(state="hidden")
 
-    def is_open(self) -> bool:
-        return self.dialog.is_visible()
+    async def is_open(self) -> bool:
+        """Whether the dialog shows right now (checked, not waited)."""
+        return await self.dialog.is_visible()
 
 
 class ConfirmationDialog:
     """The alert dialog asking to confirm the change (Yes / No)."""
 
-    def __init__(self, page: Page, labels: Labels, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+    def __init__(self, page: Page, labels: Labels) -> None:
         self.page = page
         self.labels = labels
-        self.timeout_ms = timeout_ms
         self.dialog: Locator = page.get_by_role("alertdialog")
         self.yes_button = self.dialog.get_by_role(
             "button", name=name_matcher(labels.yes, whole=True)
         )
         self.no_button = self.dialog.get_by_role("button", name=name_matcher(labels.no, whole=True))
 
-    def wait(self) -> ConfirmationDialog:
-        wait_for_landmark(self.page, self.labels, self.yes_button, self.timeout_ms)
+    async def wait(self) -> ConfirmationDialog:
+        """Wait for the Yes button."""
+        await wait_for_landmark(self.page, self.labels, self.yes_button)
         return self
 
-    def confirm(self) -> None:
+    async def confirm(self) -> None:
         """Click Yes (this submits the change)."""
-        self.yes_button.click(timeout=self.timeout_ms)
+        await self.yes_button.click()
 
-    def decline(self) -> None:
+    async def decline(self) -> None:
         """Click No and wait until the confirmation is gone."""
-        self.no_button.click(timeout=self.timeout_ms)
-        expect(self.dialog).to_be_hidden(timeout=self.timeout_ms)
+        await self.no_button.click()
+        await self.dialog.wait_for(state="hidden")

@@ -6,12 +6,13 @@ import re
 from contextlib import suppress
 from dataclasses import dataclass
 
-from playwright.sync_api import Page, expect
+from playwright.async_api import Page, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from pages.assign_dialog import AssignDialog
 from pages.base import (
-    DEFAULT_TIMEOUT_MS,
     READ_MS,
+    REASON_MS,
     raise_if_server_error,
     read_stably,
     reload_screen,
@@ -36,10 +37,6 @@ b => {
   return box.innerText.replace(b.innerText, '');
 }
 """
-
-# After the table has loaded, the reason text next to a disabled button is part of the same
-# render; this bounds the wait for it before the button's own description is used instead.
-_REASON_MS = 2_000.0
 
 
 class SubmissionRefused(PageError):
@@ -71,10 +68,9 @@ def split_account(cell: str | None) -> tuple[str | None, str | None]:
 class SmartAccountAssignmentPage:
     """The screen reached from Order Details' "View or change Smart Account Assignments"."""
 
-    def __init__(self, page: Page, labels: Labels, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+    def __init__(self, page: Page, labels: Labels) -> None:
         self.page = page
         self.labels = labels
-        self.timeout_ms = timeout_ms
         self.heading = page.get_by_role("heading", name=name_matcher(labels.assignment_heading))
         self.table = data_table(page, labels.column_line, labels.column_virtual_account)
         self.data_rows = data_rows(self.table)
@@ -88,14 +84,14 @@ class SmartAccountAssignmentPage:
             .filter(has_text=name_matcher(labels.submitted_successfully))
         )
 
-    def wait(self) -> SmartAccountAssignmentPage:
+    async def wait(self) -> SmartAccountAssignmentPage:
         """Wait for the heading, the table's rows and the Assign Smart Account button."""
-        wait_for_landmark(self.page, self.labels, self.heading, self.timeout_ms)
-        wait_for_landmark(self.page, self.labels, self.data_rows, self.timeout_ms)
-        wait_for_landmark(self.page, self.labels, self.assign_button, self.timeout_ms)
+        await wait_for_landmark(self.page, self.labels, self.heading)
+        await wait_for_landmark(self.page, self.labels, self.data_rows)
+        await wait_for_landmark(self.page, self.labels, self.assign_button)
         return self
 
-    def lines(self) -> list[AssignmentRow]:
+    async def lines(self) -> list[AssignmentRow]:
         """The table's rows, read by column header names, whatever the columns' order.
 
         The Smart Account is a name and a Domain Identifier in two columns or in one cell
@@ -104,9 +100,7 @@ class SmartAccountAssignmentPage:
         Raises PageError when a column the reference pins (Line, Smart Account, Virtual Account)
         cannot be found: a table that cannot be read is never taken for an unassigned one.
         """
-        headers, rows = read_stably(
-            self.data_rows, lambda: read_table(self.table.first), self.timeout_ms
-        )
+        headers, rows = await read_stably(self.data_rows, lambda: read_table(self.table.first))
         lab = self.labels
         columns = {
             "line": lab.column_line,
@@ -172,29 +166,29 @@ class SmartAccountAssignmentPage:
                 return found.group(0)
         return None
 
-    def assign_disabled_reason(self) -> str | None:
+    async def assign_disabled_reason(self) -> str | None:
         """None when Assign Smart Account is enabled, else the reason the screen gives."""
         button = self.assign_button.first
         # A portal may render the button disabled while it loads: wait (briefly) for a verdict,
         # the button enabled or the reason shown, before judging it.
         enabled = self.assign_button.and_(self.page.get_by_role("button", disabled=False))
         with suppress(AssertionError):
-            expect(enabled.or_(self.unavailable).first).to_be_visible(timeout=_REASON_MS)
-        if read_stably(button, lambda: button.is_enabled(timeout=READ_MS), self.timeout_ms):
+            await expect(enabled.or_(self.unavailable).first).to_be_visible(timeout=REASON_MS)
+        if await read_stably(button, lambda: button.is_enabled(timeout=READ_MS)):
             return None
         try:
-            expect(self.unavailable.first).to_be_visible(timeout=_REASON_MS)
-            return normalize(self.unavailable.first.inner_text(timeout=READ_MS))
+            await expect(self.unavailable.first).to_be_visible(timeout=REASON_MS)
+            return normalize(await self.unavailable.first.inner_text(timeout=READ_MS))
         except AssertionError:
             pass
-        reason = next(
-            (
-                text
-                for text in (self._described_by(), self._words_beside_button())
-                if self._reads_as_refusal(text)
-            ),
-            "",
-        )
+        # The button's own description is the portal's explicit reason; the note beside the
+        # button is only the fallback.
+        reason = ""
+        for read in (self._described_by, self._words_beside_button):
+            text = await read()
+            if self._reads_as_refusal(text):
+                reason = text
+                break
         if not reason:
             # A disabled button alone is no evidence: it may be a render in progress, a
             # permission glitch or a layout this reader does not know. Never "not eligible" then.
@@ -212,62 +206,63 @@ class SmartAccountAssignmentPage:
             or self._ineligible_words([text]) is not None
         )
 
-    def open_assign_dialog(self) -> AssignDialog:
+    async def open_assign_dialog(self) -> AssignDialog:
         """Click Assign Smart Account and wait for its dialog (already open: nothing clicked)."""
-        dialog = AssignDialog(self.page, self.labels, self.timeout_ms)
-        wait_for_landmark(
-            self.page, self.labels, self.assign_button.or_(dialog.dialog), self.timeout_ms
-        )
-        if not dialog.is_open():
-            self.assign_button.first.click(timeout=self.timeout_ms)
-        return dialog.wait()
+        dialog = AssignDialog(self.page, self.labels)
+        await wait_for_landmark(self.page, self.labels, self.assign_button.or_(dialog.dialog))
+        if not await dialog.is_open():
+            await self.assign_button.first.click()
+        return await dialog.wait()
 
-    def close_assign_dialog(self) -> None:
+    async def close_assign_dialog(self) -> None:
         """Cancel the dialog when it is open (nothing is changed), and wait for it to go."""
-        dialog = AssignDialog(self.page, self.labels, self.timeout_ms)
-        if dialog.is_open():
-            dialog.cancel()
+        dialog = AssignDialog(self.page, self.labels)
+        if await dialog.is_open():
+            await dialog.cancel()
 
-    def showing(self) -> bool:
-        """Whether this screen (its heading) shows now or within a moment."""
-        with suppress(AssertionError):
-            wait_for_landmark(self.page, self.labels, self.heading, self.timeout_ms)
+    async def showing(self) -> bool:
+        """Whether this screen (its heading) shows now or within the page's default timeout."""
+        with suppress(PlaywrightTimeoutError):
+            await wait_for_landmark(self.page, self.labels, self.heading)
             return True
         return False
 
-    def reload(self) -> None:
+    async def reload(self) -> None:
         """Load this screen again: the portal reads the assignments afresh."""
-        reload_screen(self.page, self.timeout_ms)
+        await reload_screen(self.page)
 
-    def wait_for_success(self) -> str:
+    async def wait_for_success(self) -> str:
         """Wait for the "submitted successfully" message and return it.
 
         Raises PortalServerError on the generic error, SubmissionRefused on any other alert.
         """
         refusal = self.page.get_by_role("alert").filter(visible=True)
-        wait_for_landmark(self.page, self.labels, self.success.or_(refusal), self.timeout_ms)
-        if self.success.count():
-            return normalize(self.success.first.inner_text(timeout=READ_MS))
-        raise_if_server_error(self.page, self.labels)
-        raise SubmissionRefused(normalize(refusal.first.inner_text(timeout=READ_MS)))
+        await wait_for_landmark(self.page, self.labels, self.success.or_(refusal))
+        if await self.success.count():
+            return normalize(await self.success.first.inner_text(timeout=READ_MS))
+        await raise_if_server_error(self.page, self.labels)
+        raise SubmissionRefused(normalize(await refusal.first.inner_text(timeout=READ_MS)))
 
     def _assigned(self, cell: str | None) -> str | None:
         if cell is None or any(same_text(cell, mark) for mark in self.labels.not_assigned):
             return None
         return cell or None
 
-    def _words_beside_button(self) -> str:
+    async def _words_beside_button(self) -> str:
         """The text of the button's own container, less the button's name: the note beside it.
 
         Only a container that holds no other control counts, so no neighbour's label is taken
         for a reason.
         """
-        return normalize(str(self.assign_button.first.evaluate(_NOTE_BESIDE, timeout=READ_MS)))
+        text = await self.assign_button.first.evaluate(_NOTE_BESIDE, timeout=READ_MS)
+        return normalize(str(text))
 
-    def _described_by(self) -> str:
-        ids = self.assign_button.first.get_attribute("aria-describedby", timeout=READ_MS)
+    async def _described_by(self) -> str:
+        ids = await self.assign_button.first.get_attribute("aria-describedby", timeout=READ_MS)
         if not ids:
             return ""
         # The ids come from the button's own aria-describedby at run time, not from a known page.
-        texts = [self.page.locator(f"id={one}").inner_text(timeout=READ_MS) for one in ids.split()]
+        texts = [
+            await self.page.locator(f"id={one}").inner_text(timeout=READ_MS) for one in ids.split()
+        ]
         return normalize(" ".join(texts))

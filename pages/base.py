@@ -1,22 +1,46 @@
-"""What every screen shares: the sign-on and server-error detectors and waiting for a landmark."""
+"""What every screen shares: the sign-on and server-error detectors, waiting for a landmark, and
+the few waits whose limit is not the page's default timeout.
+
+Every wait without a limit of its own is a locator wait (`wait_for`, or an action's own
+actionability wait), so it follows the page's default timeout, which the session sets once.
+`expect` assertions do not follow it (theirs is 5 s unless given one), so page objects use them
+only as probes, with one of the named limits below.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import TypeVar
 
-from playwright.sync_api import Locator, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.async_api import Locator, Page, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from pages.errors import PageError, PortalServerError, SignOnShown
 from pages.labels import Labels, any_of, label_pattern, name_matcher, normalize
 
+# The page's default timeout when the session is given none (flows.session.PortalSession).
 DEFAULT_TIMEOUT_MS = 15_000.0
 # Reads that wait for an element (inner_text, get_attribute) get this long; a pop-up that covers
 # the screen makes them wait in vain, and read_stably then dismisses it and reads again.
 READ_MS = 2_000.0
+# How long a toast error is given to go away by itself before the screen is reloaded instead.
+TOAST_MS = 8_000.0
+# A custom combobox that ignores clicks usually opens on ArrowDown (WAI-ARIA combobox pattern):
+# a click is given this long to open it before the key is tried, and an option this long to take
+# a click before the list (closed by a pop-up meanwhile) is opened again.
+CLICK_OPEN_MS = 1_500.0
+# An opened list is given this long to show its first option before it is opened again: a pop-up
+# that takes the focus closes it, and then waiting longer would only wait in vain.
+LIST_MS = 5_000.0
+# A control shows a choice just made (a radio ticked, an option chosen) without asking the
+# server, so it is given this long to show it.
+CHOSEN_MS = 5_000.0
+# After the assignment table has loaded, the reason next to a disabled button is part of the same
+# render; this bounds the wait for it before the button's own description is used instead.
+REASON_MS = 2_000.0
+
 _READ_ATTEMPTS = 3
 
 T = TypeVar("T")
@@ -42,70 +66,62 @@ def server_error(page: Page, labels: Labels) -> Locator:
     )
 
 
-def raise_if_server_error(page: Page, labels: Labels) -> None:
+async def raise_if_server_error(page: Page, labels: Labels) -> None:
     """Raise PortalServerError when the generic error message is showing (checked, not waited)."""
     error = server_error(page, labels)
-    if error.count():
-        raise PortalServerError(f"the portal said: {normalize(error.first.inner_text())}")
+    if await error.count():
+        raise PortalServerError(f"the portal said: {normalize(await error.first.inner_text())}")
 
 
-def sign_on_showing(page: Page, labels: Labels) -> bool:
+async def sign_on_showing(page: Page, labels: Labels) -> bool:
     """Whether the sign-on page is showing right now (checked, not waited)."""
-    return sign_on_marker(page, labels).count() > 0
+    return await sign_on_marker(page, labels).count() > 0
 
 
-def wait_for_landmark(page: Page, labels: Labels, landmark: Locator, timeout_ms: float) -> None:
+async def wait_for_landmark(page: Page, labels: Labels, landmark: Locator) -> None:
     """Wait until `landmark` shows; fail fast when the sign-on page or a server error shows instead.
 
     The landmark wins when both show (a toast of an earlier failure may linger beside a screen
-    that has since loaded).
-    Raises SignOnShown, PortalServerError, or Playwright's TimeoutError when nothing shows in time.
+    that has since loaded). Pop-ups are dismissed while it waits.
+    Raises SignOnShown, PortalServerError, or Playwright's TimeoutError when nothing shows within
+    the page's default timeout.
     """
     visible = landmark.filter(visible=True)
     either = visible.or_(sign_on_marker(page, labels)).or_(server_error(page, labels))
-    expect(either.first).to_be_visible(timeout=timeout_ms)
-    if visible.count():
+    await either.first.wait_for()
+    if await visible.count():
         return
-    raise_if_server_error(page, labels)
-    if sign_on_showing(page, labels):
+    await raise_if_server_error(page, labels)
+    if await sign_on_showing(page, labels):
         raise SignOnShown
 
 
-# How long a toast error is given to go away by itself before the screen is reloaded instead.
-_TOAST_MS = 8_000.0
-
-
-def recover_screen(
-    page: Page, labels: Labels, *, reload: bool, try_again: bool = True, timeout_ms: float
+async def recover_screen(
+    page: Page, labels: Labels, *, reload: bool, try_again: bool = True
 ) -> str:
     """Undo a read-only failure in place, the smallest way; returns what was done.
 
     The portal's own "Try again" when its error offers one (it re-runs the failed load); else,
     when `reload`, a reload of the screen (it reloads the current screen's data and clears any
-    message); else wait until a toast error has gone. Without `try_again` (after the
-    irreversible click) the portal's button is never pressed: it might send the change again.
+    message); else wait (up to TOAST_MS) until a toast error has gone. Without `try_again` (after
+    the irreversible click) the portal's button is never pressed: it might send the change again.
     """
     error = server_error(page, labels)
     retry = error.get_by_role("button", name=any_of(labels.try_again))
-    if try_again and retry.count():
-        retry.first.click(timeout=timeout_ms)
+    if try_again and await retry.count():
+        await retry.first.click()
         return "try_again"
     if reload:
-        reload_screen(page, timeout_ms)
+        await reload_screen(page)
         return "reload"
     with suppress(AssertionError):
-        expect(error).to_have_count(0, timeout=_TOAST_MS)
+        await expect(error).to_have_count(0, timeout=TOAST_MS)
     return "waited"
 
 
-def pause(page: Page, ms: float) -> None:
-    """Let the portal be for a moment (only between looks at a change it shows late)."""
-    page.wait_for_timeout(ms)
-
-
-def reload_screen(page: Page, timeout_ms: float) -> None:
+async def reload_screen(page: Page) -> None:
     """Load the current address again (the portal's screens re-read their data)."""
-    page.reload(wait_until="domcontentloaded", timeout=timeout_ms)
+    await page.reload(wait_until="domcontentloaded")
 
 
 def text_after(text: str, prefix: str) -> str | None:
@@ -125,21 +141,21 @@ _FIELD_SEPARATOR = re.compile(r"\s+[·•|]\s+|\t")
 _NEXT_LABEL = re.compile(r"\s+(?=[^\W\d][\w'’ -]{0,30}?\s?:(?:\s|$))")
 
 
-def read_stably(landmark: Locator, read: Callable[[], T], timeout_ms: float) -> T:
+async def read_stably(landmark: Locator, read: Callable[[], Awaitable[T]]) -> T:
     """Read while `landmark` shows, and again if a pop-up covered the screen during the read.
 
     Reads (counts, texts) do not trigger Playwright's pop-up handlers, and a modal pop-up hides
-    the screen from role locators, so a read could see an empty table. The web-first assertion
+    the screen from role locators, so a read could see an empty table. The wait for the landmark
     before each read dismisses pop-ups; the check after it rejects a read a pop-up interrupted.
     """
     for attempt in range(1, _READ_ATTEMPTS + 1):
-        expect(landmark.first).to_be_visible(timeout=timeout_ms)
+        await landmark.first.wait_for()
         try:
-            value = read()
+            value = await read()
         except PlaywrightTimeoutError:
             if attempt == _READ_ATTEMPTS:
                 raise
             continue
-        if landmark.first.is_visible():
+        if await landmark.first.is_visible():
             return value
     raise PageError("a pop-up kept covering the screen while it was read")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, expect
 
-from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, read_stably, wait_for_landmark
+from pages.base import READ_MS, read_stably, wait_for_landmark
 from pages.labels import Labels, name_matcher
 from pages.order_details import OrderDetailsPage
 from pages.search_results import SearchResultsPage
@@ -18,10 +18,9 @@ _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 class Header:
     """The header: the Global Search box and its Search button, and "Signed in as ..."."""
 
-    def __init__(self, page: Page, labels: Labels, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+    def __init__(self, page: Page, labels: Labels) -> None:
         self.page = page
         self.labels = labels
-        self.timeout_ms = timeout_ms
         self.search_box = page.get_by_role("searchbox", name=name_matcher(labels.global_search))
         # The header's own Search button: inside the search landmark or the banner that holds the
         # box, so a "Search" button elsewhere on the page (or in a dialog) is never clicked.
@@ -37,12 +36,12 @@ class Header:
         )
         self.signed_in_as = page.get_by_text(name_matcher(labels.signed_in_as))
 
-    def wait(self) -> Header:
+    async def wait(self) -> Header:
         """Wait until the header's Global Search box shows (the signed-in landmark)."""
-        wait_for_landmark(self.page, self.labels, self.search_box, self.timeout_ms)
+        await wait_for_landmark(self.page, self.labels, self.search_box)
         return self
 
-    def search_order(
+    async def search_order(
         self, number: str, *, shown_before: Collection[str] = ()
     ) -> SearchResultsPage | OrderDetailsPage:
         """Type the order number and click Search (Enter alone does not run the real search).
@@ -51,32 +50,31 @@ class Header:
         Links to the orders in `shown_before` (on screen before the search, such as a
         breadcrumb) do not count as results having arrived, except the order searched.
         """
-        self.search_box.fill(number, timeout=self.timeout_ms)
-        self._button().click(timeout=self.timeout_ms)
-        results = SearchResultsPage(self.page, self.labels, self.timeout_ms)
-        details = OrderDetailsPage(self.page, self.labels, self.timeout_ms)
+        await self.search_box.fill(number)
+        await (await self._button()).click()
+        results = SearchResultsPage(self.page, self.labels)
+        details = OrderDetailsPage(self.page, self.labels)
         stale = [n for n in shown_before if n.lstrip("0") != number.lstrip("0")]
         arrived = results.links_other_than(stale).or_(results.no_results)
-        wait_for_landmark(self.page, self.labels, arrived.or_(details.heading), self.timeout_ms)
-        if details.heading.filter(visible=True).count():
-            return details.wait()
-        return results.wait()
+        await wait_for_landmark(self.page, self.labels, arrived.or_(details.heading))
+        if await details.heading.filter(visible=True).count():
+            return await details.wait()
+        return await results.wait()
 
-    def signed_in_email(self) -> str | None:
-        """The email after "Signed in as", when the header shows one (it may arrive late)."""
+    async def signed_in_email(self) -> str | None:
+        """The email after "Signed in as", when the header shows one within READ_MS (it may
+        arrive late, or never on a portal that does not show it)."""
         try:
-            expect(self.signed_in_as.first).to_be_visible(timeout=READ_MS)
+            await expect(self.signed_in_as.first).to_be_visible(timeout=READ_MS)
         except AssertionError:
             return None
         found = _EMAIL.search(
-            read_stably(
-                self.signed_in_as,
-                lambda: self.signed_in_as.first.inner_text(timeout=READ_MS),
-                self.timeout_ms,
+            await read_stably(
+                self.signed_in_as, lambda: self.signed_in_as.first.inner_text(timeout=READ_MS)
             )
         )
         return found.group(0) if found else None
 
-    def _button(self) -> Locator:
+    async def _button(self) -> Locator:
         # A portal without search/banner landmarks: fall back to the page's one Search button.
-        return self.search_button if self._holder.count() else self._page_search_button
+        return self.search_button if await self._holder.count() else self._page_search_button

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from weakref import WeakSet
 
-from playwright.sync_api import Locator, Page
+from playwright.async_api import Locator, Page
 
 from pages.labels import Labels, name_matcher
 
@@ -22,22 +22,25 @@ def feedback_dialog(page: Page, labels: Labels) -> Locator:
     return page.get_by_role("dialog", name=name_matcher(labels.feedback, whole=True))
 
 
-def install_popup_handlers(page: Page, labels: Labels) -> None:
-    """Let Playwright dismiss the pop-ups before any action or web-first assertion (idempotent).
+async def install_popup_handlers(page: Page, labels: Labels) -> None:
+    """Let Playwright dismiss the pop-ups before any action, locator wait or web-first assertion
+    (idempotent).
 
-    Playwright checks these locators before every actionable action and every `expect` retry, so
-    neither flows nor page objects need to know the pop-ups exist.
+    Playwright checks these locators before every actionable action, every `wait_for` retry and
+    every `expect` retry, so neither flows nor page objects need to know the pop-ups exist.
     """
     if page in _INSTALLED:
         return
+    # Marked first: a second call while the first awaits must not install the handlers twice.
+    _INSTALLED.add(page)
     accept = name_matcher(labels.accept_cookies)
     no_thanks = name_matcher(labels.no_thanks, whole=True)
-    page.add_locator_handler(
-        cookie_banner(page, labels),
-        lambda banner: banner.get_by_role("button", name=accept).click(),
-    )
-    page.add_locator_handler(
-        feedback_dialog(page, labels),
-        lambda dialog: dialog.get_by_role("button", name=no_thanks).click(),
-    )
-    _INSTALLED.add(page)
+
+    async def accept_cookies(banner: Locator) -> None:
+        await banner.get_by_role("button", name=accept).click()
+
+    async def decline_feedback(dialog: Locator) -> None:
+        await dialog.get_by_role("button", name=no_thanks).click()
+
+    await page.add_locator_handler(cookie_banner(page, labels), accept_cookies)
+    await page.add_locator_handler(feedback_dialog(page, labels), decline_feedback)

@@ -6,9 +6,9 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from playwright.sync_api import Locator, Page
+from playwright.async_api import Locator, Page
 
-from pages.base import DEFAULT_TIMEOUT_MS, read_stably, wait_for_landmark
+from pages.base import read_stably, wait_for_landmark
 from pages.labels import Labels, name_matcher
 from pages.order_details import OrderDetailsPage
 
@@ -55,10 +55,9 @@ def same_order(a: str, b: str) -> bool:
 class SearchResultsPage:
     """The search results screen: matches as table rows, list entries or cards alike."""
 
-    def __init__(self, page: Page, labels: Labels, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+    def __init__(self, page: Page, labels: Labels) -> None:
         self.page = page
         self.labels = labels
-        self.timeout_ms = timeout_ms
         self.heading = page.get_by_role("heading", name=name_matcher(labels.search_results_heading))
         self.no_results = page.get_by_text(name_matcher(labels.no_results))
         self.order_links = page.get_by_role("link", name=_HAS_NUMBER)
@@ -66,18 +65,20 @@ class SearchResultsPage:
         self._web = name_matcher(labels.web_order)
         self.landmark = self.order_links.or_(self.no_results)
 
-    def wait(self) -> SearchResultsPage:
+    async def wait(self) -> SearchResultsPage:
         """Wait until matches or the "No results found" text show."""
-        wait_for_landmark(self.page, self.labels, self.landmark, self.timeout_ms)
+        await wait_for_landmark(self.page, self.labels, self.landmark)
         return self
 
-    def says_no_results(self) -> bool:
+    async def says_no_results(self) -> bool:
         """Whether the portal's own "No results found" is on screen (and no match is)."""
-        return bool(self.no_results.filter(visible=True).count()) and not self._links().count()
+        if not await self.no_results.filter(visible=True).count():
+            return False
+        return not await self._links().count()
 
-    def matches(self) -> list[SearchMatch]:
+    async def matches(self) -> list[SearchMatch]:
         """Every order the search shows, with its kind as its entry says it."""
-        return read_stably(self.landmark, self._read_matches, self.timeout_ms)
+        return await read_stably(self.landmark, self._read_matches)
 
     def links_other_than(self, numbers: Collection[str]) -> Locator:
         """The order links that name an order other than `numbers` (all of them when empty)."""
@@ -87,9 +88,9 @@ class SearchResultsPage:
         name = re.compile(rf"(?<!\d)(?!(?:{others})(?!\d))\d{{6,12}}(?!\d)")
         return self.page.get_by_role("link", name=name)
 
-    def shown_numbers(self) -> list[str]:
+    async def shown_numbers(self) -> list[str]:
         """The order numbers of the order links visible right now (checked, not waited)."""
-        names: list[str] = self._links().evaluate_all(
+        names: list[str] = await self._links().evaluate_all(
             "links => links.map(l => l.getAttribute('aria-label') || l.innerText || '')"
         )
         return [found.group(0) for name in names if (found := _HAS_NUMBER.search(name))]
@@ -97,9 +98,9 @@ class SearchResultsPage:
     def _links(self) -> Locator:
         return self.order_links.filter(visible=True)
 
-    def _read_matches(self) -> list[SearchMatch]:
+    async def _read_matches(self) -> list[SearchMatch]:
         found: list[SearchMatch] = []
-        pairs: list[list[str]] = self._links().evaluate_all(_ENTRY_TEXTS)
+        pairs: list[list[str]] = await self._links().evaluate_all(_ENTRY_TEXTS)
         for name, entry in pairs:
             number = _HAS_NUMBER.search(name)
             if number is None:
@@ -117,22 +118,22 @@ class SearchResultsPage:
             found.append(SearchMatch(number=number.group(0), kind=kind, also=others))
         return found
 
-    def open_order(self, number: str) -> OrderDetailsPage:
+    async def open_order(self, number: str) -> OrderDetailsPage:
         """Click the link named by the order number and wait for Order Details.
 
         Safe to call again after a failure: when Order Details already shows (a reload or the
         portal's "Try again" brought it), nothing is clicked.
         """
-        details = OrderDetailsPage(self.page, self.labels, self.timeout_ms)
+        details = OrderDetailsPage(self.page, self.labels)
         link = self.link_to(number)
-        if not link.count() and not details.heading.filter(visible=True).count():
+        if not await link.count() and not await details.heading.filter(visible=True).count():
             # No link named by this number: the link of the entry that shows it.
-            entry = next((m for m in self.matches() if m.holds(number)), None)
+            entry = next((m for m in await self.matches() if m.holds(number)), None)
             link = self.link_to(entry.number) if entry is not None else link
-        wait_for_landmark(self.page, self.labels, link.or_(details.heading), self.timeout_ms)
-        if not details.heading.filter(visible=True).count():
-            link.first.click(timeout=self.timeout_ms)
-        return details.wait()
+        await wait_for_landmark(self.page, self.labels, link.or_(details.heading))
+        if not await details.heading.filter(visible=True).count():
+            await link.first.click()
+        return await details.wait()
 
     def link_to(self, number: str) -> Locator:
         """The visible links whose name holds this order number as a whole number."""

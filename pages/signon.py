@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import Enum
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Page, expect
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator, Page
 
-from pages.base import DEFAULT_TIMEOUT_MS, raise_if_server_error, server_error
+from pages.base import raise_if_server_error, server_error
 from pages.errors import PageError
 from pages.labels import Labels, name_matcher, normalize
 
@@ -34,16 +34,17 @@ class SignOnPage:
         self,
         page: Page,
         labels: Labels,
-        timeout_ms: float = DEFAULT_TIMEOUT_MS,
+        *,
         before_typing: Callable[[str], None] | None = None,
     ) -> None:
         self.page = page
         self.labels = labels
-        self.timeout_ms = timeout_ms
         self.before_typing = before_typing
         self.email = page.get_by_role("textbox", name=name_matcher(labels.email, whole=True))
         self.next_button = page.get_by_role("button", name=name_matcher(labels.next, whole=True))
         self.password = page.get_by_role("textbox", name=name_matcher(labels.password, whole=True))
+        # Any enabled text box: `field.and_(...)` is the field once it can be typed into.
+        self._enabled_textbox = page.get_by_role("textbox", disabled=False)
         self.code = page.get_by_role("textbox", name=name_matcher(labels.one_time_code))
         # The same fields when hidden too: a step the page has moved past keeps what was typed.
         self.typed_secrets = page.get_by_role(
@@ -66,37 +67,41 @@ class SignOnPage:
             "searchbox", name=name_matcher(labels.global_search)
         ).filter(visible=True)
 
-    def wait(self) -> SignOnPage:
+    async def wait(self) -> SignOnPage:
         """Wait until the page asks for the email or (email remembered) the password."""
-        expect(self.email.or_(self.password).first).to_be_visible(timeout=self.timeout_ms)
+        await self.email.or_(self.password).first.wait_for()
         return self
 
-    def asks_for_email(self) -> bool:
-        return self.email.is_visible()
+    async def asks_for_email(self) -> bool:
+        """Whether the email field shows right now (checked, not waited)."""
+        return await self.email.is_visible()
 
-    def submit_email(self, email: str) -> SignOnPage:
+    async def submit_email(self, email: str) -> SignOnPage:
         """Type the email, click Next and wait for the password field (or a refusal)."""
-        self._type(self.email, self.labels.email, email)
-        self._click(self.next_button, self.labels.next)
-        expect(self.password.or_(self.error).first).to_be_visible(timeout=self.timeout_ms)
+        await self._type(self.email, self.labels.email, email)
+        await self._click(self.next_button, self.labels.next)
+        await self.password.or_(self.error).first.wait_for()
         return self
 
-    def submit_password(self, password: str) -> AfterVerify:
+    async def submit_password(self, password: str) -> AfterVerify:
         """Type the password, click Verify and report what the page shows next."""
-        self._type(self.password, self.labels.password, password)
-        self._click(self.verify_button, self.labels.verify)
-        return self._after_verify(code_possible=True)
+        await self._type(self.password, self.labels.password, password)
+        await self._click(self.verify_button, self.labels.verify)
+        return await self._after_verify(code_possible=True)
 
-    def submit_code(self, code: str) -> AfterVerify:
+    async def submit_code(self, code: str) -> AfterVerify:
         """Type the one-time code, click Verify and report what the page shows next."""
-        self._type(self.code, self.labels.one_time_code, code)
-        self._click(self.verify_button, self.labels.verify)
-        return self._after_verify(code_possible=False)
+        await self._type(self.code, self.labels.one_time_code, code)
+        await self._click(self.verify_button, self.labels.verify)
+        return await self._after_verify(code_possible=False)
 
-    def error_text(self) -> str:
-        return normalize(self.error.first.inner_text()) if self.error.count() else ""
+    async def error_text(self) -> str:
+        """The refusal the page shows right now ("" when none)."""
+        if not await self.error.count():
+            return ""
+        return normalize(await self.error.first.inner_text())
 
-    def forget_typed(self) -> None:
+    async def forget_typed(self) -> None:
         """Empty the password and code fields, shown or hidden; a page that is gone holds nothing.
 
         No screenshot or trace snapshot taken afterwards then holds what was typed.
@@ -104,49 +109,49 @@ class SignOnPage:
         try:
             # A script, not fill(""): fill waits for a visible, enabled field, and a hidden or
             # disabled one keeps its value just the same.
-            self.typed_secrets.evaluate_all("fields => fields.forEach(f => { f.value = '' })")
+            await self.typed_secrets.evaluate_all("fields => fields.forEach(f => { f.value = '' })")
         except PlaywrightError:
             pass
 
     # The errors below are raised outside the `except` blocks on purpose: not even as a hidden
     # context may Playwright's error, whose call log quotes the typed value, travel with them.
-    def _type(self, field: Locator, name: str, value: str) -> None:
-        if not self._editable(field):
-            raise PageError(
-                f"the {name} field did not become editable within {self.timeout_ms / 1000:g} s"
-            )
+    async def _type(self, field: Locator, name: str, value: str) -> None:
+        if not await self._editable(field):
+            raise PageError(f"the {name} field did not become editable in time")
         if self.before_typing is not None:
             self.before_typing(self.page.url)
         try:
-            field.fill(value, timeout=self.timeout_ms)
+            await field.fill(value)
             return
         except PlaywrightError:
             pass
         raise PageError(f"typing into the {name} field failed")
 
-    def _editable(self, field: Locator) -> bool:
+    async def _editable(self, field: Locator) -> bool:
+        """Whether the field becomes visible and enabled within the page's default timeout, and
+        is then not read-only."""
         try:
-            expect(field).to_be_editable(timeout=self.timeout_ms)
-        except AssertionError:
+            await field.and_(self._enabled_textbox).wait_for()
+            return await field.is_editable()
+        except PlaywrightError:
             return False
-        return True
 
-    def _click(self, button: Locator, name: str) -> None:
+    async def _click(self, button: Locator, name: str) -> None:
         try:
-            button.click(timeout=self.timeout_ms)
+            await button.click()
             return
         except PlaywrightError:
             pass
         raise PageError(f"the {name} button could not be clicked")
 
-    def _after_verify(self, *, code_possible: bool) -> AfterVerify:
+    async def _after_verify(self, *, code_possible: bool) -> AfterVerify:
         either = self.signed_in.or_(self.error).or_(server_error(self.page, self.labels))
         if code_possible:
             either = either.or_(self.code)
-        expect(either.first).to_be_visible(timeout=self.timeout_ms)
-        raise_if_server_error(self.page, self.labels)
-        if self.signed_in.count():
+        await either.first.wait_for()
+        await raise_if_server_error(self.page, self.labels)
+        if await self.signed_in.count():
             return AfterVerify.SIGNED_IN
-        if self.error.count():
+        if await self.error.count():
             return AfterVerify.REJECTED
         return AfterVerify.CODE_REQUESTED

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
-from playwright.sync_api import Locator, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.async_api import Locator, Page, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from pages.base import DEFAULT_TIMEOUT_MS, READ_MS, read_stably
+from pages.base import CHOSEN_MS, CLICK_OPEN_MS, LIST_MS, READ_MS, read_stably
 from pages.errors import PageError
 from pages.labels import name_matcher, normalize, same_text
 
 T = TypeVar("T")
 
 _ATTEMPTS = 3
-
-# A custom combobox that ignores clicks usually opens on ArrowDown (WAI-ARIA combobox pattern);
-# this is how long a click is given to open it before the key is tried.
-_CLICK_OPEN_MS = 1_500.0
 
 
 class OptionNotOffered(PageError):
@@ -30,64 +26,65 @@ class OptionNotOffered(PageError):
         self.offered = tuple(offered)
 
 
-def choose_option(
-    combobox: Locator, option: str | re.Pattern[str], *, timeout_ms: float = DEFAULT_TIMEOUT_MS
-) -> str:
+async def choose_option(combobox: Locator, option: str | re.Pattern[str]) -> str:
     """Choose an option of a native <select> or an ARIA combobox; return the text now displayed.
 
     A string is matched whole (white space trimmed, case kept); a pattern as given.
     Raises OptionNotOffered when nothing matches.
     """
     wanted = option if isinstance(option, re.Pattern) else _whole(option)
-    expect(combobox).to_be_enabled(timeout=timeout_ms)
-    if _is_native_select(combobox):
-        label = _pick(read_options(combobox, timeout_ms=timeout_ms), wanted)
-        combobox.select_option(label=label, timeout=timeout_ms)
-        expect(combobox.get_by_role("option", selected=True)).to_have_text(
-            _whole(label), timeout=timeout_ms
+    await _enabled(combobox).wait_for()
+    if await _is_native_select(combobox):
+        label = _pick(await read_options(combobox), wanted)
+        await combobox.select_option(label=label)
+        await expect(combobox.get_by_role("option", selected=True)).to_have_text(
+            _whole(label), timeout=CHOSEN_MS
         )
         return label
 
-    def pick_and_click(listbox: Locator) -> str:
-        label = _pick(_option_texts(listbox), wanted)
-        listbox.get_by_role("option", name=_whole(label)).click(timeout=_CLICK_OPEN_MS)
+    async def pick_and_click(listbox: Locator) -> str:
+        label = _pick(await _option_texts(listbox), wanted)
+        await listbox.get_by_role("option", name=_whole(label)).click(timeout=CLICK_OPEN_MS)
         return label
 
-    label = _with_open_list(combobox, timeout_ms, pick_and_click)
-    if _is_text_input(combobox):
-        expect(combobox).to_have_value(_whole(label), timeout=timeout_ms)
+    label = await _with_open_list(combobox, pick_and_click)
+    if await _is_text_input(combobox):
+        await expect(combobox).to_have_value(_whole(label), timeout=CHOSEN_MS)
     else:
-        expect(combobox).to_contain_text(label, timeout=timeout_ms)
+        await expect(combobox).to_contain_text(label, timeout=CHOSEN_MS)
     return label
 
 
-def read_options(combobox: Locator, *, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> list[str]:
+async def read_options(combobox: Locator) -> list[str]:
     """The texts of the options a drop-down offers (a custom one is opened and closed again)."""
-    expect(combobox).to_be_enabled(timeout=timeout_ms)
-    if _is_native_select(combobox):
-        return _native_options(combobox, timeout_ms)
-    texts = _with_open_list(combobox, timeout_ms, _option_texts)
-    _close_listbox(combobox, timeout_ms)
+    await _enabled(combobox).wait_for()
+    if await _is_native_select(combobox):
+        return await _native_options(combobox)
+    texts = await _with_open_list(combobox, _option_texts)
+    await _close_listbox(combobox)
     return texts
 
 
-def _native_options(select: Locator, timeout_ms: float) -> list[str]:
+def _enabled(combobox: Locator) -> Locator:
+    """The combobox once it is enabled: a drop-down filled by a background request is disabled
+    until its options arrive. A locator, not `expect(...).to_be_enabled()`, so that the wait
+    follows the page's default timeout; `disabled=False` honours aria-disabled as well."""
+    return combobox.and_(combobox.page.get_by_role("combobox", disabled=False))
+
+
+async def _native_options(select: Locator) -> list[str]:
     """A <select>'s choosable options: not its disabled or valueless "Select…" placeholder.
 
     Waits for at least one: a list filled by a background request may still be empty.
     """
-
-    def read() -> list[str]:
-        texts: list[str] = select.evaluate(_CHOOSABLE, timeout=READ_MS)
-        return [normalize(text) for text in texts]
-
     try:
-        expect(select.locator("option:not([disabled]):not([value=''])").first).to_be_attached(
-            timeout=timeout_ms
+        await select.locator("option:not([disabled]):not([value=''])").first.wait_for(
+            state="attached"
         )
-    except AssertionError:
+    except PlaywrightTimeoutError:
         return []
-    return read()
+    texts: list[str] = await select.evaluate(_CHOOSABLE, timeout=READ_MS)
+    return [normalize(text) for text in texts]
 
 
 # The options a person can pick; CSS because options carry no state a role locator can filter on
@@ -95,33 +92,33 @@ def _native_options(select: Locator, timeout_ms: float) -> list[str]:
 _CHOOSABLE = "s => [...s.options].filter(o => !o.disabled && o.value !== '').map(o => o.text)"
 
 
-def _close_listbox(combobox: Locator, timeout_ms: float) -> None:
+async def _close_listbox(combobox: Locator) -> None:
     """Close an open list so it covers no other control (a click toggles it, else Escape)."""
-    if combobox.get_attribute("aria-expanded", timeout=READ_MS) != "true":
+    if await combobox.get_attribute("aria-expanded", timeout=READ_MS) != "true":
         return
-    combobox.click(timeout=timeout_ms)
-    if combobox.get_attribute("aria-expanded", timeout=READ_MS) == "true":
-        combobox.press("Escape", timeout=timeout_ms)
+    await combobox.click()
+    if await combobox.get_attribute("aria-expanded", timeout=READ_MS) == "true":
+        await combobox.press("Escape")
 
 
-def _with_open_list(combobox: Locator, timeout_ms: float, action: Callable[[Locator], T]) -> T:
+async def _with_open_list(combobox: Locator, action: Callable[[Locator], Awaitable[T]]) -> T:
     """Open the list and act on it; a pop-up that takes the focus closes it, so try again."""
 
-    def attempt() -> T:
-        listbox = _open_listbox(combobox, timeout_ms)
-        expect(listbox.get_by_role("option").first).to_be_visible(timeout=timeout_ms / _ATTEMPTS)
-        return action(listbox)
+    async def attempt() -> T:
+        listbox = await _open_listbox(combobox)
+        await listbox.get_by_role("option").first.wait_for(timeout=LIST_MS)
+        return await action(listbox)
 
     for _ in range(_ATTEMPTS - 1):
         try:
-            return attempt()
-        except (AssertionError, PlaywrightTimeoutError, ListboxUnstable):
+            return await attempt()
+        except (PlaywrightTimeoutError, ListboxUnstable):
             continue
-    return attempt()
+    return await attempt()
 
 
-def _option_texts(listbox: Locator) -> list[str]:
-    texts = [normalize(t) for t in listbox.get_by_role("option").all_inner_texts()]
+async def _option_texts(listbox: Locator) -> list[str]:
+    texts = [normalize(t) for t in await listbox.get_by_role("option").all_inner_texts()]
     if not texts:
         raise ListboxUnstable("the list closed while its options were read")
     return texts
@@ -142,41 +139,42 @@ def _pick(offered: Sequence[str], wanted: re.Pattern[str]) -> str:
     raise OptionNotOffered(wanted.pattern, offered)
 
 
-def _tag(combobox: Locator) -> str:
-    def read() -> str:
-        return str(combobox.evaluate("element => element.tagName", timeout=READ_MS))
+async def _tag(combobox: Locator) -> str:
+    async def read() -> str:
+        return str(await combobox.evaluate("element => element.tagName", timeout=READ_MS))
 
-    return read_stably(combobox, read, READ_MS * 5).lower()
-
-
-def _is_native_select(combobox: Locator) -> bool:
-    return _tag(combobox) == "select"
+    return (await read_stably(combobox, read)).lower()
 
 
-def _is_text_input(combobox: Locator) -> bool:
-    return _tag(combobox) in ("input", "textarea")
+async def _is_native_select(combobox: Locator) -> bool:
+    return await _tag(combobox) == "select"
 
 
-def _open_listbox(combobox: Locator, timeout_ms: float) -> Locator:
+async def _is_text_input(combobox: Locator) -> bool:
+    return await _tag(combobox) in ("input", "textarea")
+
+
+async def _open_listbox(combobox: Locator) -> Locator:
     """Open a custom combobox and return the listbox it controls (or the one now visible)."""
-    expect(combobox).to_be_visible(timeout=timeout_ms)
-    if combobox.get_attribute("aria-expanded", timeout=READ_MS) != "true":
-        combobox.click(timeout=timeout_ms)
-        if combobox.get_attribute("aria-expanded", timeout=READ_MS) is not None:
+    await combobox.wait_for()
+    if await combobox.get_attribute("aria-expanded", timeout=READ_MS) != "true":
+        await combobox.click()
+        if await combobox.get_attribute("aria-expanded", timeout=READ_MS) is not None:
             try:
-                expect(combobox).to_have_attribute("aria-expanded", "true", timeout=_CLICK_OPEN_MS)
+                await expect(combobox).to_have_attribute(
+                    "aria-expanded", "true", timeout=CLICK_OPEN_MS
+                )
             except AssertionError:
-                combobox.press("ArrowDown", timeout=timeout_ms)
-    listbox = _controlled_listbox(combobox)
-    expect(listbox).to_be_visible(timeout=timeout_ms)
+                await combobox.press("ArrowDown")
+    listbox = await _controlled_listbox(combobox)
+    await listbox.wait_for()
     return listbox
 
 
-def _controlled_listbox(combobox: Locator) -> Locator:
+async def _controlled_listbox(combobox: Locator) -> Locator:
     page = combobox.page
-    controls = combobox.get_attribute("aria-controls", timeout=READ_MS) or combobox.get_attribute(
-        "aria-owns", timeout=READ_MS
-    )
+    controls = await combobox.get_attribute("aria-controls", timeout=READ_MS)
+    controls = controls or await combobox.get_attribute("aria-owns", timeout=READ_MS)
     if controls:
         # The id comes from the combobox's own aria-controls at run time, not from a known page.
         return page.locator(f"id={controls.split()[0]}")
@@ -200,13 +198,13 @@ def data_rows(table: Locator) -> Locator:
     )
 
 
-def read_table(table: Locator) -> tuple[list[str], list[list[str]]]:
+async def read_table(table: Locator) -> tuple[list[str], list[list[str]]]:
     """The column headers and the data rows (cell texts, in column order) of a table or grid."""
-    headers = [normalize(t) for t in table.get_by_role("columnheader").all_inner_texts()]
+    headers = [normalize(t) for t in await table.get_by_role("columnheader").all_inner_texts()]
     rows: list[list[str]] = []
-    for row in data_rows(table).all():
+    for row in await data_rows(table).all():
         cells = row.get_by_role("cell").or_(row.get_by_role("gridcell"))
-        texts = cells.or_(row.get_by_role("rowheader")).all_inner_texts()
+        texts = await cells.or_(row.get_by_role("rowheader")).all_inner_texts()
         rows.append([normalize(t) for t in texts])
     return headers, rows
 

@@ -7,6 +7,7 @@ Prints a Markdown table; asserts nothing (figures depend on the machine).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import os
 import platform
@@ -145,12 +146,14 @@ def bench(profile: str, workers: int, orders: int) -> Figures:
             )
             started = time.perf_counter()
             with MemorySampler() as memory:
-                summary = run_bulk(
-                    Target.from_settings(settings),
-                    file,
-                    load_orders(file),
-                    BulkOptions(workers=workers),
-                    observer=LogObserver(),
+                summary = asyncio.run(
+                    run_bulk(
+                        Target.from_settings(settings),
+                        file,
+                        load_orders(file),
+                        BulkOptions(workers=workers),
+                        observer=LogObserver(),
+                    )
                 )
             wall = time.perf_counter() - started
         imposed = server.stats()["imposed_latency_ms"]

@@ -7,13 +7,13 @@ import json
 import stat
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pyotp
 import pytest
 import structlog
-from playwright.sync_api import Browser
+from playwright.async_api import Browser
 from pydantic import SecretStr, ValidationError
 
 from agent.browser import resolve_executable
@@ -48,12 +48,12 @@ def settings_for(mock: MockServer, tmp_path: Path, **changes: object) -> Setting
 
 
 @pytest.fixture
-def run_worker(browser: Browser) -> Iterator[list[Worker]]:
+async def run_worker(browser: Browser) -> AsyncIterator[list[Worker]]:
     """Workers made by a test, closed afterwards."""
     made: list[Worker] = []
     yield made
     for worker in made:
-        worker.close()
+        await worker.close()
 
 
 def new_worker(
@@ -159,22 +159,22 @@ def test_json_logs_redact_secret_fields() -> None:
 # --- the runner against the mock --------------------------------------------------------------
 
 
-def test_a_saved_session_is_reused_by_the_next_run(
+async def test_a_saved_session_is_reused_by_the_next_run(
     browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
 ) -> None:
     settings = settings_for(mock, tmp_path, trace=TraceMode.OFF)
     first = new_worker(browser, run_worker, settings, DEMO)
-    assert first.assign(globex_move()).outcome is Outcome.ASSIGNED
-    first.close()
+    assert (await first.assign(globex_move())).outcome is Outcome.ASSIGNED
+    await first.close()
     session_file = settings.session_file
     assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
 
     second = new_worker(browser, run_worker, settings, DEMO)
-    assert second.assign(globex_move()).outcome is Outcome.ALREADY_ASSIGNED
+    assert (await second.assign(globex_move())).outcome is Outcome.ALREADY_ASSIGNED
     assert mock.stats()["logins"] == 1
 
 
-def test_a_500_after_a_submit_that_went_through_is_read_as_assigned_in_place(
+async def test_a_500_after_a_submit_that_went_through_is_read_as_assigned_in_place(
     browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
 ) -> None:
     def after_step(number: int, name: str) -> None:
@@ -189,7 +189,7 @@ def test_a_500_after_a_submit_that_went_through_is_read_as_assigned_in_place(
     )
     run_worker.append(worker)
 
-    result = worker.assign(globex_move())
+    result = await worker.assign(globex_move())
 
     # The re-read after the error shows the target: one attempt, one submission, no artifacts.
     assert result.outcome is Outcome.ASSIGNED
@@ -200,13 +200,13 @@ def test_a_500_after_a_submit_that_went_through_is_read_as_assigned_in_place(
     assert result.artifacts == ()
 
 
-def test_a_failure_that_outlives_the_retries_is_failed_with_artifacts(
+async def test_a_failure_that_outlives_the_retries_is_failed_with_artifacts(
     browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
 ) -> None:
     mock.set_faults(json_error_rate=1.0)
     worker = new_worker(browser, run_worker, settings_for(mock, tmp_path, attempts=2), DEMO)
 
-    result = worker.assign(globex_move())
+    result = await worker.assign(globex_move())
 
     assert result.outcome is Outcome.FAILED
     assert result.attempts == 2
@@ -216,7 +216,7 @@ def test_a_failure_that_outlives_the_retries_is_failed_with_artifacts(
     assert order is not None and order["submissions"] == []
 
 
-def test_no_new_attempt_starts_once_the_orders_time_budget_is_spent(
+async def test_no_new_attempt_starts_once_the_orders_time_budget_is_spent(
     browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
 ) -> None:
     # Given a portal that fails every call and an order budget shorter than one attempt
@@ -224,12 +224,12 @@ def test_no_new_attempt_starts_once_the_orders_time_budget_is_spent(
     settings = settings_for(mock, tmp_path, attempts=3, step_attempts=1, order_budget_s=0.5)
     worker = new_worker(browser, run_worker, settings, DEMO)
     # When the order is worked, then it fails after the one attempt the budget allowed
-    result = worker.assign(globex_move())
+    result = await worker.assign(globex_move())
     assert result.outcome is Outcome.FAILED
     assert result.attempts == 1
 
 
-def test_no_secret_reaches_a_log_line_or_a_trace(
+async def test_no_secret_reaches_a_log_line_or_a_trace(
     browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
 ) -> None:
     out = io.StringIO()
@@ -238,8 +238,8 @@ def test_no_secret_reaches_a_log_line_or_a_trace(
     worker = new_worker(browser, run_worker, settings, MFA)
     totp = pyotp.TOTP(MFA_SECRET)
 
-    result = worker.assign(globex_move())
-    worker.close()
+    result = await worker.assign(globex_move())
+    await worker.close()
     structlog.reset_defaults()
 
     assert result.outcome is Outcome.ASSIGNED
@@ -268,7 +268,7 @@ def _recent_times() -> list[int]:
     return list(range(now - 120, now + 60, 30))
 
 
-def test_workers_share_one_sign_in_even_after_the_session_expires(
+async def test_workers_share_one_sign_in_even_after_the_session_expires(
     browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
 ) -> None:
     target = Target.from_settings(settings_for(mock, tmp_path, trace=TraceMode.OFF), DEMO)
@@ -280,28 +280,23 @@ def test_workers_share_one_sign_in_even_after_the_session_expires(
             order_number=order, search_by=SearchBy.DOMAIN, smart_account=domain, virtual_account=va
         )
 
-    assert (
-        first.assign(request("110000002", "globex.example", "Production")).outcome
-        is Outcome.ASSIGNED
-    )
-    assert (
-        second.assign(request("110000001", "acme.example", "Campus-Network")).outcome
-        is Outcome.ASSIGNED
-    )
+    moved = await first.assign(request("110000002", "globex.example", "Production"))
+    assert moved.outcome is Outcome.ASSIGNED
+    moved = await second.assign(request("110000001", "acme.example", "Campus-Network"))
+    assert moved.outcome is Outcome.ASSIGNED
     assert mock.stats()["logins"] == 1
 
     mock.set_faults(expire_sessions_now=True)
-    assert first.assign(request("110000006", "acme.example", "DEFAULT")).outcome is Outcome.ASSIGNED
-    assert (
-        second.assign(request("110000010", "acme.example", "lab Sandbox")).outcome
-        is Outcome.ASSIGNED
-    )
+    moved = await first.assign(request("110000006", "acme.example", "DEFAULT"))
+    assert moved.outcome is Outcome.ASSIGNED
+    moved = await second.assign(request("110000010", "acme.example", "lab Sandbox"))
+    assert moved.outcome is Outcome.ASSIGNED
 
     # The first worker signed in again; the second took its saved session instead of a third login.
     assert mock.stats()["logins"] == 2
 
 
-def test_after_an_unconfirmed_submit_a_retry_only_looks(
+async def test_after_an_unconfirmed_submit_a_retry_only_looks(
     browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
 ) -> None:
     """The portal failed the Yes: whether it took it is unknown, so it is never clicked again."""
@@ -314,7 +309,7 @@ def test_after_an_unconfirmed_submit_a_retry_only_looks(
     worker = Worker(browser, Target.from_settings(settings, DEMO), on_step=after_step)
     run_worker.append(worker)
 
-    result = worker.assign(globex_move())
+    result = await worker.assign(globex_move())
 
     assert result.outcome is Outcome.FAILED
     assert "not submitted again" in result.detail

@@ -1,54 +1,75 @@
-"""The shared browser: reachable by this user only, sandboxed unless root, gone with the agent."""
+"""The run's browser: sandboxed unless root, no TCP port, named when it fails, dies with us."""
 
 from __future__ import annotations
 
-import fcntl
+import asyncio
 import json
 import os
 import re
-import shutil
 import signal
+import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, cast
+from urllib.request import urlopen
 
 import pytest
 from playwright._impl._driver import compute_driver_executable, get_driver_env
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import sync_playwright
+from playwright.async_api import Browser, Playwright
+from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from agent import browser as browser_module
 from agent.browser import (
+    CHROMIUM_ARGS,
     chromium_sandbox,
     connect,
     launch_args,
+    open_browser,
     resolve_executable,
-    server_options,
-    shared_browser,
+    start_failure,
 )
+from agent.runner import Target, Worker
+from agent.settings import Settings
+from flows.models import ViewResult
+from flows.session import Credentials, PortalSession
+from flows.view import view_assignment
 from mock_site.server import MockServer
 from pages.errors import BrowserNotFound
 
-T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 DEVTOOLS_LINE = re.compile(r"DevTools listening on (ws://\S+)")
+SERVER_LINE = re.compile(r"Listening on (ws://\S+)")  # what `playwright run-server` prints
 TCP_LISTEN = "0A"  # the state column of /proc/net/tcp
+DEMO = Credentials(
+    username="demo.partner@northwind.example", password=SecretStr("Northwind-Demo-1")
+)
+ORDER = "110000003"  # its lines carry the virtual account "DC West"
+# A child Python that opens the browser as the agent does, shows that it works, and waits.
+AGENT = """
+import asyncio
+
+from agent.browser import open_browser
 
 
-# --- helpers: processes, sockets, another user -------------------------------------------------
+async def main() -> None:
+    async with open_browser() as browser:
+        page = await browser.new_page()
+        await page.set_content("<h1>reached</h1>")
+        print("ready", await page.inner_text("h1"), flush=True)
+        await asyncio.Event().wait()
 
 
-def private_folder(endpoint: str) -> Path:
-    match = re.fullmatch(r"ws\+unix://(/[^:]+):/[A-Za-z0-9_-]+", endpoint)
-    assert match, endpoint
-    return Path(match.group(1)).parent
+asyncio.run(main())
+"""
+
+
+# --- helpers: processes and sockets ------------------------------------------------------------
 
 
 def process_table() -> dict[int, tuple[int, str, str]]:
@@ -67,19 +88,28 @@ def process_table() -> dict[int, tuple[int, str, str]]:
     return table
 
 
-def server_tree(folder: Path) -> dict[int, str]:
-    """The browser server started for this private folder, and all its descendants."""
+def descendants(root: int) -> dict[int, str]:
+    """pid -> command line of every process below `root`."""
     table = process_table()
-    config = f"{folder}/launch-server.json"
-    roots = {pid for pid, (_, _, cmd) in table.items() if "launch-server" in cmd and config in cmd}
-    assert len(roots) == 1, f"expected one browser server for {folder}"
-    tree = set(roots)
+    tree = {root}
     grew = True
     while grew:
         children = {pid for pid, (ppid, _, _) in table.items() if ppid in tree} - tree
         tree |= children
         grew = bool(children)
-    return {pid: table[pid][2] for pid in tree}
+    return {pid: table[pid][2] for pid in tree - {root} if pid in table}
+
+
+def main_chromium(tree: dict[int, str]) -> str:
+    """The browser process's command line; its helpers carry a --type.
+
+    A launcher (Debian's /usr/bin/chromium is a shell script that execs the binary) can show
+    the same arguments for a moment; the browser is the one Playwright talks to over its pipe.
+    """
+    browsers = [cmd for cmd in tree.values() if "--user-data-dir=" in cmd and "--type=" not in cmd]
+    piped = [cmd for cmd in browsers if "--remote-debugging-pipe" in cmd] or browsers
+    assert piped, tree
+    return piped[-1]
 
 
 def alive(pids: set[int]) -> set[int]:
@@ -102,9 +132,8 @@ def listening_tcp_inodes() -> set[str]:
 
 def socket_inodes(pid: int) -> set[str]:
     inodes: set[str] = set()
-    fds = Path(f"/proc/{pid}/fd")
     try:
-        links = [os.readlink(fd) for fd in fds.iterdir()]
+        links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
     except OSError:
         return inodes
     for link in links:
@@ -121,51 +150,172 @@ def environ(pid: int) -> bytes:
         return b""
 
 
-def in_thread(work: Callable[[], T]) -> T:
-    """Run Playwright's sync API in a thread of its own, as a bulk worker does."""
-    results: list[T] = []
-    errors: list[BaseException] = []
+def wait_until_gone(pids: set[int], timeout_s: float = 30) -> set[int]:
+    """The processes still alive after waiting up to `timeout_s` for them to end."""
+    deadline = time.monotonic() + timeout_s
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return alive(pids)
 
-    def run() -> None:
+
+@dataclass(frozen=True)
+class Agent:
+    process: subprocess.Popen[str]
+    tree: dict[int, str]  # its processes once the browser works: the driver and Chromium
+
+
+@contextmanager
+def agent_with_browser(tmp_path: Path, **env: str) -> Iterator[Agent]:
+    """A child Python holding a local browser that works; killed (SIGKILL) at the end."""
+    errors = tmp_path / "agent.stderr"
+    with errors.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-c", AGENT],
+            cwd=ROOT,
+            env=os.environ | env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.strip() == "ready reached", errors.read_text()
+        yield Agent(process, descendants(process.pid))
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@dataclass(frozen=True)
+class Started:
+    pid: int
+    address: str
+
+
+@asynccontextmanager
+async def started(
+    command: list[str],
+    pattern: re.Pattern[str],
+    stream: str,
+    *,
+    env: dict[str, str] | None = None,
+    stop: signal.Signals = signal.SIGTERM,
+) -> AsyncIterator[Started]:
+    """A process of the test's own, and the address it prints (on stdout or stderr).
+
+    It is stopped with `stop` sent to its process group, and killed if that does not end it.
+    """
+    pipe, devnull = asyncio.subprocess.PIPE, asyncio.subprocess.DEVNULL
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        stdin=devnull,
+        stdout=pipe if stream == "stdout" else devnull,
+        stderr=pipe if stream == "stderr" else devnull,
+        env=env,
+        start_new_session=True,
+    )
+    output = process.stdout if stream == "stdout" else process.stderr
+    assert output is not None
+    found: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def drain() -> None:  # to the end, so that a full pipe never blocks the process
+        async for raw in output:
+            match = pattern.search(raw.decode(errors="replace"))
+            if match and not found.done():
+                found.set_result(match.group(1))
+        if not found.done():
+            found.set_exception(AssertionError(f"{command[0]} ended without an address"))
+
+    reader = asyncio.create_task(drain())
+    try:
+        address = await asyncio.wait_for(found, 60)
+        yield Started(process.pid, address)
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, stop)
         try:
-            results.append(work())
-        except BaseException as exc:  # noqa: B036 - handed back to the test's thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(120)
-    if errors:
-        raise errors[0]
-    return results[0]
-
-
-def page_text(endpoint: str) -> str:
-    with sync_playwright() as pw:
-        browser = connect(pw, endpoint)
-        try:
-            page = browser.new_page()
-            page.set_content("<h1>reached</h1>")
-            return page.inner_text("h1")
+            await asyncio.wait_for(process.wait(), 30)
+        except TimeoutError:
+            os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
+            raise AssertionError(f"{command[0]} did not stop on {stop.name}") from None
         finally:
-            browser.close()
+            await asyncio.wait_for(reader, 10)
 
 
-def other_user() -> list[str]:
-    """A command prefix that runs as `nobody`, or a skip where that cannot be done."""
-    runuser = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
-    if os.geteuid() != 0 or runuser is None:
-        pytest.skip("needs root and runuser to act as another local user")
-    return [runuser, "-u", "nobody", "--"]
+async def no_local_launch(*args: object, **kwargs: object) -> Browser:
+    raise AssertionError("a local browser was launched")
 
 
-def python_for(prefix: list[str]) -> str:
-    """A Python the other user may run (ours may live in a folder they cannot enter)."""
-    for candidate in (sys.executable, "/usr/bin/python3"):
-        check = subprocess.run([*prefix, candidate, "-c", "pass"], capture_output=True, timeout=30)
-        if check.returncode == 0:
-            return candidate
-    pytest.skip("no Python that the other user may run")
+@asynccontextmanager
+async def worker_of(browser: Browser, mock: MockServer, tmp_path: Path) -> AsyncIterator[Worker]:
+    """A worker of the given browser on the mock portal, closed with the block."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        base_url=mock.home_url,
+        state_dir=tmp_path / "state",
+        retry_backoff_s=0,
+        timeout_ms=10_000,
+    )
+    worker = Worker(browser, Target.from_settings(settings, DEMO))
+    try:
+        yield worker
+    finally:
+        await worker.close()
+
+
+def view(session: PortalSession) -> Awaitable[ViewResult]:
+    return view_assignment(session, ORDER)
+
+
+def page_urls(cdp_endpoint: str) -> list[str]:
+    """The addresses of the pages the Chromium behind a DevTools endpoint shows."""
+    with urlopen(f"{cdp_endpoint}/json/list", timeout=10) as answer:
+        return [target["url"] for target in json.load(answer)]
+
+
+def virtual_accounts(result: ViewResult) -> set[str | None]:
+    assert result.view is not None, result.detail
+    return {line.virtual_account for line in result.view.lines}
+
+
+def fake_chromium(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "chromium"
+    path.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+class FakeChromiumType:
+    """Records how `connect` calls Playwright, and answers with a stand-in browser."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+
+    async def connect(self, endpoint: str, **kwargs: Any) -> Browser:
+        self.calls.append(("connect", endpoint, kwargs))
+        return cast(Browser, object())
+
+    async def connect_over_cdp(self, endpoint: str, **kwargs: Any) -> Browser:
+        self.calls.append(("connect_over_cdp", endpoint, kwargs))
+        return cast(Browser, object())
+
+
+@dataclass
+class FakePlaywright:
+    chromium: FakeChromiumType
+
+
+async def connected(endpoint: str, **kwargs: Any) -> tuple[str, str, dict[str, Any]]:
+    """How `connect` called Playwright for this endpoint."""
+    fake = FakePlaywright(FakeChromiumType())
+    await connect(cast(Playwright, fake), endpoint, **kwargs)
+    (call,) = fake.chromium.calls
+    return call
 
 
 # --- arguments ---------------------------------------------------------------------------------
@@ -179,184 +329,126 @@ def test_chromium_keeps_its_sandbox_unless_root(
     executable = Path("/opt/chromium/chrome")
 
     args = launch_args(executable)
-    options = server_options(
-        executable, headless=True, sandbox=chromium_sandbox(), socket=Path("/s"), path="/p"
-    )
 
     assert chromium_sandbox() is sandboxed
     # Playwright adds --no-sandbox unless chromium_sandbox is true: it must always be said.
     assert args["chromium_sandbox"] is sandboxed
-    assert options["chromiumSandbox"] is sandboxed
-    assert "--no-sandbox" not in args["args"] and "--no-sandbox" not in options["args"]
-    assert args["executable_path"] == options["executablePath"] == str(executable)
+    assert "--no-sandbox" not in args["args"]
+    assert args["executable_path"] == str(executable)
 
 
-def test_the_server_listens_on_a_socket_path_and_never_on_a_host() -> None:
-    options = server_options(
-        Path("/c"), headless=False, sandbox=True, socket=Path("/d/browser.sock"), path="/tok"
-    )
-
-    assert options["port"] == "/d/browser.sock"
-    assert "host" not in options
-    assert options["wsPath"] == "/tok"
-    assert options["headless"] is False
-
-
-def test_slow_motion_is_passed_only_when_asked() -> None:
+async def test_slow_motion_is_passed_only_when_asked() -> None:
     assert "slow_mo" not in launch_args(Path("/c"))
     assert launch_args(Path("/c"), slow_mo_ms=250)["slow_mo"] == 250
+    for endpoint in ("ws://grid.example:3000/", "http://127.0.0.1:9222"):
+        assert (await connected(endpoint))[2]["slow_mo"] is None
+        assert (await connected(endpoint, slow_mo_ms=250))[2]["slow_mo"] == 250
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "method"),
+    [
+        ("ws://grid.example:3000/", "connect"),
+        ("wss://grid.example/playwright?token=t", "connect"),
+        ("http://127.0.0.1:9222", "connect_over_cdp"),
+        ("https://cdp.example", "connect_over_cdp"),
+        ("ws://127.0.0.1:9222/devtools/browser/0f1e", "connect_over_cdp"),
+    ],
+)
+async def test_each_endpoint_is_reached_its_own_way(endpoint: str, method: str) -> None:
+    called, reached, _ = await connected(endpoint)
+    assert (called, reached) == (method, endpoint)
+
+
+async def test_a_playwright_server_is_asked_for_our_flags_and_only_a_configured_chromium(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CCW_BROWSER_EXECUTABLE", raising=False)
+    endpoint = "ws://grid.example:3000/"
+
+    default = (await connected(endpoint))[2]["headers"]
+    configured = (await connected(endpoint, headless=False, executable="/srv/chrome"))[2]
+    monkeypatch.setenv("CCW_BROWSER_EXECUTABLE", "/opt/chromium/chrome")
+    from_environment = (await connected(endpoint))[2]["headers"]
+
+    assert json.loads(default["x-playwright-launch-options"]) == {
+        "headless": True,
+        "args": list(CHROMIUM_ARGS),
+    }
+    asked = json.loads(configured["headers"]["x-playwright-launch-options"])
+    assert asked["headless"] is False
+    assert asked["executablePath"] == "/srv/chrome"
+    assert "chromiumSandbox" not in asked, "the server's machine decides its sandbox"
+    assert json.loads(from_environment["x-playwright-launch-options"])["executablePath"] == (
+        "/opt/chromium/chrome"
+    )
+    # A DevTools endpoint is a browser that already runs: nothing to ask for.
+    assert "headers" not in (await connected("http://127.0.0.1:9222"))[2]
+
+
+def test_a_browser_that_needs_a_display_says_so() -> None:
+    message = (
+        "BrowserType.launch: Target page, context or browser has been closed\n"
+        "Call log:\n"
+        "  - [pid=7][err] [7:7:ERROR:ui/ozone/platform/x11/ozone_platform_x11.cc:257] "
+        "Missing X server or $DISPLAY\n"
+    )
+
+    failure = start_failure(Path("/usr/bin/chromium"), message)
+
+    assert "needs a display" in str(failure)
+    assert "xvfb-run" in str(failure)
+
+
+async def test_an_endpoint_that_does_not_answer_is_named() -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nobody listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    endpoint = f"ws://127.0.0.1:{port}/"
+
+    with pytest.raises(BrowserNotFound, match=f"cannot connect to the browser at {endpoint}"):
+        async with open_browser(endpoint=endpoint):
+            pass
 
 
 # --- the local browser -------------------------------------------------------------------------
 
 
 @pytest.mark.browser
-def test_the_local_browser_has_no_tcp_port_and_its_socket_is_private(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("CCW_PASSWORD", "not-for-the-browser")
-    with shared_browser() as endpoint:
-        folder = private_folder(endpoint)
-        tree = server_tree(folder)
+def test_the_local_browser_opens_no_tcp_port(tmp_path: Path) -> None:
+    with agent_with_browser(tmp_path) as agent:
         listening = listening_tcp_inodes()
+        chromium = main_chromium(agent.tree)
 
-        assert endpoint.startswith("ws+unix://")
-        assert (folder.stat().st_mode & 0o777) == 0o700
-        assert (folder / "browser.sock").is_socket()
-        # The browser process itself; its helpers carry a --type.
-        (chromium,) = [
-            cmd for cmd in tree.values() if "--user-data-dir=" in cmd and "--type=" not in cmd
-        ]
+        assert len(agent.tree) > 2, "the driver, Chromium and its helpers"
         assert "--remote-debugging-pipe" in chromium
-        # The old design's DevTools port (/json/version, /json/list) and any TCP port at all:
-        assert not any("--remote-debugging-port" in cmd for cmd in tree.values())
-        assert all(not socket_inodes(pid) & listening for pid in tree)
-        assert all(b"not-for-the-browser" not in environ(pid) for pid in tree)
-        assert in_thread(lambda: page_text(endpoint)) == "reached"
-    assert not folder.exists()
+        # The old design's DevTools port (/json/version, /json/list), and any TCP port at all:
+        assert not [cmd for cmd in agent.tree.values() if "--remote-debugging-port" in cmd]
+        assert not [pid for pid in agent.tree if socket_inodes(pid) & listening]
 
 
 @pytest.mark.browser
-def test_the_server_answers_nothing_without_the_token() -> None:
-    with shared_browser() as endpoint:
-        wrong = endpoint.rsplit(":", 1)[0] + ":/not-the-token"
+def test_the_agents_settings_do_not_reach_the_browser(tmp_path: Path) -> None:
+    with agent_with_browser(tmp_path, CCW_PASSWORD="not-for-the-browser") as agent:
+        chromium = {pid for pid, cmd in agent.tree.items() if "chromium" in cmd or "chrome" in cmd}
 
-        with pytest.raises(PlaywrightError, match="400 Bad Request"):
-            in_thread(lambda: page_text(wrong))
-        assert in_thread(lambda: page_text(endpoint)) == "reached"
-
-
-@pytest.mark.browser
-def test_another_local_user_cannot_reach_the_browser() -> None:
-    """Playwright's server tells its path to anyone who asks GET /json: only the folder guards."""
-    prefix = other_user()
-    python = python_for(prefix)
-    probe = (
-        "import socket, sys\n"
-        "s = socket.socket(socket.AF_UNIX)\n"
-        "try:\n"
-        "    s.connect(sys.argv[1])\n"
-        "except OSError as exc:\n"
-        "    print(type(exc).__name__); sys.exit(3)\n"
-        "s.sendall(b'GET /json HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n')\n"
-        "print(s.recv(4096).decode(errors='replace'))\n"
-    )
-    with shared_browser() as endpoint:
-        sock = str(private_folder(endpoint) / "browser.sock")
-
-        as_owner = subprocess.run(
-            [sys.executable, "-c", probe, sock], capture_output=True, text=True, timeout=30
-        )
-        as_nobody = subprocess.run(
-            [*prefix, python, "-c", probe, sock], capture_output=True, text=True, timeout=30
-        )
-
-    token = endpoint.rsplit(":", 1)[1]
-    assert as_owner.returncode == 0 and token in as_owner.stdout  # the probe can reach it
-    assert as_nobody.returncode == 3, as_nobody.stdout + as_nobody.stderr
-    assert as_nobody.stdout.strip() == "PermissionError"
-    assert token not in as_nobody.stdout + as_nobody.stderr
+        assert chromium
+        assert not [pid for pid in chromium if b"not-for-the-browser" in environ(pid)]
 
 
 @pytest.mark.browser
 def test_a_killed_agent_leaves_no_browser(tmp_path: Path) -> None:
-    agent = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import threading\n"
-            "from agent.browser import shared_browser\n"
-            "with shared_browser() as endpoint:\n"
-            "    print('endpoint', endpoint, flush=True)\n"
-            "    threading.Event().wait()\n",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert agent.stdout is not None
-        endpoint = next(line for line in agent.stdout if line.startswith("endpoint "))
-        endpoint = endpoint.split()[1]
-        folder = private_folder(endpoint)
-        pids = set(server_tree(folder))
-        assert len(pids) > 1, "the server and its Chromium"
-    finally:
-        agent.send_signal(signal.SIGKILL)
-        agent.wait(timeout=30)
-        if agent.stdout is not None:
-            agent.stdout.close()
+    with agent_with_browser(tmp_path) as agent:
+        pids = set(agent.tree)
+        assert main_chromium(agent.tree)
+        # Leaving the block kills the agent with SIGKILL: it cannot clean up anything itself.
 
-    deadline = time.monotonic() + 30
-    while alive(pids) and time.monotonic() < deadline:
-        threading.Event().wait(0.2)
-    assert not alive(pids), process_table().get(min(alive(pids) or {0}))
-    # The next agent's start removes the folder once it is a minute old: its lock is free.
-    lock = os.open(folder / "owner.lock", os.O_RDONLY)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    finally:
-        os.close(lock)
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def abandoned(parent: Path, name: str, *, age_s: float) -> Path:
-    folder = parent / f"ccw-agent-browser-{name}"
-    (folder / "profile").mkdir(parents=True)
-    lock = folder / "owner.lock"
-    lock.touch()
-    then = time.time() - age_s
-    os.utime(lock, (then, then))
-    return folder
-
-
-def test_folders_of_killed_agents_are_removed_and_no_other(tmp_path: Path) -> None:
-    killed = abandoned(tmp_path, "killed", age_s=120)
-    running = abandoned(tmp_path, "running", age_s=120)
-    starting = abandoned(tmp_path, "starting", age_s=1)
-    unknown = tmp_path / "ccw-agent-browser-nolock"
-    unknown.mkdir()
-    held = os.open(running / "owner.lock", os.O_RDONLY)
-    fcntl.flock(held, fcntl.LOCK_EX)
-    try:
-        browser_module._remove_abandoned(tmp_path)
-    finally:
-        os.close(held)
-
-    assert not killed.exists()
-    assert running.exists() and starting.exists() and unknown.exists()
-
-
-def fake_chromium(tmp_path: Path, body: str) -> Path:
-    path = tmp_path / "chromium"
-    path.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
-    path.chmod(0o755)
-    return path
+    left = wait_until_gone(pids)
+    assert not left, {pid: agent.tree[pid] for pid in left}
 
 
 @pytest.mark.browser
-def test_without_a_usable_sandbox_it_runs_unsandboxed_with_a_warning(
+async def test_without_a_usable_sandbox_it_runs_unsandboxed_with_a_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = resolve_executable()
@@ -369,8 +461,11 @@ def test_without_a_usable_sandbox_it_runs_unsandboxed_with_a_warning(
     )
     monkeypatch.setattr(browser_module, "chromium_sandbox", lambda: True)
 
-    with capture_logs() as logs, shared_browser(executable=executable) as endpoint:
-        assert in_thread(lambda: page_text(endpoint)) == "reached"
+    with capture_logs() as logs:
+        async with open_browser(executable=executable) as browser:
+            page = await browser.new_page()
+            await page.set_content("<h1>reached</h1>")
+            assert await page.inner_text("h1") == "reached"
 
     (warning,) = [entry for entry in logs if entry["event"] == "chromium_sandbox_unavailable"]
     assert warning["log_level"] == "warning"
@@ -378,124 +473,94 @@ def test_without_a_usable_sandbox_it_runs_unsandboxed_with_a_warning(
 
 
 @pytest.mark.browser
-def test_a_browser_that_does_not_start_is_named_with_its_words(tmp_path: Path) -> None:
+async def test_a_browser_that_does_not_start_is_named_with_its_words(tmp_path: Path) -> None:
     executable = fake_chromium(
         tmp_path, 'echo "cannot open shared object libnss3.so" >&2\nexit 127'
     )
 
-    with pytest.raises(BrowserNotFound) as caught, shared_browser(executable=executable):
-        pass
+    with pytest.raises(BrowserNotFound) as caught:
+        async with open_browser(executable=executable):
+            pass
 
     assert str(executable) in str(caught.value)
     assert "libnss3.so" in str(caught.value)
 
 
+@pytest.mark.browser
+async def test_a_visible_browser_without_a_display_is_told_to_use_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+
+    with pytest.raises(BrowserNotFound, match="needs a display") as caught:
+        async with open_browser(headless=False):
+            pass
+
+    assert "xvfb-run" in str(caught.value)
+
+
 # --- remote endpoints --------------------------------------------------------------------------
 
 
-def cli(mock: MockServer, state: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {key: value for key, value in os.environ.items() if not key.startswith("CCW_")}
-    environ |= {
-        "CCW_BASE_URL": mock.home_url,
-        "CCW_STATE_DIR": str(state),
-        "CCW_USERNAME": "demo.partner@northwind.example",
-        "CCW_PASSWORD": "Northwind-Demo-1",
-        "CCW_LOG_FORMAT": "json",
-        "CCW_LOG_LEVEL": "DEBUG",  # a local start would log "browser_started"
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        env=environ,
-        cwd=state.parent,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-@contextmanager
-def started(command: list[str], pattern: re.Pattern[str], stream: str) -> Iterator[str]:
-    """A browser process of the test's own, and the endpoint it prints (on stdout or stderr)."""
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE if stream == "stdout" else subprocess.DEVNULL,
-        stderr=subprocess.PIPE if stream == "stderr" else subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-        env=get_driver_env(),
-    )
-    output = process.stdout if stream == "stdout" else process.stderr
-    assert output is not None
-    found: list[str] = []
-    ready = threading.Event()
-
-    def drain() -> None:  # to the end, so that a full pipe never blocks the browser
-        with output:
-            for line in output:
-                match = pattern.search(line)
-                if match and not found:
-                    found.append(match.group(1))
-                    ready.set()
-        ready.set()
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    try:
-        ready.wait(60)
-        assert found, f"{command[0]} printed no endpoint"
-        yield found[0]
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-        reader.join(timeout=10)
-
-
 @pytest.mark.browser
-def test_a_remote_browser_over_cdp_is_used_instead_of_a_local_one(
-    mock: MockServer, tmp_path: Path
+async def test_a_remote_browser_over_cdp_is_used_instead_of_a_local_one(
+    mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """CCW_BROWSER_ENDPOINT=http://host:port, as for a Chromium with --remote-debugging-port."""
-    profile = tempfile.mkdtemp(dir=tmp_path)
+    monkeypatch.setattr(browser_module, "launch", no_local_launch)
     command = [
         str(resolve_executable()),
         "--headless",
         *(() if chromium_sandbox() else ("--no-sandbox",)),
         "--remote-debugging-address=127.0.0.1",
         "--remote-debugging-port=0",
-        f"--user-data-dir={profile}",
+        f"--user-data-dir={tmp_path / 'profile'}",
         "about:blank",
     ]
-    with started(command, DEVTOOLS_LINE, "stderr") as devtools:
-        port = devtools.split(":")[2].split("/")[0]
-        done = cli(
-            mock,
-            tmp_path / "state",
-            "show",
-            "110000003",
-            **{"CCW_BROWSER_ENDPOINT": f"http://127.0.0.1:{port}"},
-        )
-    assert done.returncode == 0, done.stderr
-    assert "DC West" in done.stdout
-    assert "browser_started" not in done.stderr, "no local browser was started"
+    async with started(command, DEVTOOLS_LINE, "stderr") as remote:
+        port = remote.address.split(":")[2].split("/")[0]
+        endpoint = f"http://127.0.0.1:{port}"
+        async with (
+            open_browser(endpoint=endpoint) as browser,
+            worker_of(browser, mock, tmp_path) as worker,
+        ):
+            result = await worker.call(ORDER, view)
+            seen = await asyncio.to_thread(page_urls, endpoint)
+
+    assert virtual_accounts(result) == {"DC West"}
+    assert [url for url in seen if url.startswith(mock.url)], seen
 
 
 @pytest.mark.browser
-def test_a_remote_playwright_server_over_ws_is_used_instead_of_a_local_one(
-    mock: MockServer, tmp_path: Path
+async def test_a_remote_playwright_server_over_ws_is_used_instead_of_a_local_one(
+    mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """CCW_BROWSER_ENDPOINT=ws://host:port/path, as for `playwright run-server` or a grid."""
-    options: dict[str, Any] = server_options(
-        resolve_executable(), headless=True, sandbox=chromium_sandbox(), socket=Path(), path="/pw"
-    )
-    options |= {"port": 0, "host": "127.0.0.1"}
-    config = tmp_path / "server.json"
-    config.write_text(json.dumps(options), encoding="utf-8")
-    node, driver = compute_driver_executable()
-    command = [node, driver, "launch-server", "--browser", "chromium", "--config", str(config)]
+    """CCW_BROWSER_ENDPOINT=ws://host:port/, as for `playwright run-server` or a grid.
 
-    with started(command, re.compile(r"^(ws://\S+)"), "stdout") as endpoint:
-        done = cli(mock, tmp_path / "state", "show", "110000003", CCW_BROWSER_ENDPOINT=endpoint)
-    assert done.returncode == 0, done.stderr
-    assert "DC West" in done.stdout
-    assert "browser_started" not in done.stderr, "no local browser was started"
+    The server takes the Chromium to launch and its flags from the client only with --unsafe;
+    without it, it launches its own Playwright build of Chromium (not installed here).
+    """
+    monkeypatch.setattr(browser_module, "launch", no_local_launch)
+    monkeypatch.setenv("CCW_BROWSER_EXECUTABLE", str(resolve_executable()))
+    # The driver's own Node.js, as `python -m playwright run-server` runs it but without a
+    # Python in between, which would kill the server (SIGKILL) a moment after a Ctrl-C.
+    node, cli = compute_driver_executable()
+    command = [node, cli, "run-server", "--host", "127.0.0.1", "--port", "0", "--unsafe"]
+
+    # SIGINT: once it has launched a browser, the server closes it on SIGTERM but keeps running.
+    async with started(
+        command, SERVER_LINE, "stdout", env=get_driver_env(), stop=signal.SIGINT
+    ) as server:
+        async with (
+            open_browser(endpoint=server.address) as browser,
+            worker_of(browser, mock, tmp_path) as worker,
+        ):
+            launched = main_chromium(descendants(server.pid))
+            result = await worker.call(ORDER, view)
+
+    assert virtual_accounts(result) == {"DC West"}
+    # The server launched the Chromium asked for, with the agent's flags, over a pipe.
+    assert "--headless" in launched
+    assert all(flag in launched for flag in CHROMIUM_ARGS)
+    assert "--remote-debugging-pipe" in launched

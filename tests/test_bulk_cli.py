@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import os
@@ -25,7 +26,6 @@ from agent.bulk.lock import OrderLocks
 from mock_site.data import USERS, book_rows
 from mock_site.server import MockServer
 
-pytestmark = pytest.mark.browser
 DEMO = USERS[0]
 HEADER = ["order_number", "search_by", "smart_account", "virtual_account", "reference"]
 FINAL = "status NOT IN ('pending', 'in_flight')"
@@ -160,6 +160,7 @@ def test_an_invalid_file_is_refused_whole_with_every_problem(
     assert mock.stats()["logins"] == 0
 
 
+@pytest.mark.browser
 def test_a_good_run_signs_in_once_exits_0_and_reports_every_row_safely(
     mock: MockServer, tmp_path: Path
 ) -> None:
@@ -196,6 +197,7 @@ def test_a_good_run_signs_in_once_exits_0_and_reports_every_row_safely(
     assert all(e["run_id"] for e in row_done)
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize(
     ("rows", "faults", "code"),
     [
@@ -233,6 +235,7 @@ def test_a_second_run_on_the_same_state_folder_exits_5(mock: MockServer, tmp_pat
     assert "is using the state folder" in done.stderr
 
 
+@pytest.mark.browser
 def test_shards_partition_the_file_and_their_reports_merge_and_dry_run_submits_nothing(
     mock: MockServer, tmp_path: Path
 ) -> None:
@@ -270,6 +273,7 @@ def test_shards_partition_the_file_and_their_reports_merge_and_dry_run_submits_n
     assert "the reports overlap" in overlap.stderr
 
 
+@pytest.mark.browser
 def test_a_run_killed_mid_way_resumes_without_submitting_twice(
     mock: MockServer, tmp_path: Path
 ) -> None:
@@ -308,6 +312,7 @@ def test_a_run_killed_mid_way_resumes_without_submitting_twice(
     assert done.returncode == (3 if failed else 0), done.stderr[-2000:]
 
 
+@pytest.mark.browser
 def test_ctrl_c_finishes_rows_in_progress_exits_130_and_resume_does_the_rest(
     mock: MockServer, tmp_path: Path
 ) -> None:
@@ -343,22 +348,23 @@ def test_ctrl_c_finishes_rows_in_progress_exits_130_and_resume_does_the_rest(
 KILLED_AFTER_YES = textwrap.dedent(
     """
     import os, signal
-    from agent.bulk import run
+    from agent.runner import Worker
 
-    original = run._Pool._on_step
+    original = Worker._step_done
 
-    def on_step(self, number, name):
+    def step_done(self, number, name):
         if (number, name) == (10, "confirm"):
             os.killpg(os.getpgid(0), signal.SIGKILL)
         original(self, number, name)
 
-    run._Pool._on_step = on_step
+    Worker._step_done = step_done
     from agent.cli import app
     app()
     """
 )
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize(
     ("shows_after_s", "outcome", "code"),
     [(8.0, "assigned", 0), (600.0, "failed", 3)],
@@ -419,6 +425,7 @@ def assign_json(
     return done, json.loads(done.stdout) if done.stdout.startswith("{") else {}
 
 
+@pytest.mark.browser
 def test_assign_during_a_bulk_run_of_the_same_order_is_refused(
     mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -456,12 +463,14 @@ def test_assign_during_a_bulk_run_of_the_same_order_is_refused(
     assert order is not None and {line["domain"] for line in order["lines"]} == {"globex.example"}
 
 
+@pytest.mark.browser
 def test_an_order_asked_by_its_web_order_waits_for_the_lock_of_its_sales_order(
     mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     with OrderLocks(urlsplit(mock.home_url).netloc, wait_s=0) as mine:
-        mine.hold("110000012")  # as another ccw-agent process working on the Sales Order
+        # as another ccw-agent process working on the Sales Order
+        asyncio.run(mine.hold("110000012"))
 
         done, result = assign_json(
             mock,
@@ -484,6 +493,7 @@ def test_an_order_asked_by_its_web_order_waits_for_the_lock_of_its_sales_order(
 # --- the disk and the folders ------------------------------------------------------------------
 
 
+@pytest.mark.browser
 def test_a_report_folder_that_fails_leaves_the_run_unfinished_and_export_writes_it(
     mock: MockServer, tmp_path: Path
 ) -> None:

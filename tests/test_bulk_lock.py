@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -82,9 +82,10 @@ def lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def hold_in_another_process(number: str, portal: str = "ccw.example") -> subprocess.Popen[str]:
     script = textwrap.dedent(
         f"""
-        import sys
+        import asyncio, sys
         from agent.bulk.lock import OrderLocks
-        OrderLocks({portal!r}, wait_s=0).hold({number!r})
+        locks = OrderLocks({portal!r}, wait_s=0)
+        asyncio.run(locks.hold({number!r}))
         print("held", flush=True)
         sys.stdin.read()  # hold until killed
         """
@@ -97,7 +98,7 @@ def hold_in_another_process(number: str, portal: str = "ccw.example") -> subproc
     return holder
 
 
-def test_an_order_held_by_another_process_is_refused_after_a_bounded_wait(
+async def test_an_order_held_by_another_process_is_refused_after_a_bounded_wait(
     lock_dir: Path,
 ) -> None:
     with hold_in_another_process("110000012") as holder:
@@ -106,15 +107,15 @@ def test_an_order_held_by_another_process_is_refused_after_a_bounded_wait(
             locks = OrderLocks("ccw.example", wait_s=0.5)
             started = time.monotonic()
             with pytest.raises(OrderBusy) as caught:
-                locks.hold("0110000012")
+                await locks.hold("0110000012")
             waited = time.monotonic() - started
             # Another order, or the same number on another portal, is free.
             with (
                 OrderLocks("ccw.example", wait_s=0) as free,
                 OrderLocks("staging", wait_s=0) as other,
             ):
-                free.hold("110000013")
-                other.hold("110000012")
+                await free.hold("110000013")
+                await other.hold("110000012")
         finally:
             holder.kill()
 
@@ -126,34 +127,34 @@ def test_an_order_held_by_another_process_is_refused_after_a_bounded_wait(
     assert 0.5 <= waited < 5
     # Killed, its lock is gone: the order can be taken at once.
     with OrderLocks("ccw.example", wait_s=0) as after:
-        after.hold("110000012")
+        await after.hold("110000012")
 
 
-def test_a_lock_is_waited_for_and_its_file_removed_on_release(lock_dir: Path) -> None:
+async def test_a_lock_is_waited_for_and_its_file_removed_on_release(lock_dir: Path) -> None:
     first = OrderLocks("ccw.example", wait_s=0)
-    first.hold("110000012")
-    first.hold("110000012")  # holding it again is a no-op
+    await first.hold("110000012")
+    await first.hold("110000012")  # holding it again is a no-op
     assert [p.name for p in lock_dir.iterdir()] == [first.path("110000012").name]
-    threading.Timer(0.3, first.release_all).start()
+    asyncio.get_running_loop().call_later(0.3, first.release_all)
 
     with OrderLocks("ccw.example", wait_s=10) as second:
-        second.hold("110000012")  # waits until the first lets go
+        await second.hold("110000012")  # waits until the first lets go
         assert first.path("110000012").read_text() == f"{os.getpid()}\n"
         with pytest.raises(OrderBusy, match="^another worker of this process is working on "):
-            OrderLocks("ccw.example", wait_s=0).hold("110000012")
+            await OrderLocks("ccw.example", wait_s=0).hold("110000012")
 
     assert list(lock_dir.iterdir()) == []
     assert stat.S_IMODE(lock_dir.stat().st_mode) == 0o700
 
 
-def test_a_stop_request_ends_the_wait(lock_dir: Path) -> None:
-    stop = threading.Event()
+async def test_a_stop_request_ends_the_wait(lock_dir: Path) -> None:
+    stop = asyncio.Event()
     with OrderLocks("ccw.example", wait_s=0) as first:
-        first.hold("110000012")
-        threading.Timer(0.2, stop.set).start()
+        await first.hold("110000012")
+        asyncio.get_running_loop().call_later(0.2, stop.set)
         started = time.monotonic()
         with pytest.raises(OrderBusy):
-            OrderLocks("ccw.example", wait_s=60, stop=stop).hold("110000012")
+            await OrderLocks("ccw.example", wait_s=60, stop=stop).hold("110000012")
     assert time.monotonic() - started < 5
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import errno
 import os
-import threading
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -15,23 +15,17 @@ from pydantic import SecretStr
 
 from agent.bulk import Ledger, load_orders
 from agent.bulk.ledger import IN_FLIGHT, PENDING
+from agent.bulk.pool import INTERRUPTED_DETAIL
 from agent.bulk.ratelimit import SubmitLimiter
-from agent.bulk.run import (
-    INTERRUPTED_DETAIL,
-    BulkOptions,
-    BulkSummary,
-    StopRequest,
-    _Pool,
-    run_bulk,
-)
+from agent.bulk.run import BulkOptions, BulkSummary, run_bulk
 from agent.bulk.shard import Shard, in_shard
+from agent.bulk.signals import StopRequest
 from agent.bulk.storage import AtomicText, StorageError, guarded
-from agent.runner import Target
+from agent.runner import Target, Worker
 from agent.settings import Settings
 from mock_site.data import USERS, book_rows
 from mock_site.server import MockServer
 
-pytestmark = pytest.mark.browser
 DEMO = USERS[0]
 HEADER = ["order_number", "search_by", "smart_account", "virtual_account", "reference"]
 
@@ -71,7 +65,6 @@ class Recorder:
     def __init__(self, on_row_done: object = None) -> None:
         self.notices: list[str] = []
         self.done: list[tuple[str, str]] = []
-        self.lock = threading.Lock()
         self.on_row_done = on_row_done
 
     def notice(self, message: str) -> None:
@@ -81,8 +74,7 @@ class Recorder:
         self.total = total
 
     def row_done(self, order: str, outcome: str, detail: str) -> None:
-        with self.lock:
-            self.done.append((order, outcome))
+        self.done.append((order, outcome))
         if callable(self.on_row_done):
             self.on_row_done()
 
@@ -90,14 +82,14 @@ class Recorder:
         return None
 
 
-def run(
+async def run(
     target: Target,
     file: Path,
     observer: Recorder | None = None,
     stop: StopRequest | None = None,
     **options: object,
 ) -> BulkSummary:
-    return run_bulk(
+    return await run_bulk(
         target,
         file,
         load_orders(file),
@@ -130,12 +122,12 @@ def test_the_limiter_spaces_slots_across_callers() -> None:
     assert [limiter.reserve(), limiter.reserve()] == [0.0, 2.0]
 
 
-def test_a_cancelled_wait_does_not_grant_the_slot() -> None:
+async def test_a_cancelled_wait_does_not_grant_the_slot() -> None:
     limiter = SubmitLimiter(1)
-    cancel = threading.Event()
-    assert limiter.wait(cancel) is True
+    cancel = asyncio.Event()
+    assert await limiter.wait(cancel) is True
     cancel.set()
-    assert limiter.wait(cancel) is False
+    assert await limiter.wait(cancel) is False
 
 
 def test_the_first_stop_request_drains_and_the_second_aborts() -> None:
@@ -149,7 +141,8 @@ def test_the_first_stop_request_drains_and_the_second_aborts() -> None:
 # --- runs against the mock ---------------------------------------------------------------------
 
 
-def test_an_in_flight_row_found_on_target_is_recorded_as_such_on_resume(
+@pytest.mark.browser
+async def test_an_in_flight_row_found_on_target_is_recorded_as_such_on_resume(
     mock: MockServer, tmp_path: Path
 ) -> None:
     target = target_for(mock, tmp_path)
@@ -171,7 +164,7 @@ def test_an_in_flight_row_found_on_target_is_recorded_as_such_on_resume(
     )
 
     # when it is resumed,
-    summary = run(target, file, resume=True)
+    summary = await run(target, file, resume=True)
 
     # then the same run finishes, the in-flight row is read, not submitted again, and says why.
     assert (summary.run_id, summary.resumed, summary.status) == (run_id, True, "finished")
@@ -186,7 +179,8 @@ def test_an_in_flight_row_found_on_target_is_recorded_as_such_on_resume(
     assert submissions(mock, second["order_number"]) == 1
 
 
-def test_without_resume_an_unfinished_run_is_mentioned_and_a_new_one_starts(
+@pytest.mark.browser
+async def test_without_resume_an_unfinished_run_is_mentioned_and_a_new_one_starts(
     mock: MockServer, tmp_path: Path
 ) -> None:
     target = target_for(mock, tmp_path)
@@ -200,7 +194,7 @@ def test_without_resume_an_unfinished_run_is_mentioned_and_a_new_one_starts(
         )
     observer = Recorder()
 
-    summary = run(target, file, observer)
+    summary = await run(target, file, observer)
 
     assert summary.run_id != old
     assert any("--resume" in notice and old in notice for notice in observer.notices)
@@ -209,7 +203,8 @@ def test_without_resume_an_unfinished_run_is_mentioned_and_a_new_one_starts(
         assert ledger.run(old).status == "running"
 
 
-def test_an_abort_leaves_rows_in_flight_and_never_records_them_as_failed(
+@pytest.mark.browser
+async def test_an_abort_leaves_rows_in_flight_and_never_records_them_as_failed(
     mock: MockServer, tmp_path: Path
 ) -> None:
     target = target_for(mock, tmp_path)
@@ -221,7 +216,7 @@ def test_an_abort_leaves_rows_in_flight_and_never_records_them_as_failed(
         stop.request()
         stop.request()
 
-    summary = run(target, file, Recorder(abort), stop, workers=2)
+    summary = await run(target, file, Recorder(abort), stop, workers=2)
 
     assert summary.status == "interrupted"
     assert "failed" not in summary.counts
@@ -229,20 +224,21 @@ def test_an_abort_leaves_rows_in_flight_and_never_records_them_as_failed(
     assert summary.counts.get(PENDING, 0) + summary.counts.get(IN_FLIGHT, 0) >= 2
     mock.set_faults(json_latency_ms=0)
 
-    resumed = run(target, file, resume=True, workers=2)
+    resumed = await run(target, file, resume=True, workers=2)
 
     assert resumed.status == "finished"
     assert set(resumed.counts) <= {"assigned", "already_assigned"}
     assert all(submissions(mock, row["order_number"]) == 1 for row in book_rows(4))
 
 
-def test_the_submit_rate_cap_spaces_submissions_across_workers(
+@pytest.mark.browser
+async def test_the_submit_rate_cap_spaces_submissions_across_workers(
     mock: MockServer, tmp_path: Path
 ) -> None:
     target = target_for(mock, tmp_path)
     file = book_csv(tmp_path / "orders.csv", 2)
 
-    summary = run(target, file, workers=2, max_submits_per_minute=20)  # one every 3 s
+    summary = await run(target, file, workers=2, max_submits_per_minute=20)  # one every 3 s
 
     assert summary.counts == {"assigned": 2}
     times = sorted(
@@ -254,24 +250,25 @@ def test_the_submit_rate_cap_spaces_submissions_across_workers(
     assert len(gaps) == 1 and gaps[0] >= 2.9, gaps
 
 
-def test_a_500_after_the_submit_ends_assigned_with_one_submission(
+@pytest.mark.browser
+async def test_a_500_after_the_submit_ends_assigned_with_one_submission(
     mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = target_for(mock, tmp_path)
     file = write_csv(
         tmp_path / "orders.csv", [["110000002", "domain", "globex.example", "Production"]]
     )
-    original = _Pool._on_step
+    original = Worker._step_done
 
-    def arm_fault_before_yes(pool: _Pool, number: int, name: str) -> None:
+    def arm_fault_before_yes(worker: Worker, number: int, name: str) -> None:
         # Armed once Submit is clicked, so the next call to the assign endpoint is the submit.
         if number == 9 and submissions(mock, "110000002") == 0:
             mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1, "when": "after"}])
-        original(pool, number, name)
+        original(worker, number, name)
 
-    monkeypatch.setattr(_Pool, "_on_step", arm_fault_before_yes)
+    monkeypatch.setattr(Worker, "_step_done", arm_fault_before_yes)
 
-    summary = run(target, file, workers=1)
+    summary = await run(target, file, workers=1)
 
     assert summary.counts == {"assigned": 1}
     assert submissions(mock, "110000002") == 1
@@ -283,7 +280,8 @@ def test_a_500_after_the_submit_ends_assigned_with_one_submission(
 # --- one order, one truth ----------------------------------------------------------------------
 
 
-def test_one_order_under_its_two_numbers_is_assigned_once_the_other_row_is_a_conflict(
+@pytest.mark.browser
+async def test_one_order_under_its_two_numbers_is_assigned_once_the_other_row_is_a_conflict(
     mock: MockServer, tmp_path: Path
 ) -> None:
     target = target_for(mock, tmp_path)
@@ -297,7 +295,7 @@ def test_one_order_under_its_two_numbers_is_assigned_once_the_other_row_is_a_con
     )
 
     # when the file runs,
-    summary = run(target, file, workers=1)
+    summary = await run(target, file, workers=1)
 
     # then the first row assigns it, the second is refused naming both, and it moved once.
     assert summary.counts == {"assigned": 1, "order_conflict": 1}
@@ -315,7 +313,8 @@ def test_one_order_under_its_two_numbers_is_assigned_once_the_other_row_is_a_con
     assert {line["domain"] for line in order["lines"]} == {"globex.example"}
 
 
-def test_shards_sharing_a_state_folder_never_move_one_order_twice(
+@pytest.mark.browser
+async def test_shards_sharing_a_state_folder_never_move_one_order_twice(
     mock: MockServer, tmp_path: Path
 ) -> None:
     target = target_for(mock, tmp_path)
@@ -330,8 +329,8 @@ def test_shards_sharing_a_state_folder_never_move_one_order_twice(
         ],
     )
 
-    one = run(target, file, shard=Shard(1, 2))
-    two = run(target, file, shard=Shard(2, 2))
+    one = await run(target, file, shard=Shard(1, 2))
+    two = await run(target, file, shard=Shard(2, 2))
 
     assert one.counts == {"assigned": 1}
     assert two.counts == {"order_conflict": 1}
@@ -343,7 +342,8 @@ def test_shards_sharing_a_state_folder_never_move_one_order_twice(
     assert submissions(mock, sales) == 1
 
 
-def test_a_dry_run_reports_the_conflict_and_changes_nothing(
+@pytest.mark.browser
+async def test_a_dry_run_reports_the_conflict_and_changes_nothing(
     mock: MockServer, tmp_path: Path
 ) -> None:
     target = target_for(mock, tmp_path)
@@ -355,7 +355,7 @@ def test_a_dry_run_reports_the_conflict_and_changes_nothing(
         ],
     )
 
-    summary = run(target, file, workers=1, dry_run=True)
+    summary = await run(target, file, workers=1, dry_run=True)
 
     assert summary.counts == {"would_assign": 1, "order_conflict": 1}
     assert mock.stats()["submissions"] == 0
@@ -364,7 +364,8 @@ def test_a_dry_run_reports_the_conflict_and_changes_nothing(
 # --- the disk and the folders ------------------------------------------------------------------
 
 
-def test_a_ledger_that_cannot_record_the_submit_intent_stops_the_run_before_yes(
+@pytest.mark.browser
+async def test_a_ledger_that_cannot_record_the_submit_intent_stops_the_run_before_yes(
     mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = target_for(mock, tmp_path)
@@ -378,7 +379,7 @@ def test_a_ledger_that_cannot_record_the_submit_intent_stops_the_run_before_yes(
     monkeypatch.setattr(Ledger, "mark_submitting", disk_full)
 
     with pytest.raises(StorageError, match=r"^cannot write the ledger .*ledger\.sqlite3: database"):
-        run(target, file, workers=1)
+        await run(target, file, workers=1)
 
     assert submissions(mock, "110000002") == 0  # Yes was never clicked
     with Ledger.open(target.settings.state_dir) as ledger:
@@ -387,7 +388,8 @@ def test_a_ledger_that_cannot_record_the_submit_intent_stops_the_run_before_yes(
     assert entry.status == IN_FLIGHT
 
 
-def test_a_report_the_disk_refuses_leaves_the_run_unfinished_for_resume(
+@pytest.mark.browser
+async def test_a_report_the_disk_refuses_leaves_the_run_unfinished_for_resume(
     mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = target_for(mock, tmp_path)
@@ -401,14 +403,14 @@ def test_a_report_the_disk_refuses_leaves_the_run_unfinished_for_resume(
 
     monkeypatch.setattr(AtomicText, "flush_to_disk", disk_full)
     with pytest.raises(StorageError) as caught:
-        run(target, file, reports=(report,))
+        await run(target, file, reports=(report,))
     monkeypatch.setattr(AtomicText, "flush_to_disk", flush_to_disk)
 
     assert str(caught.value).startswith(f"cannot write {report}: No space left on device. ")
     assert "ccw-agent report export" in str(caught.value)
     assert not report.exists() and list(report.parent.iterdir()) == []
     # Then, with space again, --resume finds the unfinished run, runs nothing, writes the report.
-    resumed = run(target, file, resume=True, reports=(report,))
+    resumed = await run(target, file, resume=True, reports=(report,))
     assert (resumed.resumed, resumed.status, resumed.counts) == (
         True,
         "finished",

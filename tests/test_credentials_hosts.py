@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_signon import FakeSignOn
-from playwright.sync_api import Browser, BrowserType, Page, expect
+from helpers import AgentCli
+from playwright.async_api import Browser, BrowserType, Page, expect
 from pydantic import SecretStr, ValidationError
 from structlog.testing import capture_logs
 
@@ -90,7 +88,7 @@ def test_allowed_hosts_setting_refuses_what_is_not_a_host(
 ) -> None:
     monkeypatch.setenv("CCW_ALLOWED_HOSTS", value)
     with pytest.raises(ValidationError, match=message):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)
 
 
 def test_allowed_hosts_setting_reads_a_comma_separated_list(
@@ -98,7 +96,7 @@ def test_allowed_hosts_setting_reads_a_comma_separated_list(
 ) -> None:
     monkeypatch.setenv("CCW_ALLOWED_HOSTS", " Login.Corp.Example., *.sso.example ,10.0.0.7")
     monkeypatch.setenv("CCW_BASE_URL", "https://ccw-staging.example/Commerce/home")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.credential_hosts.patterns == (
         "ccw-staging.example",
         "id.cisco.com",
@@ -127,23 +125,21 @@ def redirecting(off_list: FakeSignOn) -> Iterator[tuple[FakeSignOn, str]]:
         yield off_list, portal.url()
 
 
-@pytest.mark.browser
-def test_a_sign_on_page_on_another_host_gets_nothing_typed(
+async def test_a_sign_on_page_on_another_host_gets_nothing_typed(
     page: Page, redirecting: tuple[FakeSignOn, str]
 ) -> None:
     signon, portal = redirecting
     session = PortalSession(page=page, base_url=portal, credentials=SOMEONE, timeout_ms=5_000)
 
     with pytest.raises(CredentialHostRefused, match=r"127\.0\.0\.2.*CCW_ALLOWED_HOSTS"):
-        sign_in(session)
+        await sign_in(session)
 
     assert page.url.startswith(signon.url("/signon"))
-    expect(page.get_by_role("textbox", name="Email")).to_have_value("")
+    await expect(page.get_by_role("textbox", name="Email")).to_have_value("")
     assert signon.typed == [] and signon.posts == []
 
 
-@pytest.mark.browser
-def test_a_host_added_to_the_list_gets_the_credentials(
+async def test_a_host_added_to_the_list_gets_the_credentials(
     page: Page, redirecting: tuple[FakeSignOn, str]
 ) -> None:
     signon, portal = redirecting
@@ -156,32 +152,31 @@ def test_a_host_added_to_the_list_gets_the_credentials(
     )
 
     with pytest.raises(StepFailed, match="signing in did not complete"):
-        sign_in(session)  # the fake page never signs anyone in: what was typed is the point
+        await sign_in(session)  # the fake page never signs anyone in: what was typed is the point
 
     assert {entry["field"] for entry in signon.typed} >= {"email", "password"}
 
 
 @pytest.fixture
-def named_hosts_browser(
+async def named_hosts_browser(
     browser_type: BrowserType, browser_type_launch_args: dict[str, Any]
-) -> Iterator[Browser]:
+) -> AsyncIterator[Browser]:
     """A browser for which signon.example is 127.0.0.2: a host that is not this machine by name."""
     args = [
         *browser_type_launch_args.get("args", []),
         "--host-resolver-rules=MAP signon.example 127.0.0.2",
     ]
-    browser = browser_type.launch(**{**browser_type_launch_args, "args": args})
+    browser = await browser_type.launch(**{**browser_type_launch_args, "args": args})
     yield browser
-    browser.close()
+    await browser.close()
 
 
-@pytest.mark.browser
-def test_plain_http_off_this_machine_gets_nothing_even_when_allowed(
+async def test_plain_http_off_this_machine_gets_nothing_even_when_allowed(
     named_hosts_browser: Browser, off_list: FakeSignOn
 ) -> None:
     named = f"http://signon.example:{off_list.port}/signon"
     with FakeSignOn(home_redirect=named) as portal:
-        page = named_hosts_browser.new_page()
+        page = await named_hosts_browser.new_page()
         session = PortalSession(
             page=page,
             base_url=portal.url(),
@@ -192,40 +187,20 @@ def test_plain_http_off_this_machine_gets_nothing_even_when_allowed(
             ),
         )
         with pytest.raises(CredentialHostRefused, match="signon.example is plain http"):
-            sign_in(session)
+            await sign_in(session)
     assert off_list.typed == [] and off_list.posts == []
 
 
 # --- the command line -----------------------------------------------------------------------------
 
 
-def run_cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {key: value for key, value in os.environ.items() if not key.startswith("CCW_")}
-    environ |= {
-        "CCW_STATE_DIR": str(cwd / "state"),
-        "CCW_RETRY_BACKOFF_S": "0",
-        "CCW_LOG_FORMAT": "json",
-        "COLUMNS": "200",
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        env=environ,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-@pytest.mark.browser
 def test_login_refuses_an_off_list_sign_on_page_with_exit_4(
-    redirecting: tuple[FakeSignOn, str], tmp_path: Path
+    redirecting: tuple[FakeSignOn, str], agent_cli: AgentCli
 ) -> None:
     signon, portal = redirecting
-    done = run_cli(
-        tmp_path,
+    done = agent_cli(
         "login",
+        user=None,
         CCW_BASE_URL=portal,
         CCW_USERNAME=SOMEONE.username,
         CCW_PASSWORD=SOMEONE.password.get_secret_value(),
@@ -237,23 +212,21 @@ def test_login_refuses_an_off_list_sign_on_page_with_exit_4(
     assert signon.typed == [] and signon.posts == []
 
 
-@pytest.mark.browser
 def test_a_dot_env_that_decides_where_credentials_go_is_warned_about(
-    mock: MockServer, tmp_path: Path
+    mock: MockServer, tmp_path: Path, chromium_executable: Path
 ) -> None:
     (tmp_path / ".env").write_text(
         f"CCW_BASE_URL={mock.home_url}\nCCW_ALLOWED_HOSTS=login.corp.example\n", encoding="utf-8"
     )
-    user = {"CCW_USERNAME": "demo.partner@northwind.example", "CCW_PASSWORD": "Northwind-Demo-1"}
+    # No CCW_BASE_URL in the environment: the .env file's is the one in effect.
+    agent = AgentCli(tmp_path, chromium=chromium_executable)
 
-    from_file = run_cli(tmp_path, "show", "110000003", **user)
-    from_environment = run_cli(
-        tmp_path,
+    from_file = agent("show", "110000003")
+    from_environment = agent(
         "show",
         "110000003",
         CCW_BASE_URL=mock.home_url,
         CCW_ALLOWED_HOSTS="login.corp.example",
-        **user,
     )
 
     assert from_file.returncode == 0, from_file.stderr
@@ -275,7 +248,7 @@ def test_a_dot_env_value_not_in_effect_or_the_default_is_not_warned_about(
     env_file.write_text(line + "\n", encoding="utf-8")
     monkeypatch.delenv("CCW_BASE_URL", raising=False)
     monkeypatch.delenv("CCW_ALLOWED_HOSTS", raising=False)
-    settings = Settings(_env_file=None, base_url=PORTAL)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, base_url=PORTAL)
 
     with capture_logs() as logs:
         assert warn_if_env_file_redirects(settings, env_file) == []

@@ -5,15 +5,12 @@ work there."""
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
-from pydantic import SecretStr
+from helpers import AgentCli, portal_session
+from playwright.async_api import Page
 
 from agent.doctor import (
     DoctorReport,
@@ -28,14 +25,11 @@ from agent.doctor import (
 )
 from flows.assign import assign_smart_account
 from flows.models import AssignRequest, Outcome, SearchBy
-from flows.session import Credentials, PortalSession
+from flows.session import PortalSession
 from mock_site.releases import RENAMED
 from mock_site.server import MockServer
 from pages.labels import labels, read_label_file
 
-DEMO = Credentials(
-    username="demo.partner@northwind.example", password=SecretStr("Northwind-Demo-1")
-)
 # An order on hold that the demo user may assign.
 ORDER = "110000002"
 # Each label the renamed release changes, and the name it shows instead.
@@ -50,13 +44,8 @@ RENAMES = {
 
 
 def session_on(page: Page, base_url: str, overrides: Path | None = None) -> PortalSession:
-    return PortalSession(
-        page=page,
-        base_url=base_url,
-        credentials=DEMO,
-        timeout_ms=10_000,
-        labels=labels("en", overrides),
-    )
+    """The demo user's session, with the labels of a label file on top when one is given."""
+    return portal_session(page, base_url, labels=labels("en", overrides))
 
 
 # --- ranking and the label file, without a browser --------------------------------------------
@@ -125,9 +114,8 @@ def test_the_label_file_sets_the_substitutes_and_is_private(tmp_path: Path) -> N
 # --- on the mock --------------------------------------------------------------------------------
 
 
-@pytest.mark.browser
-def test_on_classic_every_label_is_found(page: Page, base_url: str, mock: MockServer) -> None:
-    report = diagnose(session_on(page, base_url), ORDER)
+async def test_on_classic_every_label_is_found(page: Page, base_url: str, mock: MockServer) -> None:
+    report = await diagnose(session_on(page, base_url), ORDER)
 
     assert report.ok, [c for c in report.checks if not c.ok]
     needed = [c for c in report.checks if c.needed and c.status != "not_checked"]
@@ -140,15 +128,14 @@ def test_on_classic_every_label_is_found(page: Page, base_url: str, mock: MockSe
     assert order is not None and not order["submissions"]
 
 
-@pytest.mark.browser
-def test_on_renamed_each_rename_is_named_and_the_label_file_makes_the_agent_work(
+async def test_on_renamed_each_rename_is_named_and_the_label_file_makes_the_agent_work(
     page: Page, base_url: str, mock: MockServer, tmp_path: Path
 ) -> None:
     # Given the portal renamed five controls
     mock.set_release(RENAMED.name)
 
     # When the doctor walks the order
-    report = diagnose(session_on(page, base_url), ORDER)
+    report = await diagnose(session_on(page, base_url), ORDER)
 
     # Then it names every renamed control, with the new name as the first candidate
     assert not report.ok
@@ -170,45 +157,20 @@ def test_on_renamed_each_rename_is_named_and_the_label_file_makes_the_agent_work
         smart_account="globex.example",
         virtual_account="Production",
     )
-    result = assign_smart_account(session_on(page, base_url, path), request)
+    result = await assign_smart_account(session_on(page, base_url, path), request)
     assert result.outcome is Outcome.ASSIGNED, result.detail
 
 
 # --- the command line -------------------------------------------------------------------------
 
 
-def run(
-    tmp_path: Path, mock: MockServer, *args: str, **env: str
-) -> subprocess.CompletedProcess[str]:
-    environ = {key: value for key, value in os.environ.items() if not key.startswith("CCW_")}
-    environ |= {
-        "CCW_BASE_URL": mock.home_url,
-        "CCW_STATE_DIR": str(tmp_path / "state"),
-        "CCW_USERNAME": DEMO.username,
-        "CCW_PASSWORD": DEMO.password.get_secret_value(),
-        "CCW_RETRY_BACKOFF_S": "0",
-        "CCW_LOG_FORMAT": "json",
-        "COLUMNS": "200",
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        env=environ,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-@pytest.mark.browser
 def test_the_command_writes_the_label_file_that_assign_then_uses(
-    tmp_path: Path, mock: MockServer
+    tmp_path: Path, mock: MockServer, agent_cli: AgentCli
 ) -> None:
     mock.set_release(RENAMED.name)
     path = tmp_path / "labels.toml"
 
-    doctored = run(tmp_path, mock, "doctor", ORDER, "--json", "--write-overrides", str(path))
+    doctored = agent_cli("doctor", ORDER, "--json", "--write-overrides", path)
 
     assert doctored.returncode == 1, doctored.stderr
     report = json.loads(doctored.stdout)
@@ -217,18 +179,17 @@ def test_the_command_writes_the_label_file_that_assign_then_uses(
     assert substituted == RENAMES
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
-    assigned = run(
-        tmp_path, mock, "assign", ORDER, "--domain", "globex.example",
-        "--virtual-account", "Production", "--json", CCW_LABELS_FILE=str(path),
+    assigned = agent_cli(
+        "assign", ORDER, "--domain", "globex.example", "--virtual-account", "Production",
+        "--json", CCW_LABELS_FILE=str(path),
     )  # fmt: skip
 
     assert assigned.returncode == 0, assigned.stderr
     assert json.loads(assigned.stdout)["outcome"] == "assigned"
 
 
-@pytest.mark.browser
-def test_the_command_exits_0_on_classic(tmp_path: Path, mock: MockServer) -> None:
-    done = run(tmp_path, mock, "doctor", ORDER)
+def test_the_command_exits_0_on_classic(agent_cli: AgentCli) -> None:
+    done = agent_cli("doctor", ORDER)
 
     assert done.returncode == 0, done.stderr
     assert "Every label the procedure needs is on the screen" in done.stdout
@@ -245,16 +206,16 @@ def test_the_command_exits_0_on_classic(tmp_path: Path, mock: MockServer) -> Non
 def test_bad_options_exit_2_before_any_browser_starts(
     tmp_path: Path, mock: MockServer, args: list[str], message: str
 ) -> None:
-    done = run(tmp_path, mock, *args)
+    # Without a Chromium path: the command must refuse before it would need one
+    done = AgentCli(tmp_path, base_url=mock.home_url)(*args)
 
     assert done.returncode == 2
     assert message in done.stderr
     assert mock.stats()["requests"] == 0
 
 
-@pytest.mark.browser
 def test_bulk_preflight_stops_before_any_row_on_a_renamed_portal(
-    tmp_path: Path, mock: MockServer
+    tmp_path: Path, mock: MockServer, agent_cli: AgentCli
 ) -> None:
     mock.set_release(RENAMED.name)
     orders = tmp_path / "orders.csv"
@@ -265,7 +226,7 @@ def test_bulk_preflight_stops_before_any_row_on_a_renamed_portal(
         encoding="utf-8",
     )
 
-    done = run(tmp_path, mock, "bulk", str(orders), "--preflight")
+    done = agent_cli("bulk", orders, "--preflight")
 
     assert done.returncode == 1, done.stderr
     assert "no row was run" in done.stderr

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pyotp
 import pytest
-from playwright.sync_api import Page
+from helpers import submissions
+from playwright.async_api import Page, Request, Route
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
+import flows.assign
 from flows.assign import assign_smart_account
 from flows.matching import choose_account, choose_virtual_account
 from flows.models import AssignRequest, Outcome, SearchBy
@@ -114,52 +117,53 @@ def test_choose_virtual_account_ignores_case_and_space_but_not_words() -> None:
 # --- sign-in ------------------------------------------------------------------------------------
 
 
-def test_multi_factor_sign_in_uses_the_totp_code(
+async def test_multi_factor_sign_in_uses_the_totp_code(
     page: Page, base_url: str, mock: MockServer
 ) -> None:
     saved: list[str] = []
     entered_secret_section: list[bool] = []
 
-    class Section:
-        def __enter__(self) -> None:
-            entered_secret_section.append(True)
+    @asynccontextmanager
+    async def section() -> AsyncIterator[None]:
+        entered_secret_section.append(True)
+        yield
 
-        def __exit__(self, *exc: object) -> None:
-            return None
+    async def save() -> None:
+        saved.append("state")
 
     session = PortalSession(
         page=page,
         base_url=base_url,
         credentials=MFA,
         timeout_ms=10_000,
-        on_signed_in=lambda: saved.append("state"),
-        secret_section=Section,
+        on_signed_in=save,
+        secret_section=section,
     )
     assert MFA.totp_secret is not None
     assert pyotp.TOTP(MFA.totp_secret.get_secret_value()).now().isdigit()
-    assert ensure_signed_in(session) == "mfa.partner@northwind.example"
+    assert await ensure_signed_in(session) == "mfa.partner@northwind.example"
     assert saved == ["state"] and entered_secret_section == [True]
     assert mock.stats()["logins_by_user"] == {"mfa.partner@northwind.example": 1}
 
 
-def test_wrong_password_is_login_failed(session: PortalSession) -> None:
+async def test_wrong_password_is_login_failed(session: PortalSession) -> None:
     bad = dataclasses.replace(
         session, credentials=DEMO.model_copy(update={"password": SecretStr("nope")})
     )
     with pytest.raises(LoginFailed, match="Unable to sign in"):
-        sign_in(bad)
+        await sign_in(bad)
 
 
-def test_no_credentials_and_no_session_is_login_required(session: PortalSession) -> None:
+async def test_no_credentials_and_no_session_is_login_required(session: PortalSession) -> None:
     with pytest.raises(LoginRequired, match="ccw-agent login"):
-        ensure_signed_in(dataclasses.replace(session, credentials=None))
+        await ensure_signed_in(dataclasses.replace(session, credentials=None))
 
 
 # --- view (steps 1-4) ---------------------------------------------------------------------------
 
 
-def test_view_reads_status_holds_and_lines(session: PortalSession) -> None:
-    result = view_assignment(session, "110000006")
+async def test_view_reads_status_holds_and_lines(session: PortalSession) -> None:
+    result = await view_assignment(session, "110000006")
     assert result.view is not None
     assert result.view.status == "Booked"
     assert set(result.view.holds) == {"Export Hold", "Smart Account Hold"}
@@ -170,21 +174,21 @@ def test_view_reads_status_holds_and_lines(session: PortalSession) -> None:
     assert result.view.can_assign
 
 
-def test_view_by_web_order_and_of_an_invisible_order(session: PortalSession) -> None:
-    web = view_assignment(session, "80000012")
+async def test_view_by_web_order_and_of_an_invisible_order(session: PortalSession) -> None:
+    web = await view_assignment(session, "80000012")
     assert web.view is not None and web.view.sales_order == "110000012"
-    hidden = view_assignment(session, "110000011")
+    hidden = await view_assignment(session, "110000011")
     assert hidden.outcome is Outcome.ORDER_NOT_FOUND and not hidden.found
 
 
 # --- assign: every outcome ----------------------------------------------------------------------
 
 
-def test_holding_account_order_moves_to_the_customer(
+async def test_holding_account_order_moves_to_the_customer(
     session: PortalSession, mock: MockServer
 ) -> None:
     with capture_logs() as logs:
-        result = assign_smart_account(
+        result = await assign_smart_account(
             session, ask("110000002", SearchBy.ACCOUNT_NAME, "Globex Industries", "Production")
         )
     assert result.outcome is Outcome.ASSIGNED, result.detail
@@ -202,10 +206,10 @@ def test_holding_account_order_moves_to_the_customer(
     )
 
 
-def test_domain_search_by_web_order_releases_the_hold(
+async def test_domain_search_by_web_order_releases_the_hold(
     session: PortalSession, mock: MockServer
 ) -> None:
-    result = assign_smart_account(
+    result = await assign_smart_account(
         session, ask("80000001", SearchBy.DOMAIN, "ACME.example", "Campus-Network")
     )
     assert result.outcome is Outcome.ASSIGNED, result.detail
@@ -214,15 +218,15 @@ def test_domain_search_by_web_order_releases_the_hold(
     assert {ln["virtual_account"] for ln in snapshot["lines"]} == {"Campus-Network"}
 
 
-def test_email_search_needs_expect_domain_when_several_accounts(
+async def test_email_search_needs_expect_domain_when_several_accounts(
     session: PortalSession, mock: MockServer
 ) -> None:
-    ambiguous = assign_smart_account(
+    ambiguous = await assign_smart_account(
         session, ask("110000009", SearchBy.EMAIL, "it-admin@umbrella.example", "Research")
     )
     assert ambiguous.outcome is Outcome.SMART_ACCOUNT_AMBIGUOUS
     assert {c.domain for c in ambiguous.candidates} == {"umbrella.example", "emea.umbrella.example"}
-    picked = assign_smart_account(
+    picked = await assign_smart_account(
         session,
         ask(
             "110000009",
@@ -237,10 +241,10 @@ def test_email_search_needs_expect_domain_when_several_accounts(
     assert mock.stats()["submissions"] == 1
 
 
-def test_account_name_substring_results_pick_the_exact_name(
+async def test_account_name_substring_results_pick_the_exact_name(
     session: PortalSession, mock: MockServer
 ) -> None:
-    result = assign_smart_account(
+    result = await assign_smart_account(
         session, ask("110000008", SearchBy.ACCOUNT_NAME, "umbrella corp", "DEFAULT")
     )
     assert result.outcome is Outcome.ASSIGNED, result.detail
@@ -248,15 +252,15 @@ def test_account_name_substring_results_pick_the_exact_name(
     assert {ln[2] for ln in lines_of(mock, "110000008")} == {"umbrella.example"}
 
 
-def test_two_accounts_with_the_same_name_are_ambiguous_until_a_domain_is_given(
+async def test_two_accounts_with_the_same_name_are_ambiguous_until_a_domain_is_given(
     session: PortalSession, mock: MockServer
 ) -> None:
-    ambiguous = assign_smart_account(
+    ambiguous = await assign_smart_account(
         session, ask("110000013", SearchBy.ACCOUNT_NAME, "Stark Industries", "DEFAULT")
     )
     assert ambiguous.outcome is Outcome.SMART_ACCOUNT_AMBIGUOUS
     assert "stark.example" in ambiguous.detail and "stark-industries.example" in ambiguous.detail
-    picked = assign_smart_account(
+    picked = await assign_smart_account(
         session,
         ask(
             "110000013",
@@ -269,45 +273,45 @@ def test_two_accounts_with_the_same_name_are_ambiguous_until_a_domain_is_given(
     assert picked.outcome is Outcome.ASSIGNED, picked.detail
     assert {ln[2] for ln in lines_of(mock, "110000013")} == {"stark-industries.example"}
     # The lines now read "Stark Industries": that name still does not say which of the two.
-    again = assign_smart_account(
+    again = await assign_smart_account(
         session, ask("110000013", SearchBy.ACCOUNT_NAME, "Stark Industries", "DEFAULT")
     )
     assert again.outcome is Outcome.SMART_ACCOUNT_AMBIGUOUS, again.detail
 
 
-def test_virtual_account_matches_ignoring_case_or_is_reported_missing(
+async def test_virtual_account_matches_ignoring_case_or_is_reported_missing(
     session: PortalSession, mock: MockServer
 ) -> None:
-    missing = assign_smart_account(
+    missing = await assign_smart_account(
         session, ask("110000010", SearchBy.DOMAIN, "acme.example", "Sandbox")
     )
     assert missing.outcome is Outcome.VIRTUAL_ACCOUNT_NOT_FOUND
     assert "lab Sandbox" in missing.virtual_accounts_offered and "lab Sandbox" in missing.detail
     assert mock.stats()["submissions"] == 0
-    found = assign_smart_account(
+    found = await assign_smart_account(
         session, ask("110000010", SearchBy.DOMAIN, "acme.example", " LAB SANDBOX ")
     )
     assert found.outcome is Outcome.ASSIGNED, found.detail
     assert {ln[3] for ln in lines_of(mock, "110000010")} == {"lab Sandbox"}
 
 
-def test_unknown_account_is_not_found(session: PortalSession, mock: MockServer) -> None:
-    result = assign_smart_account(
+async def test_unknown_account_is_not_found(session: PortalSession, mock: MockServer) -> None:
+    result = await assign_smart_account(
         session, ask("110000001", SearchBy.DOMAIN, "nobody.example", "DEFAULT")
     )
     assert result.outcome is Outcome.SMART_ACCOUNT_NOT_FOUND
     assert mock.stats()["submissions"] == 0
 
 
-def test_pending_account_is_refused_unless_allowed(
+async def test_pending_account_is_refused_unless_allowed(
     session: PortalSession, mock: MockServer
 ) -> None:
-    refused = assign_smart_account(
+    refused = await assign_smart_account(
         session, ask("110000007", SearchBy.DOMAIN, "initech.example", "DEFAULT")
     )
     assert refused.outcome is Outcome.SMART_ACCOUNT_PENDING
     assert mock.stats()["submissions"] == 0
-    allowed = assign_smart_account(
+    allowed = await assign_smart_account(
         session, ask("110000007", SearchBy.DOMAIN, "initech.example", "DEFAULT", allow_pending=True)
     )
     assert allowed.outcome is Outcome.ASSIGNED, allowed.detail
@@ -319,10 +323,10 @@ def test_pending_account_is_refused_unless_allowed(
     ("by", "account"),
     [(SearchBy.ACCOUNT_NAME, "acme corporation"), (SearchBy.DOMAIN, "acme.example")],
 )
-def test_order_already_on_target_is_left_alone(
+async def test_order_already_on_target_is_left_alone(
     session: PortalSession, mock: MockServer, by: SearchBy, account: str
 ) -> None:
-    result = assign_smart_account(session, ask("110000003", by, account, "dc west"))
+    result = await assign_smart_account(session, ask("110000003", by, account, "dc west"))
     assert result.outcome is Outcome.ALREADY_ASSIGNED, result.detail
     assert mock.stats()["submissions"] == 0
 
@@ -331,20 +335,22 @@ def test_order_already_on_target_is_left_alone(
     ("order", "reason"),
     [("110000004", "Shipped"), ("80000005", "Closed"), ("110000016", "entitlement")],
 )
-def test_orders_the_portal_will_not_assign_are_not_eligible(
+async def test_orders_the_portal_will_not_assign_are_not_eligible(
     session: PortalSession, mock: MockServer, order: str, reason: str
 ) -> None:
-    result = assign_smart_account(session, ask(order, SearchBy.DOMAIN, "acme.example", "DEFAULT"))
+    result = await assign_smart_account(
+        session, ask(order, SearchBy.DOMAIN, "acme.example", "DEFAULT")
+    )
     assert result.outcome is Outcome.NOT_ELIGIBLE
     assert reason.lower() in result.detail.lower()
     assert mock.stats()["submissions"] == 0
 
 
-def test_mixed_order_assigns_only_its_eligible_lines(
+async def test_mixed_order_assigns_only_its_eligible_lines(
     session: PortalSession, mock: MockServer
 ) -> None:
     before = lines_of(mock, "110000014")
-    result = assign_smart_account(
+    result = await assign_smart_account(
         session, ask("110000014", SearchBy.DOMAIN, "globex.example", "DEFAULT")
     )
     assert result.outcome is Outcome.ASSIGNED, result.detail
@@ -353,62 +359,66 @@ def test_mixed_order_assigns_only_its_eligible_lines(
     assert all(ln[2] == "globex.example" for ln in after[1:])
 
 
-def test_missing_order_is_not_found(session: PortalSession) -> None:
-    result = assign_smart_account(
+async def test_missing_order_is_not_found(session: PortalSession) -> None:
+    result = await assign_smart_account(
         session, ask("110000011", SearchBy.DOMAIN, "acme.example", "DEFAULT")
     )
     assert result.outcome is Outcome.ORDER_NOT_FOUND
 
 
-def test_internal_user_is_refused_unless_allowed(
+async def test_internal_user_is_refused_unless_allowed(
     page: Page, base_url: str, mock: MockServer
 ) -> None:
     session = PortalSession(page=page, base_url=base_url, credentials=INTERNAL, timeout_ms=10_000)
     request = ask("110000001", SearchBy.DOMAIN, "acme.example", "DEFAULT")
-    refused = assign_smart_account(session, request)
+    refused = await assign_smart_account(session, request)
     assert refused.outcome is Outcome.REFUSED_INTERNAL_USER
     assert "licensing.support@cisco.com" in refused.detail
     assert mock.stats()["submissions"] == 0
-    dry = assign_smart_account(session, request.model_copy(update={"dry_run": True}))
+    dry = await assign_smart_account(session, request.model_copy(update={"dry_run": True}))
     assert dry.outcome is Outcome.WOULD_ASSIGN
 
 
-def test_an_unknown_signed_in_user_is_not_assumed_external(
+async def test_an_unknown_signed_in_user_is_not_assumed_external(
     session: PortalSession, mock: MockServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A portal that shows no "Signed in as", and a saved session without CCW_USERNAME."""
-    ensure_signed_in(session)
-    monkeypatch.setattr(Header, "signed_in_email", lambda self: None)
+    await ensure_signed_in(session)
+
+    async def not_shown(self: Header) -> None:
+        return None
+
+    monkeypatch.setattr(Header, "signed_in_email", not_shown)
     anonymous = dataclasses.replace(session, credentials=None, signed_in_email=None)
     request = ask("110000001", SearchBy.DOMAIN, "acme.example", "DEFAULT")
 
-    refused = assign_smart_account(anonymous, request)
+    refused = await assign_smart_account(anonymous, request)
 
     assert refused.outcome is Outcome.REFUSED_INTERNAL_USER
     assert "CCW_USERNAME" in refused.detail
     assert mock.stats()["submissions"] == 0
-    assert assign_smart_account(session, request).outcome is Outcome.ASSIGNED
+    assert (await assign_smart_account(session, request)).outcome is Outcome.ASSIGNED
 
 
-def test_who_is_signed_in_is_read_once_per_sign_in(
+async def test_who_is_signed_in_is_read_once_per_sign_in(
     session: PortalSession, mock: MockServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A portal that never shows "Signed in as" must not cost that wait on every order."""
     reads: list[int] = []
 
-    def not_shown(self: Header) -> None:
+    async def not_shown(self: Header) -> None:
         reads.append(1)
 
     monkeypatch.setattr(Header, "signed_in_email", not_shown)
     for order in ("110000003", "110000006"):
-        assert view_assignment(session, order).found
+        assert (await view_assignment(session, order)).found
     assert len(reads) == 1
     assert session.signed_in_email == DEMO.username
 
 
-def test_dry_run_changes_nothing(session: PortalSession, mock: MockServer) -> None:
+async def test_dry_run_changes_nothing(session: PortalSession, mock: MockServer) -> None:
     before = mock.order("110000002")
-    result = assign_smart_account(
+    result = await assign_smart_account(
         session, ask("110000002", SearchBy.DOMAIN, "globex.example", "Production", dry_run=True)
     )
     assert result.outcome is Outcome.WOULD_ASSIGN, result.detail
@@ -432,11 +442,11 @@ def on_step_once(number: int, action: Callable[[], object]) -> Callable[[int, st
     return hook
 
 
-def test_session_expiry_mid_flow_signs_in_again_and_resumes(
+async def test_session_expiry_mid_flow_signs_in_again_and_resumes(
     session: PortalSession, mock: MockServer
 ) -> None:
     expire = on_step_once(5, lambda: mock.set_faults(expire_sessions_now=True))
-    result = assign_smart_account(
+    result = await assign_smart_account(
         dataclasses.replace(session, on_step=expire),
         ask("110000002", SearchBy.ACCOUNT_NAME, "Globex Industries", "Production"),
     )
@@ -445,31 +455,31 @@ def test_session_expiry_mid_flow_signs_in_again_and_resumes(
     assert mock.stats()["submissions"] == 1
 
 
-def test_session_expiry_without_credentials_is_login_required(
+async def test_session_expiry_without_credentials_is_login_required(
     session: PortalSession, mock: MockServer
 ) -> None:
-    ensure_signed_in(session)
+    await ensure_signed_in(session)
     expire = on_step_once(3, lambda: mock.set_faults(expire_sessions_now=True))
     with pytest.raises(LoginRequired):
-        assign_smart_account(
+        await assign_smart_account(
             dataclasses.replace(session, credentials=None, on_step=expire),
             ask("110000002", SearchBy.ACCOUNT_NAME, "Globex Industries", "Production"),
         )
     assert mock.stats()["submissions"] == 0
 
 
-def test_feedback_survey_after_every_screen_does_not_disturb_the_flow(
+async def test_feedback_survey_after_every_screen_does_not_disturb_the_flow(
     session: PortalSession, mock: MockServer
 ) -> None:
     mock.set_faults(survey_probability=1.0)
-    result = assign_smart_account(
+    result = await assign_smart_account(
         session, ask("110000010", SearchBy.ACCOUNT_NAME, "Acme Corporation", "lab Sandbox")
     )
     assert result.outcome is Outcome.ASSIGNED, result.detail
     assert {ln[3] for ln in lines_of(mock, "110000010")} == {"lab Sandbox"}
 
 
-def test_server_error_after_a_submit_that_went_through_is_read_as_assigned(
+async def test_server_error_after_a_submit_that_went_through_is_read_as_assigned(
     session: PortalSession, mock: MockServer
 ) -> None:
     fail_submit = on_step_once(
@@ -479,14 +489,14 @@ def test_server_error_after_a_submit_that_went_through_is_read_as_assigned(
         ),
     )
     request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
-    result = assign_smart_account(dataclasses.replace(session, on_step=fail_submit), request)
+    result = await assign_smart_account(dataclasses.replace(session, on_step=fail_submit), request)
     assert result.outcome is Outcome.ASSIGNED, result.detail
     assert "answered the submission with an error" in result.detail
     snapshot = mock.order("110000002")
     assert snapshot and len(snapshot["submissions"]) == 1
 
 
-def test_with_no_resubmits_an_unconfirmed_submit_is_never_sent_again(
+async def test_with_no_resubmits_an_unconfirmed_submit_is_never_sent_again(
     session: PortalSession, mock: MockServer
 ) -> None:
     fail_submit = on_step_once(
@@ -495,12 +505,12 @@ def test_with_no_resubmits_an_unconfirmed_submit_is_never_sent_again(
     request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
     fast = dataclasses.replace(session, on_step=fail_submit, step_attempts=2, resubmits=0)
     with pytest.raises(StepFailed, match="answered with an error, but 3 reads"):
-        assign_smart_account(fast, request)
+        await assign_smart_account(fast, request)
     snapshot = mock.order("110000002")
     assert snapshot and snapshot["submissions"] == []
 
 
-def test_a_submission_proven_not_taken_is_sent_once_more(
+async def test_a_submission_proven_not_taken_is_sent_once_more(
     session: PortalSession, mock: MockServer
 ) -> None:
     # Given a portal that answers the first submit with an error and does not apply it
@@ -509,7 +519,7 @@ def test_a_submission_proven_not_taken_is_sent_once_more(
     )
     request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
     # When the order is assigned (the looks after the error all show the order unchanged)
-    result = assign_smart_account(
+    result = await assign_smart_account(
         dataclasses.replace(session, on_step=fail_submit, step_attempts=2), request
     )
     # Then Yes was clicked again once, and the portal holds exactly one submission
@@ -519,57 +529,62 @@ def test_a_submission_proven_not_taken_is_sent_once_more(
     assert snapshot and len(snapshot["submissions"]) == 1
 
 
-def test_a_server_error_on_a_screen_is_recovered_in_place(
+async def test_a_server_error_on_a_screen_is_recovered_in_place(
     session: PortalSession, mock: MockServer
 ) -> None:
     mock.set_faults(fail_next=[{"path_contains": "/api/search", "count": 2}])
     with capture_logs() as logs:
-        viewed = view_assignment(session, "110000001")
+        viewed = await view_assignment(session, "110000001")
     assert viewed.found, viewed.detail
     retries = [e for e in logs if e["event"] == "step_retry"]
     assert retries and {e["step"] for e in retries} == {2}
 
 
-def test_a_server_error_that_outlasts_the_step_attempts_is_a_portal_server_error(
+async def test_a_server_error_that_outlasts_the_step_attempts_is_a_portal_server_error(
     session: PortalSession, mock: MockServer
 ) -> None:
     mock.set_faults(fail_next=[{"path_contains": "/api/search", "count": 100}])
     with pytest.raises(PortalServerError, match="Something went wrong"):
-        view_assignment(session, "110000001")
+        await view_assignment(session, "110000001")
     mock.set_faults(fail_next=[])
-    assert view_assignment(session, "110000001").found
+    assert (await view_assignment(session, "110000001")).found
 
 
-def test_interactive_sign_in_waits_for_the_header(session: PortalSession) -> None:
+async def test_interactive_sign_in_waits_for_the_header(session: PortalSession) -> None:
     nobody = dataclasses.replace(session, credentials=None)
     with pytest.raises(LoginRequired, match="nobody signed in"):
-        wait_for_interactive_sign_in(nobody, timeout_s=1)
-    sign_in(session)  # stands in for the person at the headed browser
+        await wait_for_interactive_sign_in(nobody, timeout_s=1)
+    await sign_in(session)  # stands in for the person at the headed browser
     saved: list[bool] = []
-    done = dataclasses.replace(nobody, on_signed_in=lambda: saved.append(True))
-    assert wait_for_interactive_sign_in(done, timeout_s=5) == DEMO.username
+
+    async def save() -> None:
+        saved.append(True)
+
+    done = dataclasses.replace(nobody, on_signed_in=save)
+    assert await wait_for_interactive_sign_in(done, timeout_s=5) == DEMO.username
     assert saved == [True]
 
 
-def test_a_portal_that_opens_a_single_match_directly_is_followed(
+async def test_a_portal_that_opens_a_single_match_directly_is_followed(
     session: PortalSession, mock: MockServer
 ) -> None:
     """A release variant: the global search skips the results list for a single match."""
     mock.set_faults(single_match_opens_details=True)
 
-    by_web_order = view_assignment(session, "80000012")
-    moved = assign_smart_account(
+    by_web_order = await view_assignment(session, "80000012")
+    moved = await assign_smart_account(
         session, ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
     )
 
     assert by_web_order.view is not None and by_web_order.view.sales_order == "110000012"
     assert moved.outcome is Outcome.ASSIGNED, moved.detail
-    assert view_assignment(session, "110000011").outcome is Outcome.ORDER_NOT_FOUND
-    opened = Header(session.page, session.labels).wait().search_order("110000003")
+    assert (await view_assignment(session, "110000011")).outcome is Outcome.ORDER_NOT_FOUND
+    header = await Header(session.page, session.labels).wait()
+    opened = await header.search_order("110000003")
     assert isinstance(opened, OrderDetailsPage), "the list was skipped"
 
 
-def test_no_answer_in_time_after_yes_never_leads_to_a_second_yes(
+async def test_no_answer_in_time_after_yes_never_leads_to_a_second_yes(
     session: PortalSession, mock: MockServer
 ) -> None:
     # Given a portal that takes longer than the agent waits to answer the submit
@@ -582,14 +597,14 @@ def test_no_answer_in_time_after_yes_never_leads_to_a_second_yes(
     quick = dataclasses.replace(session, on_step=slow_submit, timeout_ms=2_000, step_attempts=1)
     # When the agent confirms, then it fails (the looks cannot prove anything) and clicks Yes once
     with pytest.raises(StepFailed):
-        assign_smart_account(
+        await assign_smart_account(
             quick, ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
         )
     assert len(posts) == 1
     mock.set_faults(json_latency_ms=0)
 
 
-def test_a_session_that_expires_during_the_second_submission_ends_the_attempt(
+async def test_a_session_that_expires_during_the_second_submission_ends_the_attempt(
     session: PortalSession, mock: MockServer
 ) -> None:
     # Given a first submit refused with an error, then a session expiry while the second is set up
@@ -609,14 +624,14 @@ def test_a_session_that_expires_during_the_second_submission_ends_the_attempt(
     )
     # When the agent works the order, then the attempt ends after one Yes: only a look may follow
     with pytest.raises(StepFailed, match="session expired after the submission"):
-        assign_smart_account(
+        await assign_smart_account(
             dataclasses.replace(session, on_step=hook, step_attempts=2),
             ask("110000002", SearchBy.DOMAIN, "globex.example", "Production"),
         )
     assert len(posts) == 1
 
 
-def test_a_change_the_portal_shows_late_is_read_not_submitted_again(
+async def test_a_change_the_portal_shows_late_is_read_not_submitted_again(
     session: PortalSession, mock: MockServer
 ) -> None:
     # Given a submit that is applied, answered with an error, and shown 2.5 s late
@@ -627,7 +642,7 @@ def test_a_change_the_portal_shows_late_is_read_not_submitted_again(
             fail_next=[{"path_contains": "/assign", "count": 1, "when": "after"}],
         ),
     )
-    result = assign_smart_account(
+    result = await assign_smart_account(
         dataclasses.replace(session, on_step=late, step_attempts=2),
         ask("110000002", SearchBy.DOMAIN, "globex.example", "Production"),
     )
@@ -635,3 +650,77 @@ def test_a_change_the_portal_shows_late_is_read_not_submitted_again(
     assert result.outcome is Outcome.ASSIGNED, result.detail
     snapshot = mock.order("110000002")
     assert snapshot and len(snapshot["submissions"]) == 1
+
+
+# --- verification after a confirmed submission --------------------------------------------------
+
+
+async def serve_stale_table_after_submit(page: Page, times: int) -> list[str]:
+    """After Submit, answer the next `times` assignment reads with the table as it was first read
+    (a portal that redraws its table late); returns the URLs of the assign POSTs seen."""
+    first: list[dict[str, Any]] = []
+    stale_left = [0]
+    posts: list[str] = []
+
+    async def handle(route: Route) -> None:
+        response = await route.fetch()
+        body = await response.json()
+        if not first:
+            first.append(body)
+        elif stale_left[0] > 0:
+            stale_left[0] -= 1
+            body = first[0]
+        await route.fulfill(response=response, json=body)
+
+    def on_request(request: Request) -> None:
+        if request.method == "POST" and "/assign" in request.url:
+            posts.append(request.url)
+            stale_left[0] = times
+
+    page.on("request", on_request)
+    await page.route("**/api/orders/*/assignments", handle)
+    return posts
+
+
+def record_settles(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Replace the settle window's clock waits by a record of them."""
+    waits: list[int] = []
+
+    async def settle(session: PortalSession, wait: int) -> None:
+        waits.append(wait)
+
+    monkeypatch.setattr(flows.assign, "settle", settle)
+    return waits
+
+
+async def test_a_success_whose_table_redraws_late_is_read_again_at_once(
+    session: PortalSession, mock: MockServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a portal that says "submitted successfully" above the table as it was before
+    posts = await serve_stale_table_after_submit(session.page, times=1)
+    waits = record_settles(monkeypatch)
+    # When the order is assigned
+    result = await assign_smart_account(
+        session, ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
+    )
+    # Then one reload of the screen showed it: no wait on a clock, one Yes
+    assert result.outcome is Outcome.ASSIGNED, result.detail
+    assert "the portal said: Smart Account assignment submitted successfully" in result.detail
+    assert waits == [] and len(posts) == 1
+    assert len(submissions(mock, "110000002")) == 1
+
+
+async def test_a_success_no_read_confirms_is_looked_at_over_the_settle_window_only(
+    session: PortalSession, mock: MockServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a portal that says "submitted successfully" and keeps showing the earlier table
+    posts = await serve_stale_table_after_submit(session.page, times=100)
+    waits = record_settles(monkeypatch)
+    # When the order is worked, then the attempt fails after the settle window, with one Yes
+    with pytest.raises(StepFailed, match="submitted successfully.*do not show the target"):
+        await assign_smart_account(
+            dataclasses.replace(session, step_attempts=2),
+            ask("110000002", SearchBy.DOMAIN, "globex.example", "Production"),
+        )
+    assert waits == [1, 2] and len(posts) == 1
+    assert len(submissions(mock, "110000002")) == 1

@@ -12,7 +12,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.async_api import ConsoleMessage, Page, expect
+from pytest_playwright_asyncio.pytest_playwright import CreateContextCallback
 
 import agent.bulk.html_report as html_report
 from agent.bulk.csv_input import CsvRow
@@ -226,59 +227,56 @@ def test_report_export_writes_html_and_refuses_other_extensions(tmp_path: Path) 
 # --- the page as a person sees it, in Chromium --------------------------------------------------
 
 
-@pytest.mark.browser
-def test_the_page_shows_chart_rows_filter_and_screenshot(report: Path, page: Page) -> None:
+async def test_the_page_shows_chart_rows_filter_and_screenshot(report: Path, page: Page) -> None:
     problems: list[str] = []
     page.on("console", lambda message: _keep_errors(message, problems))
     page.on("request", lambda request: problems.append(f"request {request.url}"))
     own = [f"request {report.as_uri()}"]  # the page itself; data: images are not requests
 
-    page.goto(report.as_uri())
+    await page.goto(report.as_uri())
 
-    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Bulk run [0-9a-f-]+$"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile(r"^Bulk run [0-9a-f-]+$")
+    )
     chart = page.get_by_role("figure", name="Rows by outcome (6 rows in all)")
-    expect(chart).to_be_visible()
+    await expect(chart).to_be_visible()
     for name in ("assigned: 2 rows", "failed: 2 rows", "not_eligible: 1 row", "pending: 1 row"):
-        expect(chart.get_by_role("img", name=name)).to_be_visible()
+        await expect(chart.get_by_role("img", name=name)).to_be_visible()
     meanings = page.get_by_role("table", name="What each outcome means")
-    expect(meanings.get_by_role("row", name=re.compile("^not_eligible 1 "))).to_contain_text(
+    await expect(meanings.get_by_role("row", name=re.compile("^not_eligible 1 "))).to_contain_text(
         Outcome.NOT_ELIGIBLE.sentence
     )
     rows = page.get_by_role("table", name="Rows").locator("tbody").get_by_role("row")
-    expect(rows).to_have_count(6)
+    await expect(rows).to_have_count(6)
     first = rows.filter(has_text="110000001")
-    expect(first).to_contain_text("Northwind Holding / DEFAULT → Acme Corporation / DEFAULT")
+    await expect(first).to_contain_text("Northwind Holding / DEFAULT → Acme Corporation / DEFAULT")
 
     hostile = rows.filter(has_text="110000002")
-    expect(hostile).to_contain_text(HOSTILE)  # shown as text, never run
-    assert page.evaluate("() => window.hacked") is None
+    await expect(hostile).to_contain_text(HOSTILE)  # shown as text, never run
+    assert await page.evaluate("() => window.hacked") is None
     shot = hostile.get_by_role("img", name="Screenshot of order 110000002 when it failed")
-    expect(shot).to_be_visible()
-    assert shot.evaluate("(image) => image.complete && image.naturalWidth") == 4
+    await expect(shot).to_be_visible()
+    assert await shot.evaluate("(image) => image.complete && image.naturalWidth") == 4
 
-    page.get_by_label("Outcome", exact=True).select_option("failed")
+    await page.get_by_label("Outcome", exact=True).select_option("failed")
 
-    expect(rows.filter(visible=True)).to_have_count(2)
-    expect(rows.filter(has_text="110000001")).to_be_hidden()
-    expect(page.get_by_role("status")).to_have_text("Showing 2 of 6 rows.")
-    page.get_by_label("Outcome", exact=True).select_option("")
-    expect(rows.filter(visible=True)).to_have_count(6)
+    await expect(rows.filter(visible=True)).to_have_count(2)
+    await expect(rows.filter(has_text="110000001")).to_be_hidden()
+    await expect(page.get_by_role("status")).to_have_text("Showing 2 of 6 rows.")
+    await page.get_by_label("Outcome", exact=True).select_option("")
+    await expect(rows.filter(visible=True)).to_have_count(6)
     assert problems == own
 
 
-@pytest.mark.browser
-def test_without_javascript_every_row_shows_and_no_dead_filter(
-    report: Path, browser: Browser
+async def test_without_javascript_every_row_shows_and_no_dead_filter(
+    report: Path, new_context: CreateContextCallback
 ) -> None:
-    context = browser.new_context(java_script_enabled=False)
-    try:
-        still = context.new_page()
-        still.goto(report.as_uri())
+    context = await new_context(java_script_enabled=False)
+    still = await context.new_page()
+    await still.goto(report.as_uri())
 
-        expect(still.locator("#rows tbody tr").filter(visible=True)).to_have_count(6)
-        expect(still.get_by_label("Outcome", exact=True)).to_be_hidden()
-    finally:
-        context.close()
+    await expect(still.locator("#rows tbody tr").filter(visible=True)).to_have_count(6)
+    await expect(still.get_by_label("Outcome", exact=True)).to_be_hidden()
 
 
 def _keep_errors(message: ConsoleMessage, problems: list[str]) -> None:

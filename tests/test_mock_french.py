@@ -3,35 +3,20 @@ and the locale chosen on the command line, in Python or through the control API.
 
 from __future__ import annotations
 
-import http.client
-import json
 import subprocess
 import sys
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from helpers import DEMO, MockClient, run_mock_module
+from playwright.async_api import Page, expect
 
 from mock_site.server import MockServer
 from mock_site.words import FRENCH, UnknownLocale
 
-DEMO = ("demo.partner@northwind.example", "Northwind-Demo-1")
-
-
-def get(server: MockServer, path: str, body: object = None) -> tuple[int, bytes]:
-    parts = urlsplit(server.url)
-    conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=10)
-    payload = None if body is None else json.dumps(body)
-    conn.request("GET" if body is None else "POST", path, body=payload)
-    resp = conn.getresponse()
-    data = resp.read()
-    conn.close()
-    return resp.status, data
-
 
 def test_the_sign_on_page_is_served_in_the_current_locale(mock: MockServer) -> None:
     mock.set_locale("fr")
-    _, page = get(mock, "/signon")
+    _, page = MockClient(mock).get("/signon")
     text = page.decode()
     assert '<html lang="fr">' in text
     assert "<h1>Connexion</h1>" in text and '<label for="password">Mot de passe</label>' in text
@@ -44,8 +29,8 @@ def test_reset_returns_to_the_locale_the_server_was_built_with() -> None:
         server.set_locale("en")
         server.reset()
         assert server.locale == "fr"
-        status, body = get(server, "/__mock__/locale", {"locale": "en"})
-        assert status == 200 and json.loads(body)["locale"] == "en"
+        status, body = MockClient(server).post("/__mock__/locale", {"locale": "en"})
+        assert status == 200 and body["locale"] == "en"
     finally:
         server.stop()
 
@@ -55,8 +40,8 @@ def test_an_unknown_locale_is_refused_with_the_known_ones(mock: MockServer) -> N
         MockServer(locale="de")
     with pytest.raises(ValueError, match="en, fr"):
         mock.set_locale("de")
-    status, body = get(mock, "/__mock__/locale", {"locale": "de"})
-    assert status == 400 and json.loads(body)["known"] == ["en", "fr"]
+    status, body = MockClient(mock).post("/__mock__/locale", {"locale": "de"})
+    assert status == 400 and body["known"] == ["en", "fr"]
     assert mock.locale == "en"
 
 
@@ -74,44 +59,36 @@ def test_python_dash_m_takes_a_locale_and_refuses_an_unknown_one() -> None:
     )
     assert bad.returncode == 2 and "'en', 'fr'" in bad.stderr
 
-    command = [sys.executable, "-m", "mock_site", "--port", "0", "--locale", "fr"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
-        try:
-            assert proc.stdout is not None
-            line = proc.stdout.readline()
-            parts = urlsplit(line.split()[3])
-            conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=10)
-            conn.request("GET", "/__mock__/locale")
-            current = json.loads(conn.getresponse().read())
-            conn.close()
-        finally:
-            proc.terminate()
+    line, current = run_mock_module("--locale", "fr", ask="/__mock__/locale")
     assert "locale fr" in line and current["locale"] == "fr"
 
 
-@pytest.mark.browser
-def test_the_portal_speaks_french_by_role_and_name(page: Page, mock: MockServer) -> None:
+async def test_the_portal_speaks_french_by_role_and_name(page: Page, mock: MockServer) -> None:
     # Given the mock in French
     mock.set_locale("fr")
     # When a person signs in and opens an order by the French names
-    page.goto(mock.home_url)
-    page.get_by_role("textbox", name="Adresse e-mail").fill(DEMO[0])
-    page.get_by_role("button", name="Suivant").click()
-    page.get_by_role("textbox", name="Mot de passe").fill(DEMO[1])
-    page.get_by_role("button", name="Vérifier").click()
-    page.get_by_role("button", name="Accepter tous les cookies").click()
-    page.get_by_role("searchbox", name="Recherche globale").fill("110000001")
+    await page.goto(mock.home_url)
+    await page.get_by_role("textbox", name="Adresse e-mail").fill(DEMO.email)
+    await page.get_by_role("button", name="Suivant").click()
+    await page.get_by_role("textbox", name="Mot de passe").fill(DEMO.password)
+    await page.get_by_role("button", name="Vérifier").click()
+    await page.get_by_role("button", name="Accepter tous les cookies").click()
+    await page.get_by_role("searchbox", name="Recherche globale").fill("110000001")
     # the search button is one of the controls left in English
-    page.get_by_role("button", name="Search", exact=True).click()
-    page.get_by_role("link", name="110000001").click()
+    await page.get_by_role("button", name="Search", exact=True).click()
+    await page.get_by_role("link", name="110000001").click()
     # Then Order Details reads in French, with a no-break space before each colon
-    expect(page.get_by_role("heading", name="Détails de la commande")).to_be_visible()
-    expect(page.get_by_text("Statut\u00a0:", exact=True)).to_be_visible()
-    page.get_by_role("link", name="Afficher ou modifier les affectations de comptes Smart").click()
-    expect(page.get_by_role("heading", name="Affectation de compte Smart")).to_be_visible()
-    expect(page.get_by_role("columnheader", name="Compte virtuel")).to_be_visible()
-    page.get_by_role("button", name="Attribuer un compte Smart").click()
+    await expect(page.get_by_role("heading", name="Détails de la commande")).to_be_visible()
+    await expect(page.get_by_text("Statut\u00a0:", exact=True)).to_be_visible()
+    await page.get_by_role(
+        "link", name="Afficher ou modifier les affectations de comptes Smart"
+    ).click()
+    await expect(page.get_by_role("heading", name="Affectation de compte Smart")).to_be_visible()
+    await expect(page.get_by_role("columnheader", name="Compte virtuel")).to_be_visible()
+    await page.get_by_role("button", name="Attribuer un compte Smart").click()
     dialog = page.get_by_role("dialog", name="Attribuer un compte Smart")
-    expect(dialog.get_by_role("combobox", name="Sélectionner un compte existant")).to_be_visible()
-    expect(dialog.get_by_role("combobox", name="Nom du compte virtuel")).to_be_visible()
-    expect(dialog.get_by_role("button", name="Affecter")).to_be_disabled()
+    await expect(
+        dialog.get_by_role("combobox", name="Sélectionner un compte existant")
+    ).to_be_visible()
+    await expect(dialog.get_by_role("combobox", name="Nom du compte virtuel")).to_be_visible()
+    await expect(dialog.get_by_role("button", name="Affecter")).to_be_disabled()

@@ -3,409 +3,361 @@ and the two fault knobs about submissions: errors that applied the change, late 
 
 from __future__ import annotations
 
-import http.client
-import json
 import re
 import subprocess
 import sys
 import time
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from helpers import MockClient, run_mock_module, search, sign_on
+from playwright.async_api import Locator, Page, expect
 
 from mock_site.releases import REFERENCE_RELEASES, RELEASES, UnknownRelease
 from mock_site.server import MockServer
 
-DEMO = ("demo.partner@northwind.example", "Northwind-Demo-1")
 SERVER_ERROR = "Something went wrong, please try again"
 SUCCESS = "Smart Account assignment submitted successfully"
-browser = pytest.mark.browser
 
 
 # --- helpers ----------------------------------------------------------------------------------
 
 
-class Client:
-    """A cookie-keeping JSON client for the mock's HTTP API."""
-
-    def __init__(self, server: MockServer) -> None:
-        parts = urlsplit(server.url)
-        self.host, self.port = parts.hostname or "", parts.port or 80
-        self.cookie = ""
-
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, dict[str, str], Any]:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        headers = {"Cookie": self.cookie} if self.cookie else {}
-        payload = None if body is None else json.dumps(body)
-        if payload is not None:
-            headers["Content-Type"] = "application/json"
-        conn.request(method, path, body=payload, headers=headers)
-        resp = conn.getresponse()
-        raw = resp.read()
-        conn.close()
-        head = {k.lower(): v for k, v in resp.getheaders()}
-        if "set-cookie" in head:
-            self.cookie = head["set-cookie"].split(";")[0]
-        is_json = head.get("content-type", "").startswith("application/json")
-        return resp.status, head, json.loads(raw) if is_json else raw
-
-    def get(self, path: str) -> tuple[int, Any]:
-        status, _, body = self.call("GET", path)
-        return status, body
-
-    def post(self, path: str, body: Any = None) -> tuple[int, Any]:
-        status, _, data = self.call("POST", path, {} if body is None else body)
-        return status, data
-
-    def sign_in(self) -> Client:
-        status, _ = self.post("/signon/api/password", {"email": DEMO[0], "password": DEMO[1]})
-        assert status == 200
-        return self
-
-    def assign(self, order: str, domain: str, va: str) -> int:
-        body = {"domain": domain, "virtual_account": va, "terms_accepted": True}
-        return self.post(f"/api/orders/{order}/assign", body)[0]
-
-    def shown_targets(self, order: str) -> list[tuple[str | None, str | None]]:
-        status, view = self.get(f"/api/orders/{order}/assignments")
-        assert status == 200
-        return [(ln["domain"], ln["virtual_account"]) for ln in view["lines"]]
-
-
-@pytest.fixture
-def client(mock: MockServer) -> Client:
-    return Client(mock).sign_in()
-
-
-def open_portal(page: Page, mock: MockServer, release: str) -> None:
+async def open_portal(page: Page, mock: MockServer, release: str) -> None:
     """Switch the mock to `release`, sign in as the demo user, accept the cookie banner."""
     mock.set_release(release)
-    page.goto(mock.home_url)
-    page.get_by_role("textbox", name="Email").fill(DEMO[0])
-    page.get_by_role("button", name="Next").click()
-    page.get_by_role("textbox", name="Password").fill(DEMO[1])
-    page.get_by_role("button", name="Verify").click()
-    page.get_by_role("button", name="Accept All Cookies").click()
+    await page.goto(mock.home_url)
+    await sign_on(page)
+    await page.get_by_role("button", name="Accept All Cookies").click()
 
 
-def search(page: Page, number: str) -> None:
-    page.get_by_role("searchbox", name="Global Search").fill(number)
-    page.get_by_role("button", name="Search").click()
-
-
-def open_order(page: Page, number: str) -> None:
+async def open_order(page: Page, number: str) -> None:
     """Search the number and reach its Order Details, through the match's link if listed."""
-    search(page, number)
+    await search(page, number)
     details = page.get_by_role("heading", name="Order Details")
     link = page.get_by_role("link", name=number, exact=True)
-    expect(details.or_(link)).to_be_visible()
-    if link.count():
-        link.click()
-    expect(details).to_be_visible()
+    await expect(details.or_(link)).to_be_visible()
+    if await link.count():
+        await link.click()
+    await expect(details).to_be_visible()
 
 
-def open_assignments(page: Page, number: str) -> None:
-    open_order(page, number)
-    page.get_by_role("link", name="View or change Smart Account Assignments").click()
-    expect(page.get_by_role("heading", name="Smart Account Assignment")).to_be_visible()
+async def open_assignments(page: Page, number: str) -> None:
+    await open_order(page, number)
+    await page.get_by_role("link", name="View or change Smart Account Assignments").click()
+    await expect(page.get_by_role("heading", name="Smart Account Assignment")).to_be_visible()
 
 
-def is_native_select(control: Locator) -> bool:
-    return bool(control.evaluate("e => e.tagName === 'SELECT'"))
+async def is_native_select(control: Locator) -> bool:
+    return bool(await control.evaluate("e => e.tagName === 'SELECT'"))
 
 
-def choose(dialog: Locator, dropdown: str, option: str) -> None:
+async def choose(dialog: Locator, dropdown: str, option: str) -> None:
     """Pick an option of a drop-down, a native <select> or a custom combobox alike."""
     control = dialog.get_by_role("combobox", name=dropdown)
-    if is_native_select(control):
-        control.select_option(label=option)
+    if await is_native_select(control):
+        await control.select_option(label=option)
     else:
-        control.click()
-        dialog.get_by_role("option", name=option, exact=True).click()
+        await control.click()
+        await dialog.get_by_role("option", name=option, exact=True).click()
 
 
-def find_account(dialog: Locator, parameter: str, value: str) -> None:
-    choose(dialog, "Select an Existing Account", parameter)
-    dialog.get_by_role("textbox", name="Search Value").fill(value)
-    dialog.get_by_role("button", name="Search").click()
+async def find_account(dialog: Locator, parameter: str, value: str) -> None:
+    await choose(dialog, "Select an Existing Account", parameter)
+    await dialog.get_by_role("textbox", name="Search Value").fill(value)
+    await dialog.get_by_role("button", name="Search").click()
 
 
-def main_text(page: Page) -> str:
-    return page.get_by_role("main").inner_text()
+async def main_text(page: Page) -> str:
+    return await page.get_by_role("main").inner_text()
+
+
+def shown_targets(client: MockClient, order: str) -> list[tuple[str | None, str | None]]:
+    """The (domain, virtual account) of each line, as the portal shows them now."""
+    status, view = client.get(f"/api/orders/{order}/assignments")
+    assert status == 200
+    return [(ln["domain"], ln["virtual_account"]) for ln in view["lines"]]
 
 
 # --- every release keeps the reference's roles and names ----------------------------------------
 
 
-@browser
 @pytest.mark.parametrize("release", REFERENCE_RELEASES)
-def test_the_whole_procedure_by_the_reference_names(
+async def test_the_whole_procedure_by_the_reference_names(
     page: Page, mock: MockServer, release: str
 ) -> None:
-    open_portal(page, mock, release)
+    await open_portal(page, mock, release)
 
-    search(page, "999999999")
-    expect(page.get_by_text("No results found")).to_be_visible()
+    await search(page, "999999999")
+    await expect(page.get_by_text("No results found")).to_be_visible()
 
-    open_order(page, "80000006")
-    expect(page.get_by_role("heading", name="Order Details")).to_contain_text("110000006")
-    assert re.search(r"Status:\s*Booked", main_text(page))
-    page.get_by_role("link", name="View or change Smart Account Assignments").click()
+    await open_order(page, "80000006")
+    await expect(page.get_by_role("heading", name="Order Details")).to_contain_text("110000006")
+    assert re.search(r"Status:\s*Booked", await main_text(page))
+    await page.get_by_role("link", name="View or change Smart Account Assignments").click()
 
-    expect(page.get_by_role("heading", name="Smart Account Assignment")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Smart Account Assignment")).to_be_visible()
     for column in ("Line", "Product", "Smart Account", "Virtual Account"):
-        expect(page.get_by_role("columnheader", name=column, exact=True)).to_have_count(1)
-    page.get_by_role("button", name="Assign Smart Account").click()
+        await expect(page.get_by_role("columnheader", name=column, exact=True)).to_have_count(1)
+    await page.get_by_role("button", name="Assign Smart Account").click()
 
     dialog = page.get_by_role("dialog", name="Assign Smart Account")
     parameter = dialog.get_by_role("combobox", name="Select an Existing Account")
-    if not is_native_select(parameter):
-        parameter.click()
+    if not await is_native_select(parameter):
+        await parameter.click()
     for option in ("Domain Identifier", "Account Name", "Email ID"):
-        expect(dialog.get_by_role("option", name=option)).to_have_count(1)
-    if not is_native_select(parameter):
-        parameter.press("Escape")
-    find_account(dialog, "Account Name", "no such account")
-    expect(dialog.get_by_text("No Smart Accounts found")).to_be_visible()
-    find_account(dialog, "Domain Identifier", "acme.example")
+        await expect(dialog.get_by_role("option", name=option)).to_have_count(1)
+    if not await is_native_select(parameter):
+        await parameter.press("Escape")
+    await find_account(dialog, "Account Name", "no such account")
+    await expect(dialog.get_by_text("No Smart Accounts found")).to_be_visible()
+    await find_account(dialog, "Domain Identifier", "acme.example")
     assign = dialog.get_by_role("button", name="Assign", exact=True)
-    expect(assign).to_be_disabled()
-    dialog.get_by_role("radio", name="Acme Corporation").check()
-    choose(dialog, "Virtual Account Name", "DC West")
-    expect(assign).to_be_enabled()
-    assign.click()
+    await expect(assign).to_be_disabled()
+    await dialog.get_by_role("radio", name="Acme Corporation").check()
+    await choose(dialog, "Virtual Account Name", "DC West")
+    await expect(assign).to_be_enabled()
+    await assign.click()
     submit = dialog.get_by_role("button", name="Submit")
-    expect(submit).to_be_disabled()
-    dialog.get_by_role("checkbox", name="I accept the Terms of Use").check()
-    submit.click()
+    await expect(submit).to_be_disabled()
+    await dialog.get_by_role("checkbox", name="I accept the Terms of Use").check()
+    await submit.click()
     confirmation = page.get_by_role("alertdialog")
-    expect(confirmation.get_by_role("button", name="No")).to_be_visible()
-    confirmation.get_by_role("button", name="Yes").click()
+    await expect(confirmation.get_by_role("button", name="No")).to_be_visible()
+    await confirmation.get_by_role("button", name="Yes").click()
 
     done = page.get_by_role("status").or_(page.get_by_role("alert")).filter(has_text=SUCCESS)
-    expect(done).to_have_text(re.compile("submitted successfully"))
+    await expect(done).to_have_text(re.compile("submitted successfully"))
     order = mock.order("110000006")
     assert order is not None and len(order["submissions"]) == 1
     assert {ln["virtual_account"] for ln in order["lines"]} == {"DC West"}
 
 
-@browser
 @pytest.mark.parametrize("release", REFERENCE_RELEASES)
-def test_a_disabled_assign_smart_account_says_why_in_words(
+async def test_a_disabled_assign_smart_account_says_why_in_words(
     page: Page, mock: MockServer, release: str
 ) -> None:
-    open_portal(page, mock, release)
-    open_assignments(page, "110000004")
+    await open_portal(page, mock, release)
+    await open_assignments(page, "110000004")
 
     assign = page.get_by_role("button", name="Assign Smart Account")
-    expect(assign).to_be_disabled()
+    await expect(assign).to_be_disabled()
     reason = "Smart Account assignment is not available: the order status is Shipped."
-    expect(page.get_by_text(reason)).to_be_visible()
-    expect(assign).to_have_accessible_description(reason)
-    assign.click(force=True)  # a click on a disabled control must do nothing
-    expect(page.get_by_role("dialog", name="Assign Smart Account")).to_have_count(0)
+    await expect(page.get_by_text(reason)).to_be_visible()
+    await expect(assign).to_have_accessible_description(reason)
+    await assign.click(force=True)  # a click on a disabled control must do nothing
+    await expect(page.get_by_role("dialog", name="Assign Smart Account")).to_have_count(0)
 
 
 # --- and each arranges them differently ---------------------------------------------------------
 
 
-@browser
-def test_classic_uses_tables_custom_comboboxes_and_inline_messages(
+async def test_classic_uses_tables_custom_comboboxes_and_inline_messages(
     page: Page, mock: MockServer
 ) -> None:
-    open_portal(page, mock, "classic")
-    search(page, "80000006")
+    await open_portal(page, mock, "classic")
+    await search(page, "80000006")
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name="80000006"))
-    expect(row).to_contain_text("Web Order")
-    row.get_by_role("link").click()
-    expect(page.get_by_role("heading", name="Order Details: 110000006", level=1)).to_be_visible()
-    expect(page.get_by_text("Status: Booked")).to_be_visible()
-    expect(page.get_by_text("Web Order: 80000006")).to_be_visible()
+    await expect(row).to_contain_text("Web Order")
+    await row.get_by_role("link").click()
+    await expect(
+        page.get_by_role("heading", name="Order Details: 110000006", level=1)
+    ).to_be_visible()
+    await expect(page.get_by_text("Status: Booked")).to_be_visible()
+    await expect(page.get_by_text("Web Order: 80000006")).to_be_visible()
     banner = page.get_by_role("region", name="Order notifications")
-    banner.get_by_role("link", name="View or change Smart Account Assignments").click()
+    await banner.get_by_role("link", name="View or change Smart Account Assignments").click()
 
-    expect(page.get_by_role("columnheader", name="Eligibility")).to_be_visible()
-    expect(page.get_by_role("columnheader", name="Domain Identifier")).to_have_count(0)
-    expect(page.get_by_role("row").filter(has_text="1.0")).to_contain_text("\u2014")
-    page.get_by_role("button", name="Assign Smart Account").click()
+    await expect(page.get_by_role("columnheader", name="Eligibility")).to_be_visible()
+    await expect(page.get_by_role("columnheader", name="Domain Identifier")).to_have_count(0)
+    await expect(page.get_by_role("row").filter(has_text="1.0")).to_contain_text("\u2014")
+    await page.get_by_role("button", name="Assign Smart Account").click()
     dialog = page.get_by_role("dialog", name="Assign Smart Account")
-    assert not is_native_select(dialog.get_by_role("combobox", name="Select an Existing Account"))
-    find_account(dialog, "Email ID", "it-admin@umbrella.example")
-    expect(dialog.get_by_role("row").filter(has=page.get_by_role("radio"))).to_have_count(2)
-    expect(dialog.get_by_role("button", name="Cancel")).to_be_visible()
+    assert not await is_native_select(
+        dialog.get_by_role("combobox", name="Select an Existing Account")
+    )
+    await find_account(dialog, "Email ID", "it-admin@umbrella.example")
+    await expect(dialog.get_by_role("row").filter(has=page.get_by_role("radio"))).to_have_count(2)
+    await expect(dialog.get_by_role("button", name="Cancel")).to_be_visible()
     assign = dialog.get_by_role("button", name="Assign", exact=True)
-    expect(assign).to_have_attribute("disabled", "")
+    await expect(assign).to_have_attribute("disabled", "")
 
 
-@browser
-def test_ledger_lists_matches_uses_native_selects_aria_disabled_and_toasts(
+async def test_ledger_lists_matches_uses_native_selects_aria_disabled_and_toasts(
     page: Page, mock: MockServer
 ) -> None:
-    open_portal(page, mock, "ledger")
-    search(page, "80000006")
+    await open_portal(page, mock, "ledger")
+    await search(page, "80000006")
     results = page.get_by_role("main")
     entry = results.get_by_role("listitem").filter(has=page.get_by_role("link", name="80000006"))
-    expect(entry).to_contain_text("Web Order")
-    expect(entry.get_by_role("link")).to_have_text(["Download order summary", "80000006"])
-    expect(results.get_by_role("row")).to_have_count(0)
-    entry.get_by_role("link", name="80000006").click()
+    await expect(entry).to_contain_text("Web Order")
+    await expect(entry.get_by_role("link")).to_have_text(["Download order summary", "80000006"])
+    await expect(results.get_by_role("row")).to_have_count(0)
+    await entry.get_by_role("link", name="80000006").click()
 
     heading = page.get_by_role("heading", name="Order Details", level=2)
-    expect(heading).to_have_text("Order Details \u2014 110000006")
-    expect(page.get_by_role("term").filter(has_text="Status:")).to_be_visible()
-    expect(page.get_by_role("definition").filter(has_text="Booked")).to_be_visible()
-    expect(page.get_by_text("Status: Booked")).to_have_count(0)
-    expect(page.get_by_role("term").filter(has_text="Web Order Number")).to_be_visible()
+    await expect(heading).to_have_text("Order Details \u2014 110000006")
+    await expect(page.get_by_role("term").filter(has_text="Status:")).to_be_visible()
+    await expect(page.get_by_role("definition").filter(has_text="Booked")).to_be_visible()
+    await expect(page.get_by_text("Status: Booked")).to_have_count(0)
+    await expect(page.get_by_role("term").filter(has_text="Web Order Number")).to_be_visible()
     note = page.get_by_role("note", name="Smart Account notice")
-    note.get_by_role("link", name="View or change Smart Account Assignments").click()
+    await note.get_by_role("link", name="View or change Smart Account Assignments").click()
 
-    expect(page.get_by_role("columnheader", name="Domain Identifier")).to_be_visible()
-    expect(page.get_by_role("columnheader", name="Eligibility")).to_have_count(0)
+    await expect(page.get_by_role("columnheader", name="Domain Identifier")).to_be_visible()
+    await expect(page.get_by_role("columnheader", name="Eligibility")).to_have_count(0)
     cells = page.get_by_role("row").filter(has_text="1.0").get_by_role("cell")
-    expect(cells).to_have_count(7)
+    await expect(cells).to_have_count(7)
     for unassigned in (1, 2, 3):  # Smart Account, Domain Identifier, Virtual Account
-        expect(cells.nth(unassigned)).to_have_text("")
+        await expect(cells.nth(unassigned)).to_have_text("")
     assign_sa = page.get_by_role("button", name="Assign Smart Account")
-    assign_sa.click()
+    await assign_sa.click()
     dialog = page.get_by_role("dialog", name="Assign Smart Account")
     for name in ("Select an Existing Account", "Virtual Account Name"):
-        assert is_native_select(dialog.get_by_role("combobox", name=name))
-        expect(dialog.get_by_label(name)).to_be_visible()
-    find_account(dialog, "Email ID", "it-admin@umbrella.example")
-    expect(dialog.get_by_role("row")).to_have_count(0)
+        assert await is_native_select(dialog.get_by_role("combobox", name=name))
+        await expect(dialog.get_by_label(name)).to_be_visible()
+    await find_account(dialog, "Email ID", "it-admin@umbrella.example")
+    await expect(dialog.get_by_role("row")).to_have_count(0)
     entries = dialog.get_by_role("list").get_by_role("listitem")
     emea = entries.filter(has=page.get_by_role("radio", name="Umbrella Corp EMEA"))
-    expect(emea).to_contain_text("emea.umbrella.example \u00b7 Active")
+    await expect(emea).to_contain_text("emea.umbrella.example \u00b7 Active")
     assign = dialog.get_by_role("button", name="Assign", exact=True)
-    expect(assign).to_have_attribute("aria-disabled", "true")
-    assign.click(force=True)
-    expect(dialog.get_by_role("checkbox", name="I accept the Terms of Use")).to_have_count(0)
+    await expect(assign).to_have_attribute("aria-disabled", "true")
+    await assign.click(force=True)
+    await expect(dialog.get_by_role("checkbox", name="I accept the Terms of Use")).to_have_count(0)
 
-    emea.get_by_role("radio").check()
-    choose(dialog, "Virtual Account Name", "Research")
-    assign.click()
+    await emea.get_by_role("radio").check()
+    await choose(dialog, "Virtual Account Name", "Research")
+    await assign.click()
     submit = dialog.get_by_role("button", name="Submit")
-    expect(submit).to_have_attribute("aria-disabled", "true")
-    submit.click(force=True)
-    expect(page.get_by_role("alertdialog")).to_have_count(0)
-    dialog.get_by_role("checkbox", name="I accept the Terms of Use").check()
-    submit.click()
-    page.get_by_role("alertdialog", name="Please confirm").get_by_role("button", name="Yes").click()
+    await expect(submit).to_have_attribute("aria-disabled", "true")
+    await submit.click(force=True)
+    await expect(page.get_by_role("alertdialog")).to_have_count(0)
+    await dialog.get_by_role("checkbox", name="I accept the Terms of Use").check()
+    await submit.click()
+    await (
+        page.get_by_role("alertdialog", name="Please confirm")
+        .get_by_role("button", name="Yes")
+        .click()
+    )
 
     toast = page.get_by_role("status").filter(has_text=SUCCESS)
-    expect(toast).to_be_visible()
-    expect(toast).to_have_count(0, timeout=8000)  # gone by itself after about 5 s
+    await expect(toast).to_be_visible()
+    await expect(toast).to_have_count(0, timeout=8000)  # gone by itself after about 5 s
 
 
-@browser
-def test_ledger_reports_a_server_error_in_a_toast_without_try_again(
+async def test_ledger_reports_a_server_error_in_a_toast_without_try_again(
     page: Page, mock: MockServer
 ) -> None:
-    open_portal(page, mock, "ledger")
+    await open_portal(page, mock, "ledger")
     mock.set_faults(fail_next=[{"path_contains": "/api/search", "count": 1}])
 
-    search(page, "110000002")
+    await search(page, "110000002")
 
     alert = page.get_by_role("alert").filter(has_text=SERVER_ERROR)
-    expect(alert).to_be_visible()
-    expect(page.get_by_role("button", name="Try again")).to_have_count(0)
-    expect(alert).to_have_count(0, timeout=8000)
-    search(page, "110000002")
-    expect(page.get_by_role("link", name="110000002")).to_be_visible()
+    await expect(alert).to_be_visible()
+    await expect(page.get_by_role("button", name="Try again")).to_have_count(0)
+    await expect(alert).to_have_count(0, timeout=8000)
+    await search(page, "110000002")
+    await expect(page.get_by_role("link", name="110000002")).to_be_visible()
 
 
-@browser
-def test_compact_opens_a_single_match_and_writes_the_domain_in_the_account_cell(
+async def test_compact_opens_a_single_match_and_writes_the_domain_in_the_account_cell(
     page: Page, mock: MockServer
 ) -> None:
-    open_portal(page, mock, "compact")
-    search(page, "80000015")
+    await open_portal(page, mock, "compact")
+    await search(page, "80000015")
 
     heading = page.get_by_role("heading", name="Order Details", level=1)
-    expect(heading).to_have_text("Sales Order 110000015 \u00b7 Order Details")
+    await expect(heading).to_have_text("Sales Order 110000015 \u00b7 Order Details")
     status_label = page.get_by_text("Status:", exact=True)
-    expect(status_label).to_be_visible()
-    assert status_label.evaluate("e => e.nextElementSibling.tagName") == "B"
-    expect(page.get_by_text("Web Order Number")).to_be_visible()
+    await expect(status_label).to_be_visible()
+    assert await status_label.evaluate("e => e.nextElementSibling.tagName") == "B"
+    await expect(page.get_by_text("Web Order Number")).to_be_visible()
     banner = page.get_by_role("alert", name="Order alerts")
-    expect(banner.get_by_role("link", name="Learn about Smart Account assignments")).to_be_visible()
-    banner.get_by_role("link", name="View or change Smart Account Assignments").click()
+    await expect(
+        banner.get_by_role("link", name="Learn about Smart Account assignments")
+    ).to_be_visible()
+    await banner.get_by_role("link", name="View or change Smart Account Assignments").click()
 
-    expect(page.get_by_role("cell", name="Initech (initech.example)", exact=True)).to_have_count(2)
-    expect(page.get_by_role("columnheader", name="Domain Identifier")).to_have_count(0)
-    expect(page.get_by_role("columnheader", name="Eligibility")).to_have_count(0)
-    expect(page.get_by_role("columnheader", name="Quantity")).to_be_visible()
+    await expect(
+        page.get_by_role("cell", name="Initech (initech.example)", exact=True)
+    ).to_have_count(2)
+    await expect(page.get_by_role("columnheader", name="Domain Identifier")).to_have_count(0)
+    await expect(page.get_by_role("columnheader", name="Eligibility")).to_have_count(0)
+    await expect(page.get_by_role("columnheader", name="Quantity")).to_be_visible()
 
-    open_assignments(page, "110000014")
+    await open_assignments(page, "110000014")
     entitled = page.get_by_role("row").filter(has_text="1.0")
-    expect(entitled.get_by_role("cell").first).to_contain_text("Not eligible: active entitlement")
-    open_assignments(page, "110000001")
-    expect(page.get_by_role("cell", name="Not assigned")).to_have_count(4)
+    await expect(entitled.get_by_role("cell").first).to_contain_text(
+        "Not eligible: active entitlement"
+    )
+    await open_assignments(page, "110000001")
+    await expect(page.get_by_role("cell", name="Not assigned")).to_have_count(4)
 
-    page.get_by_role("button", name="Assign Smart Account").click()
+    await page.get_by_role("button", name="Assign Smart Account").click()
     dialog = page.get_by_role("dialog", name="Assign Smart Account")
-    assert is_native_select(dialog.get_by_role("combobox", name="Select an Existing Account"))
-    assert not is_native_select(dialog.get_by_role("combobox", name="Virtual Account Name"))
-    find_account(dialog, "Email ID", "it-admin@umbrella.example")
-    expect(dialog.get_by_role("radio")).to_have_count(2)
-    expect(dialog.get_by_role("row").or_(dialog.get_by_role("listitem"))).to_have_count(0)
-    expect(dialog.get_by_text("emea.umbrella.example")).to_be_visible()
-    expect(dialog.get_by_role("button", name="Cancel")).to_have_count(0)
-    dialog.get_by_role("button", name="Close").click()
-    expect(dialog).to_have_count(0)
+    assert await is_native_select(dialog.get_by_role("combobox", name="Select an Existing Account"))
+    assert not await is_native_select(dialog.get_by_role("combobox", name="Virtual Account Name"))
+    await find_account(dialog, "Email ID", "it-admin@umbrella.example")
+    await expect(dialog.get_by_role("radio")).to_have_count(2)
+    await expect(dialog.get_by_role("row").or_(dialog.get_by_role("listitem"))).to_have_count(0)
+    await expect(dialog.get_by_text("emea.umbrella.example")).to_be_visible()
+    await expect(dialog.get_by_role("button", name="Cancel")).to_have_count(0)
+    await dialog.get_by_role("button", name="Close").click()
+    await expect(dialog).to_have_count(0)
 
 
-@browser
-def test_compact_retries_a_server_error_with_retry_and_toasts_success_as_an_alert(
+async def test_compact_retries_a_server_error_with_retry_and_toasts_success_as_an_alert(
     page: Page, mock: MockServer
 ) -> None:
-    open_portal(page, mock, "compact")
+    await open_portal(page, mock, "compact")
     mock.set_faults(fail_next=[{"path_contains": "/assignments", "count": 1}])
-    open_order(page, "110000002")
-    page.get_by_role("link", name="View or change Smart Account Assignments").click()
+    await open_order(page, "110000002")
+    await page.get_by_role("link", name="View or change Smart Account Assignments").click()
     alert = page.get_by_role("alert").filter(has_text=SERVER_ERROR)
-    alert.get_by_role("button", name="Retry").click()
+    await alert.get_by_role("button", name="Retry").click()
 
-    page.get_by_role("button", name="Assign Smart Account").click()
+    await page.get_by_role("button", name="Assign Smart Account").click()
     dialog = page.get_by_role("dialog", name="Assign Smart Account")
-    find_account(dialog, "Domain Identifier", "globex.example")
-    dialog.get_by_role("radio", name="Globex Industries").check()
-    choose(dialog, "Virtual Account Name", "Production")
-    dialog.get_by_role("button", name="Assign", exact=True).click()
-    dialog.get_by_role("checkbox", name="I accept the Terms of Use").check()
-    dialog.get_by_role("button", name="Submit").click()
-    page.get_by_role("alertdialog", name="Are you sure?").get_by_role("button", name="Yes").click()
+    await find_account(dialog, "Domain Identifier", "globex.example")
+    await dialog.get_by_role("radio", name="Globex Industries").check()
+    await choose(dialog, "Virtual Account Name", "Production")
+    await dialog.get_by_role("button", name="Assign", exact=True).click()
+    await dialog.get_by_role("checkbox", name="I accept the Terms of Use").check()
+    await dialog.get_by_role("button", name="Submit").click()
+    await (
+        page.get_by_role("alertdialog", name="Are you sure?")
+        .get_by_role("button", name="Yes")
+        .click()
+    )
 
-    expect(page.get_by_role("alert").filter(has_text=SUCCESS)).to_be_visible()
-    expect(page.get_by_role("status")).to_have_count(0)
+    await expect(page.get_by_role("alert").filter(has_text=SUCCESS)).to_be_visible()
+    await expect(page.get_by_role("status")).to_have_count(0)
 
 
 # --- choosing and switching releases ------------------------------------------------------------
 
 
-@browser
-def test_a_release_switched_at_run_time_shows_from_the_next_screen(
+async def test_a_release_switched_at_run_time_shows_from_the_next_screen(
     page: Page, mock: MockServer
 ) -> None:
-    open_portal(page, mock, "classic")
-    search(page, "110000003")
-    expect(page.get_by_role("row").filter(has_text="110000003")).to_be_visible()
+    await open_portal(page, mock, "classic")
+    await search(page, "110000003")
+    await expect(page.get_by_role("row").filter(has_text="110000003")).to_be_visible()
 
-    status, body = Client(mock).post("/__mock__/release", {"release": "ledger"})
-    search(page, "110000003")
+    status, body = MockClient(mock).post("/__mock__/release", {"release": "ledger"})
+    await search(page, "110000003")
 
     assert (status, body["release"]) == (200, "ledger")
-    expect(page.get_by_role("listitem").filter(has_text="110000003")).to_be_visible()
-    expect(page.get_by_role("main").get_by_role("row")).to_have_count(0)
+    await expect(page.get_by_role("listitem").filter(has_text="110000003")).to_be_visible()
+    await expect(page.get_by_role("main").get_by_role("row")).to_have_count(0)
 
 
 def test_reset_returns_to_the_release_the_server_was_built_with() -> None:
     server = MockServer(release="ledger").start()
     try:
         server.set_release("compact")
-        assert Client(server).get("/__mock__/release")[1]["release"] == "compact"
+        assert MockClient(server).get("/__mock__/release")[1]["release"] == "compact"
         server.reset()
         assert server.release.name == "ledger"
         assert server.stats()["release"] == "ledger"
@@ -419,14 +371,16 @@ def test_an_unknown_release_is_refused_with_the_known_names(mock: MockServer) ->
     with pytest.raises(ValueError, match="known releases"):
         mock.set_release("modern")
 
-    status, body = Client(mock).post("/__mock__/release", {"release": "modern"})
+    status, body = MockClient(mock).post("/__mock__/release", {"release": "modern"})
 
     assert status == 400 and body["known"] == list(RELEASES)
     assert "classic, ledger, compact" in body["error"]
     assert mock.release.name == "classic"
 
 
-def test_every_json_answer_and_the_page_name_the_release(mock: MockServer, client: Client) -> None:
+def test_every_json_answer_and_the_page_name_the_release(
+    mock: MockServer, client: MockClient
+) -> None:
     mock.set_release("compact")
 
     _, headers, _ = client.call("GET", "/api/search?q=110000001")
@@ -445,22 +399,12 @@ def test_python_dash_m_takes_a_release_and_lists_the_known_ones_when_wrong() -> 
     )
     assert bad.returncode == 2 and "classic" in bad.stderr and "compact" in bad.stderr
 
-    command = [sys.executable, "-m", "mock_site", "--port", "0", "--release", "compact"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
-        try:
-            assert proc.stdout is not None
-            parts = urlsplit(proc.stdout.readline().split()[3])
-            conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=10)
-            conn.request("GET", "/__mock__/release")
-            current = json.loads(conn.getresponse().read())
-            conn.close()
-        finally:
-            proc.terminate()
+    _, current = run_mock_module("--release", "compact", ask="/__mock__/release")
     assert current["release"] == "compact"
 
 
 def test_the_compact_release_opens_a_single_match_and_the_knob_still_does(
-    mock: MockServer, client: Client
+    mock: MockServer, client: MockClient
 ) -> None:
     assert "open" not in client.get("/api/search?q=110000001")[1]
     mock.set_faults(single_match_opens_details=True)
@@ -475,11 +419,11 @@ def test_the_compact_release_opens_a_single_match_and_the_knob_still_does(
 
 
 def test_an_error_on_the_submit_applies_the_change_for_the_applied_fraction(
-    mock: MockServer, client: Client
+    mock: MockServer, client: MockClient
 ) -> None:
     mock.set_faults(json_error_rate=1.0, json_error_applied_fraction=1.0)
 
-    status = client.assign("110000002", "globex.example", "Production")
+    status = client.assign("110000002", "globex.example", "Production")[0]
 
     order = mock.order("110000002")
     assert order is not None
@@ -489,17 +433,17 @@ def test_an_error_on_the_submit_applies_the_change_for_the_applied_fraction(
 
 
 def test_without_the_fraction_an_error_on_the_submit_changes_nothing(
-    mock: MockServer, client: Client
+    mock: MockServer, client: MockClient
 ) -> None:
     mock.set_faults(json_error_rate=1.0)
 
-    status = client.assign("110000002", "globex.example", "Production")
+    status = client.assign("110000002", "globex.example", "Production")[0]
 
     order = mock.order("110000002")
     assert status == 500 and order is not None and order["submissions"] == []
 
 
-def test_read_only_calls_never_apply_anything(mock: MockServer, client: Client) -> None:
+def test_read_only_calls_never_apply_anything(mock: MockServer, client: MockClient) -> None:
     mock.set_faults(json_error_rate=1.0, json_error_applied_fraction=1.0)
 
     statuses = [client.get(path)[0] for path in ("/api/search?q=1", "/api/orders/110000002")]
@@ -508,13 +452,15 @@ def test_read_only_calls_never_apply_anything(mock: MockServer, client: Client) 
     assert mock.stats()["submissions"] == 0
 
 
-def test_the_applied_errors_are_drawn_from_seeded_dice(mock: MockServer, client: Client) -> None:
+def test_the_applied_errors_are_drawn_from_seeded_dice(
+    mock: MockServer, client: MockClient
+) -> None:
     def applied() -> list[bool]:
         mock.set_faults(json_error_rate=0.7, json_error_applied_fraction=0.5)
         outcomes = []
         for _ in range(24):
             before = mock.stats()["submissions"]
-            status = client.assign("110000002", "globex.example", "Production")
+            status = client.assign("110000002", "globex.example", "Production")[0]
             outcomes.append(status == 500 and mock.stats()["submissions"] > before)
         return outcomes
 
@@ -538,15 +484,15 @@ def late(mock: MockServer) -> float:
 
 
 def test_a_late_portal_shows_the_old_assignment_until_the_delay_passed(
-    mock: MockServer, client: Client, late: float
+    mock: MockServer, client: MockClient, late: float
 ) -> None:
-    before = client.shown_targets("110000002")
+    before = shown_targets(client, "110000002")
 
     started = time.monotonic()
-    assert client.assign("110000002", "globex.example", "Production") == 200
-    shown_at_once = client.shown_targets("110000002")
+    assert client.assign("110000002", "globex.example", "Production")[0] == 200
+    shown_at_once = shown_targets(client, "110000002")
     order = mock.order("110000002")
-    while client.shown_targets("110000002") == before:
+    while shown_targets(client, "110000002") == before:
         assert time.monotonic() - started < late + 5, "the assignment never showed"
         time.sleep(0.05)
 
@@ -554,17 +500,17 @@ def test_a_late_portal_shows_the_old_assignment_until_the_delay_passed(
     assert order is not None and len(order["submissions"]) == 1
     assert order["lines"][0]["virtual_account"] == "Production"
     assert time.monotonic() - started >= late
-    assert set(client.shown_targets("110000002")) == {("globex.example", "Production")}
+    assert set(shown_targets(client, "110000002")) == {("globex.example", "Production")}
 
 
 def test_a_late_portal_shows_each_change_late_and_other_orders_at_once(
-    mock: MockServer, client: Client, late: float
+    mock: MockServer, client: MockClient, late: float
 ) -> None:
     client.assign("110000003", "globex.example", "DEFAULT")
     time.sleep(late + 0.1)
     client.assign("110000003", "acme.example", "Campus-Network")
 
-    assert set(client.shown_targets("110000003")) == {("globex.example", "DEFAULT")}
-    assert set(client.shown_targets("110000001")) == {(None, None)}
+    assert set(shown_targets(client, "110000003")) == {("globex.example", "DEFAULT")}
+    assert set(shown_targets(client, "110000001")) == {(None, None)}
     snapshot = mock.order("110000003")
     assert snapshot is not None and snapshot["lines"][0]["virtual_account"] == "Campus-Network"

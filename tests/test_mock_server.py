@@ -2,77 +2,21 @@
 
 from __future__ import annotations
 
-import http.client
-import json
-import subprocess
-import sys
 import time
-from typing import Any
-from urllib.parse import urlsplit
 
 import pyotp
 import pytest
+from helpers import DEMO, MFA, MockClient, run_mock_module
 
 from mock_site.data import BOOK_SIZE, SMART_ACCOUNTS, book_rows
 from mock_site.faults import PROFILES, Faults
 from mock_site.server import MockServer
 
-DEMO = ("demo.partner@northwind.example", "Northwind-Demo-1")
-MFA_SECRET = "NORTHWINDMFADEMOSECRET234567ABCD"
-
-
-class Client:
-    """A cookie-keeping HTTP client that does not follow redirects."""
-
-    def __init__(self, server: MockServer) -> None:
-        parts = urlsplit(server.url)
-        self.host, self.port = parts.hostname or "", parts.port or 80
-        self.cookie = ""
-
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, dict[str, str], Any]:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        headers = {"Cookie": self.cookie} if self.cookie else {}
-        payload = None if body is None else json.dumps(body)
-        if payload is not None:
-            headers["Content-Type"] = "application/json"
-        conn.request(method, path, body=payload, headers=headers)
-        resp = conn.getresponse()
-        raw = resp.read()
-        conn.close()
-        head = {k.lower(): v for k, v in resp.getheaders()}
-        if "set-cookie" in head:
-            self.cookie = head["set-cookie"].split(";")[0]
-        is_json = head.get("content-type", "").startswith("application/json")
-        return resp.status, head, json.loads(raw) if is_json else raw
-
-    def get(self, path: str) -> tuple[int, Any]:
-        status, _, body = self.call("GET", path)
-        return status, body
-
-    def post(self, path: str, body: Any = None) -> tuple[int, Any]:
-        status, _, data = self.call("POST", path, {} if body is None else body)
-        return status, data
-
-    def sign_in(self, email: str = DEMO[0], password: str = DEMO[1]) -> Client:
-        status, body = self.post("/signon/api/password", {"email": email, "password": password})
-        assert status == 200 and body["next_step"] == "done", body
-        return self
-
-    def assign(self, order: str, domain: str, va: str) -> tuple[int, Any]:
-        body = {"domain": domain, "virtual_account": va, "terms_accepted": True}
-        return self.post(f"/api/orders/{order}/assign", body)
-
-
-@pytest.fixture
-def client(mock: MockServer) -> Client:
-    return Client(mock).sign_in()
-
-
 # --- assignment rules -------------------------------------------------------------------------
 
 
 def test_assigning_an_active_account_moves_every_line_and_releases_the_hold(
-    mock: MockServer, client: Client
+    mock: MockServer, client: MockClient
 ) -> None:
     status, _ = client.assign("110000001", "acme.example", "Campus-Network")
 
@@ -87,7 +31,7 @@ def test_assigning_an_active_account_moves_every_line_and_releases_the_hold(
 
 
 def test_a_pending_account_leaves_the_hold_and_export_hold_stays(
-    mock: MockServer, client: Client
+    mock: MockServer, client: MockClient
 ) -> None:
     client.assign("110000007", "initech.example", "DEFAULT")
     client.assign("110000006", "acme.example", "DEFAULT")
@@ -99,7 +43,7 @@ def test_a_pending_account_leaves_the_hold_and_export_hold_stays(
     assert export["holds"] == ["Export Hold"]
 
 
-def test_entitled_lines_are_left_untouched(mock: MockServer, client: Client) -> None:
+def test_entitled_lines_are_left_untouched(mock: MockServer, client: MockClient) -> None:
     status, body = client.assign("110000014", "globex.example", "Production")
 
     assert status == 200 and body["lines"] == ["2.0", "3.0"]
@@ -121,7 +65,7 @@ def test_entitled_lines_are_left_untouched(mock: MockServer, client: Client) -> 
     ],
 )
 def test_assignment_is_refused_when_not_allowed(
-    mock: MockServer, client: Client, order: str, reason: str
+    mock: MockServer, client: MockClient, order: str, reason: str
 ) -> None:
     _, view = client.get(f"/api/orders/{order}/assignments")
     status, body = client.assign(order, "globex.example", "DEFAULT")
@@ -133,7 +77,7 @@ def test_assignment_is_refused_when_not_allowed(
     assert snapshot is not None and snapshot["submissions"] == []
 
 
-def test_assignment_needs_terms_and_a_real_virtual_account(client: Client) -> None:
+def test_assignment_needs_terms_and_a_real_virtual_account(client: MockClient) -> None:
     no_terms = client.post(
         "/api/orders/110000002/assign", {"domain": "globex.example", "virtual_account": "DEFAULT"}
     )
@@ -142,21 +86,21 @@ def test_assignment_needs_terms_and_a_real_virtual_account(client: Client) -> No
     assert no_terms[0] == 400 and wrong_va[0] == 400
 
 
-def test_history_counts_every_submission(mock: MockServer, client: Client) -> None:
+def test_history_counts_every_submission(mock: MockServer, client: MockClient) -> None:
     client.assign("110000002", "globex.example", "Production")
     client.assign("110000002", "globex.example", "DEFAULT")
 
     order = mock.order("80000002")
     assert order is not None
     assert [s["virtual_account"] for s in order["submissions"]] == ["Production", "DEFAULT"]
-    assert order["submissions"][0]["user"] == DEMO[0]
+    assert order["submissions"][0]["user"] == DEMO.email
     assert mock.stats()["submissions"] == 2
 
 
 # --- access -----------------------------------------------------------------------------------
 
 
-def test_a_forbidden_order_answers_exactly_like_a_missing_one(client: Client) -> None:
+def test_a_forbidden_order_answers_exactly_like_a_missing_one(client: MockClient) -> None:
     forbidden = client.call("GET", "/api/orders/110000011")
     missing = client.call("GET", "/api/orders/110000099")
 
@@ -177,7 +121,7 @@ def test_a_forbidden_order_answers_exactly_like_a_missing_one(client: Client) ->
 def test_users_see_only_the_orders_they_may(
     mock: MockServer, email: str, password: str, visible: str, hidden: str | None
 ) -> None:
-    user = Client(mock).sign_in(email, password)
+    user = MockClient(mock).sign_in(email, password)
 
     assert user.get(f"/api/orders/{visible}")[0] == 200
     if hidden:
@@ -185,20 +129,20 @@ def test_users_see_only_the_orders_they_may(
 
 
 def test_a_page_without_a_session_redirects_to_sign_on_with_next(mock: MockServer) -> None:
-    status, head, _ = Client(mock).call("GET", "/ccw/orders/110000001?tab=1")
+    status, head, _ = MockClient(mock).call("GET", "/ccw/orders/110000001?tab=1")
 
     assert status == 302
     assert head["location"] == "/signon?next=/ccw/orders/110000001%3Ftab%3D1"
 
 
 def test_json_without_a_session_is_401(mock: MockServer) -> None:
-    assert Client(mock).get("/api/orders/110000001")[0] == 401
+    assert MockClient(mock).get("/api/orders/110000001")[0] == 401
 
 
 # --- search semantics -------------------------------------------------------------------------
 
 
-def test_a_web_order_number_finds_its_sales_order(client: Client) -> None:
+def test_a_web_order_number_finds_its_sales_order(client: MockClient) -> None:
     _, body = client.get("/api/search?q=80000012")
     _, by_so = client.get("/api/search?q=110000012")
 
@@ -219,7 +163,7 @@ def test_a_web_order_number_finds_its_sales_order(client: Client) -> None:
     ],
 )
 def test_smart_account_search_semantics(
-    client: Client, by: str, value: str, domains: list[str]
+    client: MockClient, by: str, value: str, domains: list[str]
 ) -> None:
     _, body = client.get(f"/api/smart-accounts?by={by}&value={value.replace(' ', '%20')}")
 
@@ -230,7 +174,7 @@ def test_smart_account_search_semantics(
         assert found == domains
 
 
-def test_virtual_accounts_keep_their_spelling(client: Client) -> None:
+def test_virtual_accounts_keep_their_spelling(client: MockClient) -> None:
     _, body = client.get("/api/smart-accounts/acme.example/virtual-accounts")
 
     assert body["virtual_accounts"] == ["DEFAULT", "Campus-Network", "DC West", "lab Sandbox"]
@@ -242,7 +186,7 @@ def test_book_rows_name_real_accounts_and_virtual_accounts(mock: MockServer) -> 
 
     assert len(rows) == BOOK_SIZE and rows[0]["order_number"] == "2000000001"
     assert all(r["virtual_account"] in accounts[r["domain"]].virtual_accounts for r in rows)
-    assert Client(mock).get("/__mock__/book?limit=3")[1] == rows[:3]
+    assert MockClient(mock).get("/__mock__/book?limit=3")[1] == rows[:3]
     assert mock.order("9000000001") == mock.order("2000000001")
 
 
@@ -250,25 +194,25 @@ def test_book_rows_name_real_accounts_and_virtual_accounts(mock: MockServer) -> 
 
 
 def test_logins_are_counted_per_user_and_failures_are_not(mock: MockServer) -> None:
-    Client(mock).sign_in()
-    Client(mock).sign_in()
-    status, body = Client(mock).post(
-        "/signon/api/password", {"email": DEMO[0], "password": "wrong"}
+    MockClient(mock).sign_in()
+    MockClient(mock).sign_in()
+    status, body = MockClient(mock).post(
+        "/signon/api/password", {"email": DEMO.email, "password": "wrong"}
     )
-    unknown = Client(mock).post("/signon/api/password", {"email": "x@y.example", "password": "z"})
+    unknown = MockClient(mock).post(
+        "/signon/api/password", {"email": "x@y.example", "password": "z"}
+    )
 
     assert status == 401 and body == {"error": "Unable to sign in"} and unknown[1] == body
-    assert mock.stats()["logins_by_user"] == {DEMO[0]: 2}
+    assert mock.stats()["logins_by_user"] == {DEMO.email: 2}
     assert mock.stats()["logins"] == 2
 
 
 def test_totp_sign_in_accepts_one_step_of_drift_and_returns_to_next(mock: MockServer) -> None:
-    user = Client(mock)
-    totp = pyotp.TOTP(MFA_SECRET)
-    _, step = user.post(
-        "/signon/api/password",
-        {"email": "mfa.partner@northwind.example", "password": "Northwind-Mfa-1"},
-    )
+    assert MFA.totp_secret is not None
+    user = MockClient(mock)
+    totp = pyotp.TOTP(MFA.totp_secret)
+    _, step = user.post("/signon/api/password", {"email": MFA.email, "password": MFA.password})
     cookie_before_code = user.cookie
     old = totp.at(time.time() - 120)
     rejected = user.post("/signon/api/code", {"transaction": step["transaction"], "code": old})
@@ -284,21 +228,21 @@ def test_totp_sign_in_accepts_one_step_of_drift_and_returns_to_next(mock: MockSe
     assert step["next_step"] == "code" and not cookie_before_code
     assert rejected[0] == 401
     assert status == 200 and done["location"] == "/ccw/orders/110000001"
-    assert user.get("/api/session")[1] == {"email": "mfa.partner@northwind.example"}
-    assert mock.stats()["logins_by_user"] == {"mfa.partner@northwind.example": 1}
+    assert user.get("/api/session")[1] == {"email": MFA.email}
+    assert mock.stats()["logins_by_user"] == {MFA.email: 1}
 
 
 def test_sign_on_never_redirects_outside_the_portal(mock: MockServer) -> None:
-    _, body = Client(mock).post(
+    _, body = MockClient(mock).post(
         "/signon/api/password",
-        {"email": DEMO[0], "password": DEMO[1], "next": "https://elsewhere.example/"},
+        {"email": DEMO.email, "password": DEMO.password, "next": "https://elsewhere.example/"},
     )
     assert body["location"] == "/ccw/home"
 
 
 def test_the_session_cookie_is_http_only(mock: MockServer) -> None:
-    _, head, _ = Client(mock).call(
-        "POST", "/signon/api/password", {"email": DEMO[0], "password": DEMO[1]}
+    _, head, _ = MockClient(mock).call(
+        "POST", "/signon/api/password", {"email": DEMO.email, "password": DEMO.password}
     )
     assert "HttpOnly" in head["set-cookie"]
 
@@ -306,7 +250,7 @@ def test_the_session_cookie_is_http_only(mock: MockServer) -> None:
 # --- faults -----------------------------------------------------------------------------------
 
 
-def test_latency_is_imposed_and_recorded_per_request(mock: MockServer, client: Client) -> None:
+def test_latency_is_imposed_and_recorded_per_request(mock: MockServer, client: MockClient) -> None:
     mock.set_faults(json_latency_ms=40, json_jitter_ms=10, page_latency_ms=20)
     started = time.monotonic()
     client.get("/api/orders/110000001")
@@ -323,7 +267,7 @@ def test_latency_is_imposed_and_recorded_per_request(mock: MockServer, client: C
     assert mock.stats()["imposed_latency_ms"] == {"page": 20, "json": log[0]["ms"]}
 
 
-def test_the_error_rate_is_reproducible_with_the_seed(mock: MockServer, client: Client) -> None:
+def test_the_error_rate_is_reproducible_with_the_seed(mock: MockServer, client: MockClient) -> None:
     def statuses() -> list[int]:
         mock.set_faults(json_error_rate=0.5)
         return [client.get("/api/search?q=110000001")[0] for _ in range(16)]
@@ -336,13 +280,13 @@ def test_the_error_rate_is_reproducible_with_the_seed(mock: MockServer, client: 
     assert set(first) == {200, 500}
 
 
-def test_a_500_carries_the_portal_message(mock: MockServer, client: Client) -> None:
+def test_a_500_carries_the_portal_message(mock: MockServer, client: MockClient) -> None:
     mock.set_faults(json_error_rate=1.0)
     status, body = client.get("/api/orders/110000001")
     assert status == 500 and body == {"error": "Something went wrong, please try again"}
 
 
-def test_fail_next_before_changes_nothing(mock: MockServer, client: Client) -> None:
+def test_fail_next_before_changes_nothing(mock: MockServer, client: MockClient) -> None:
     mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1, "when": "before"}])
 
     first = client.assign("110000002", "globex.example", "Production")
@@ -355,7 +299,7 @@ def test_fail_next_before_changes_nothing(mock: MockServer, client: Client) -> N
 
 
 def test_fail_next_after_applies_the_change_then_answers_500(
-    mock: MockServer, client: Client
+    mock: MockServer, client: MockClient
 ) -> None:
     mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1, "when": "after"}])
 
@@ -369,7 +313,7 @@ def test_fail_next_after_applies_the_change_then_answers_500(
     assert mock.engine.faults.fail_next[0].count == 0
 
 
-def test_sessions_expire_after_the_ttl(mock: MockServer, client: Client) -> None:
+def test_sessions_expire_after_the_ttl(mock: MockServer, client: MockClient) -> None:
     mock.set_faults(session_ttl_s=0.2)
     assert client.get("/api/session")[0] == 200
     time.sleep(0.25)  # the server-side clock has to pass the TTL; nothing to wait on instead
@@ -377,7 +321,7 @@ def test_sessions_expire_after_the_ttl(mock: MockServer, client: Client) -> None
     assert client.call("GET", "/ccw/home")[0] == 302
 
 
-def test_expire_sessions_now_is_one_shot(mock: MockServer, client: Client) -> None:
+def test_expire_sessions_now_is_one_shot(mock: MockServer, client: MockClient) -> None:
     mock.set_faults(expire_sessions_now=True)
 
     assert client.get("/api/session")[0] == 401
@@ -385,7 +329,7 @@ def test_expire_sessions_now_is_one_shot(mock: MockServer, client: Client) -> No
     assert client.sign_in().get("/api/session")[0] == 200
 
 
-def test_the_survey_flag_follows_the_probability(mock: MockServer, client: Client) -> None:
+def test_the_survey_flag_follows_the_probability(mock: MockServer, client: MockClient) -> None:
     mock.set_faults(survey_probability=1.0)
     assert client.call("GET", "/api/search?q=1")[1].get("x-survey") == "1"
     assert "x-survey" not in client.call("GET", "/api/session")[1]
@@ -404,11 +348,11 @@ def test_profiles_hold_the_documented_figures() -> None:
 # --- control API and reset --------------------------------------------------------------------
 
 
-def test_reset_restores_orders_faults_and_counters(mock: MockServer, client: Client) -> None:
+def test_reset_restores_orders_faults_and_counters(mock: MockServer, client: MockClient) -> None:
     client.assign("110000001", "acme.example", "DEFAULT")
     mock.set_faults(json_error_rate=0.3)
 
-    status, _ = Client(mock).post("/__mock__/reset")
+    status, _ = MockClient(mock).post("/__mock__/reset")
 
     order = mock.order("110000001")
     stats = mock.stats()
@@ -419,7 +363,7 @@ def test_reset_restores_orders_faults_and_counters(mock: MockServer, client: Cli
 
 
 def test_faults_post_merges_onto_the_current_ones(mock: MockServer) -> None:
-    control = Client(mock)
+    control = MockClient(mock)
     mock.set_faults(json_latency_ms=5)
 
     status, merged = control.post("/__mock__/faults", {"survey_probability": 0.5})
@@ -431,8 +375,8 @@ def test_faults_post_merges_onto_the_current_ones(mock: MockServer) -> None:
     assert control.get("/__mock__/faults")[1] == merged
 
 
-def test_control_orders_and_stats_over_http(mock: MockServer, client: Client) -> None:
-    control = Client(mock)
+def test_control_orders_and_stats_over_http(mock: MockServer, client: MockClient) -> None:
+    control = MockClient(mock)
     _, order = control.get("/__mock__/orders/80000003")
     _, stats = control.get("/__mock__/stats")
 
@@ -445,24 +389,14 @@ def test_control_orders_and_stats_over_http(mock: MockServer, client: Client) ->
 def test_the_control_api_is_absent_when_control_is_off() -> None:
     server = MockServer(port=0, control=False).start()
     try:
-        assert Client(server).get("/__mock__/stats")[0] == 404
-        assert Client(server).post("/__mock__/reset")[0] == 404
+        assert MockClient(server).get("/__mock__/stats")[0] == 404
+        assert MockClient(server).post("/__mock__/reset")[0] == 404
     finally:
         server.stop()
 
 
 def test_python_dash_m_serves_and_prints_the_home_url() -> None:
-    command = [sys.executable, "-m", "mock_site", "--port", "0", "--profile", "portal-like"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
-        try:
-            assert proc.stdout is not None
-            url = proc.stdout.readline().split()[3]
-            parts = urlsplit(url)
-            conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=10)
-            conn.request("GET", "/__mock__/faults")
-            faults = json.loads(conn.getresponse().read())
-            conn.close()
-        finally:
-            proc.terminate()
+    line, faults = run_mock_module("--profile", "portal-like", ask="/__mock__/faults")
+    url = line.split()[3]
     assert url.endswith("/ccw/home")
     assert faults["page_latency_ms"] == 600

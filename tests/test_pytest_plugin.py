@@ -6,7 +6,8 @@ import pytest
 
 from mock_site.releases import RELEASES
 
-# Subprocess runs: pytest-playwright keeps global state (soft assertions) one process deep.
+# Subprocess runs: pytest-playwright-asyncio keeps global state (soft assertions) one process deep,
+# and pytest-asyncio's event loops are the child's own.
 pytest_plugins = ["pytester"]
 
 STAGING = "https://staging.invalid/Commerce/home"
@@ -122,6 +123,7 @@ def test_a_test_cannot_be_both_readonly_and_mutating(pytester: pytest.Pytester) 
 
 @pytest.mark.browser
 def test_a_readonly_test_cannot_click_yes(pytester: pytest.Pytester) -> None:
+    # Given a QA project without any pytest-asyncio setting (strict mode, a loop per test)
     pytester.makepyfile(
         """
         import pytest
@@ -129,15 +131,70 @@ def test_a_readonly_test_cannot_click_yes(pytester: pytest.Pytester) -> None:
         from flows.models import AssignRequest, SearchBy
 
         @pytest.mark.readonly
-        def test_assigns_although_readonly(ccw_session, ccw_mock):
+        async def test_assigns_although_readonly(ccw_session, ccw_mock):
             request = AssignRequest(
                 order_number="110000001", search_by=SearchBy.DOMAIN,
                 smart_account="acme.example", virtual_account="DEFAULT",
             )
             with pytest.raises(Exception, match="marked readonly but submitted"):
-                assign_smart_account(ccw_session, request)
+                await assign_smart_account(ccw_session, request)
             assert ccw_mock.stats()["submissions"] == 0
         """
     )
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1)
+
+
+@pytest.mark.browser
+def test_async_tests_run_in_the_browser_s_loop_whatever_the_default(
+    pytester: pytest.Pytester,
+) -> None:
+    # Given a project whose async tests get a loop each, and tests that chose their own loop
+    pytester.makepyprojecttoml(
+        """
+        [tool.pytest.ini_options]
+        asyncio_mode = "auto"
+        asyncio_default_fixture_loop_scope = "session"
+        asyncio_default_test_loop_scope = "function"
+        filterwarnings = ["error"]
+        """
+    )
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        loops = []
+
+        @pytest.mark.readonly
+        async def test_the_header(ccw_header):
+            loops.append(asyncio.get_running_loop())
+            assert await ccw_header.signed_in_email() == "demo.partner@northwind.example"
+
+        @pytest.mark.readonly
+        async def test_an_order(ccw_open_order):
+            loops.append(asyncio.get_running_loop())
+            screen = await ccw_open_order("110000002")
+            assert len(await screen.lines()) == 2
+
+        def test_the_same_loop_served_both():
+            assert len(loops) == 2 and loops[0] is loops[1]
+
+        @pytest.mark.asyncio(loop_scope="function")
+        async def test_its_own_loop():
+            assert asyncio.get_running_loop() is not loops[0]
+
+        @pytest.mark.readonly
+        @pytest.mark.asyncio(loop_scope="module")
+        async def test_the_portal_in_another_loop(ccw_page):
+            pass
+        """
+    )
+    # When it runs
+    result = pytester.runpytest_subprocess()
+    # Then the portal's tests share the browser's loop, the others keep theirs, and a portal test
+    # that asks for another loop is told why it cannot have it
+    result.assert_outcomes(passed=4, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*test_the_portal_in_another_loop* asks for a module-scoped event loop*session*"]
+    )

@@ -7,11 +7,11 @@ are applied anyway (the portal took the change and still answered an error).
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.async_api import Browser
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
@@ -48,13 +48,13 @@ def submissions(mock: MockServer, order: str) -> int:
 
 
 @pytest.fixture
-def worker(browser: Browser, mock: MockServer, tmp_path: Path) -> Iterator[Worker]:
+async def worker(browser: Browser, mock: MockServer, tmp_path: Path) -> AsyncIterator[Worker]:
     made = Worker(browser, Target.from_settings(settings_for(mock, tmp_path)))
     yield made
-    made.close()
+    await made.close()
 
 
-def test_with_a_third_of_calls_failing_single_orders_still_end_assigned_once(
+async def test_with_a_third_of_calls_failing_single_orders_still_end_assigned_once(
     worker: Worker, mock: MockServer
 ) -> None:
     # Given a portal that fails 35% of its JSON calls, half of the failed submits applied
@@ -63,12 +63,14 @@ def test_with_a_third_of_calls_failing_single_orders_still_end_assigned_once(
     # When six orders are assigned one after another
     with capture_logs() as logs:
         outcomes = [
-            worker.assign(
-                AssignRequest(
-                    order_number=row["order_number"],
-                    search_by=SearchBy.DOMAIN,
-                    smart_account=row["domain"],
-                    virtual_account=row["virtual_account"],
+            (
+                await worker.assign(
+                    AssignRequest(
+                        order_number=row["order_number"],
+                        search_by=SearchBy.DOMAIN,
+                        smart_account=row["domain"],
+                        virtual_account=row["virtual_account"],
+                    )
                 )
             ).outcome
             for row in orders
@@ -80,7 +82,7 @@ def test_with_a_third_of_calls_failing_single_orders_still_end_assigned_once(
     assert any(event["event"] == "step_retry" for event in logs)
 
 
-def test_with_one_call_in_ten_failing_a_bulk_run_assigns_every_eligible_row_once(
+async def test_with_one_call_in_ten_failing_a_bulk_run_assigns_every_eligible_row_once(
     mock: MockServer, tmp_path: Path
 ) -> None:
     # Given 40 eligible book orders and a portal that fails one JSON call in ten
@@ -94,7 +96,7 @@ def test_with_one_call_in_ten_failing_a_bulk_run_assigns_every_eligible_row_once
     mock.set_faults(json_error_rate=0.10, json_error_applied_fraction=0.5)
     target = Target.from_settings(settings_for(mock, tmp_path))
     # When they run in bulk with two workers
-    summary = run_bulk(target, file, load_orders(file), BulkOptions(workers=2))
+    summary = await run_bulk(target, file, load_orders(file), BulkOptions(workers=2))
     # Then every row ends assigned and every order was submitted exactly once
     with Ledger.open(target.settings.state_dir) as ledger:
         unassigned = [

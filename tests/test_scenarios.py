@@ -4,7 +4,7 @@ everywhere."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page
+from playwright.async_api import Page
 from pydantic import SecretStr
 
 from flows.assign import assign_smart_account
@@ -30,30 +30,30 @@ def _asked_number(scenario: Scenario) -> str:
 # Not the renamed release: there the agent needs a label file (tests/test_doctor.py).
 @pytest.mark.parametrize("release", REFERENCE_RELEASES)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: f"{s.sales_order}-{s.outcome}")
-def test_every_scenario_ends_the_same_on_every_release(
+async def test_every_scenario_ends_the_same_on_every_release(
     page: Page, base_url: str, mock: MockServer, release: str, scenario: Scenario
 ) -> None:
     # Given the mock rendering this release
     mock.set_release(release)
     # When the agent works the scenario's order, then it ends as the scenario says
-    works_out_as_the_table_says(page, base_url, mock, scenario, labels("en"))
+    await works_out_as_the_table_says(page, base_url, mock, scenario, labels("en"))
 
 
 # French costs a run of the table per release; the classic layout is the one the French portal
 # is checked on, the other layouts being the same words arranged differently.
 @pytest.mark.parametrize("release", ["classic"])
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: f"{s.sales_order}-{s.outcome}")
-def test_every_scenario_ends_the_same_in_french(
+async def test_every_scenario_ends_the_same_in_french(
     page: Page, base_url: str, mock: MockServer, release: str, scenario: Scenario
 ) -> None:
     # Given the mock in French (a few controls left in English), rendering this release
     mock.set_release(release)
     mock.set_locale("fr")
     # When the agent looks for the French labels, then it ends as the scenario says
-    works_out_as_the_table_says(page, base_url, mock, scenario, labels("fr"))
+    await works_out_as_the_table_says(page, base_url, mock, scenario, labels("fr"))
 
 
-def works_out_as_the_table_says(
+async def works_out_as_the_table_says(
     page: Page, base_url: str, mock: MockServer, scenario: Scenario, words: Labels
 ) -> None:
     session = PortalSession(
@@ -65,7 +65,7 @@ def works_out_as_the_table_says(
         smart_account=scenario.smart_account,
         virtual_account=scenario.virtual_account,
     )
-    result = assign_smart_account(session, request)
+    result = await assign_smart_account(session, request)
     # It answers the scenario's outcome, and submits only when it says "assigned"
     assert result.outcome is Outcome(scenario.outcome), result.detail
     snapshot = mock.order(scenario.sales_order)

@@ -10,14 +10,14 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pyotp
 import pytest
 import structlog
 from fake_signon import FakeSignOn
-from playwright.sync_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, expect
 from pydantic import SecretStr, ValidationError
 
 from agent.files import write_private
@@ -163,7 +163,7 @@ def test_an_unusable_totp_secret_is_refused_without_repeating_it(given: str, why
 
 
 @pytest.mark.browser
-def test_signing_in_with_a_16_character_totp_secret(
+async def test_signing_in_with_a_16_character_totp_secret(
     page: Page, base_url: str, mock: MockServer
 ) -> None:
     assert SHORT_MFA_USER.totp_secret is not None and len(SHORT_MFA_USER.totp_secret) == 16
@@ -178,7 +178,7 @@ def test_signing_in_with_a_16_character_totp_secret(
         page=page, base_url=base_url, credentials=credentials, timeout_ms=10_000
     )
 
-    assert sign_in(session) == SHORT_MFA_USER.email
+    assert await sign_in(session) == SHORT_MFA_USER.email
     assert mock.stats()["logins_by_user"] == {SHORT_MFA_USER.email: 1}
 
 
@@ -214,7 +214,7 @@ def test_a_password_field_that_stays_disabled_fails_without_quoting_the_password
 
 
 @pytest.mark.browser
-def test_a_failed_attempt_records_no_secret_for_the_ledger_or_the_report(
+async def test_a_failed_attempt_records_no_secret_for_the_ledger_or_the_report(
     browser: Browser, tmp_path: Path
 ) -> None:
     """Bulk runs take the ledger's last_error and the report's detail from these two texts."""
@@ -233,7 +233,7 @@ def test_a_failed_attempt_records_no_secret_for_the_ledger_or_the_report(
         attempt_errors: list[str] = []
         worker.on_attempt_failed = attempt_errors.append
         try:
-            result = worker.assign(
+            result = await worker.assign(
                 AssignRequest(
                     order_number="110000002",
                     search_by=SearchBy.DOMAIN,
@@ -242,7 +242,7 @@ def test_a_failed_attempt_records_no_secret_for_the_ledger_or_the_report(
                 )
             )
         finally:
-            worker.close()
+            await worker.close()
 
     assert result.outcome is Outcome.FAILED
     assert "Password field" in result.detail and attempt_errors
@@ -253,22 +253,22 @@ def test_a_failed_attempt_records_no_secret_for_the_ledger_or_the_report(
 
 
 @pytest.fixture
-def made_workers(browser: Browser) -> Iterator[list[Worker]]:
+async def made_workers(browser: Browser) -> AsyncIterator[list[Worker]]:
     made: list[Worker] = []
     yield made
     for worker in made:
-        worker.close()
+        await worker.close()
 
 
 @pytest.mark.browser
-def test_kept_traces_hold_no_session_cookie_and_artifacts_are_private(
+async def test_kept_traces_hold_no_session_cookie_and_artifacts_are_private(
     browser: Browser, made_workers: list[Worker], mock: MockServer, tmp_path: Path
 ) -> None:
     settings = settings_for(mock, tmp_path, trace=TraceMode.ALWAYS)
     worker = Worker(browser, Target.from_settings(settings, DEMO))
     made_workers.append(worker)
 
-    result = worker.assign(
+    result = await worker.assign(
         AssignRequest(
             order_number="110000002",
             search_by=SearchBy.DOMAIN,
@@ -276,7 +276,7 @@ def test_kept_traces_hold_no_session_cookie_and_artifacts_are_private(
             virtual_account="Production",
         )
     )
-    worker.close()
+    await worker.close()
 
     assert result.outcome is Outcome.ASSIGNED
     state = json.loads(settings.session_file.read_text(encoding="utf-8"))
@@ -299,7 +299,7 @@ def test_kept_traces_hold_no_session_cookie_and_artifacts_are_private(
 
 
 @pytest.mark.browser
-def test_a_trace_after_a_failed_sign_in_holds_neither_password_nor_code(
+async def test_a_trace_after_a_failed_sign_in_holds_neither_password_nor_code(
     browser: Browser, made_workers: list[Worker], mock: MockServer, tmp_path: Path
 ) -> None:
     mfa = next(user for user in USERS if user.email == "mfa.partner@northwind.example")
@@ -314,8 +314,8 @@ def test_a_trace_after_a_failed_sign_in_holds_neither_password_nor_code(
     made_workers.append(worker)
 
     with pytest.raises(Exception, match="Something went wrong"):
-        worker.call("login", sign_in)
-    worker.close()
+        await worker.call("login", sign_in)
+    await worker.close()
 
     kept = list(settings.artifacts_path.iterdir())
     assert {path.suffix for path in kept} == {".png", ".zip"}
@@ -330,12 +330,15 @@ def test_a_trace_after_a_failed_sign_in_holds_neither_password_nor_code(
 
 
 @pytest.mark.browser
-def test_the_sign_on_password_field_shows_dots(page: Page, base_url: str, mock: MockServer) -> None:
+async def test_the_sign_on_password_field_shows_dots(
+    page: Page, base_url: str, mock: MockServer
+) -> None:
     """What a screenshot of the sign-on page can show of a typed password."""
-    page.goto(base_url)
-    page.get_by_role("textbox", name="Email").fill(DEMO.username)
-    page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("textbox", name="Password")).to_have_attribute("type", "password")
+    await page.goto(base_url)
+    await page.get_by_role("textbox", name="Email").fill(DEMO.username)
+    await page.get_by_role("button", name="Next").click()
+    password = page.get_by_role("textbox", name="Password")
+    await expect(password).to_have_attribute("type", "password")
 
 
 def test_a_trace_archive_is_rewritten_without_credentials(tmp_path: Path) -> None:

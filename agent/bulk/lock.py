@@ -7,12 +7,12 @@ Both are exclusive flocks, so a crash or `kill -9` releases them.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import os
 import stat
 import tempfile
-import threading
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Self
 
 from agent.bulk.csv_input import order_key
+from agent.bulk.ratelimit import wait_for_event
 from agent.bulk.storage import StorageError, describe, guarded, make_folder
 from pages.errors import CcwAgentError, LockHeld
 
@@ -134,12 +135,12 @@ class OrderLocks:
         portal: str,
         *,
         wait_s: float,
-        stop: threading.Event | None = None,
+        stop: asyncio.Event | None = None,
         folder: Path | None = None,
     ) -> None:
         self.portal = portal
         self.wait_s = wait_s
-        self.stop = stop or threading.Event()
+        self.stop = stop or asyncio.Event()
         self._folder = folder
         self._held: dict[str, tuple[int, Path]] = {}
 
@@ -149,7 +150,7 @@ class OrderLocks:
         portal = hashlib.sha256(self.portal.encode("utf-8")).hexdigest()[:12]
         return self._folder / f"{key}-{portal}.lock"
 
-    def hold(self, number: str) -> None:
+    async def hold(self, number: str) -> None:
         """Lock the order (a no-op if this object holds it already); OrderBusy after the wait."""
         key = order_key(number)
         if key in self._held:
@@ -164,7 +165,9 @@ class OrderLocks:
             except BlockingIOError:
                 holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
                 os.close(fd)
-                if time.monotonic() >= deadline or self.stop.wait(ORDER_LOCK_POLL_S):
+                if time.monotonic() >= deadline or await wait_for_event(
+                    self.stop, ORDER_LOCK_POLL_S
+                ):
                     raise OrderBusy(self._busy(key, holder)) from None
                 continue
             except OSError as exc:

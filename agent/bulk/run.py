@@ -1,4 +1,4 @@
-"""Running a bulk file: the ledger, one shared browser, N worker threads, Ctrl-C, the report.
+"""Running a bulk file: the ledger, the worker pool, Ctrl-C and the report, in that order.
 
 Every row's state is committed to the ledger before the browser action that depends on it:
 `mark_in_flight` before a worker starts the row, `claim_order` once the order's page is read,
@@ -14,50 +14,29 @@ and from the ledger into the report, so a run's memory does not grow with its fi
 from __future__ import annotations
 
 import heapq
-import signal
-import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
-from typing import Any, Literal, ParamSpec, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 import structlog
-from playwright.sync_api import Browser, Playwright, sync_playwright
-from playwright.sync_api import Error as PlaywrightError
 from structlog.contextvars import bound_contextvars
 
-from agent.browser import connect, shared_browser
 from agent.bulk.csv_input import CsvRow, InvalidRow, LoadedOrders
-from agent.bulk.ledger import UNFINISHED, Ledger, PendingRow
+from agent.bulk.ledger import UNFINISHED, Ledger
 from agent.bulk.lock import StateLock
+from agent.bulk.pool import WorkerPool
 from agent.bulk.progress import BulkObserver, LogObserver
-from agent.bulk.ratelimit import SubmitLimiter
 from agent.bulk.report import write_run_report
 from agent.bulk.shard import Shard
+from agent.bulk.signals import StopRequest
 from agent.bulk.storage import StorageError
-from agent.runner import Target, Worker
-from flows.assign import SUBMIT_STEP
-from flows.models import AssignResult, Outcome
-from flows.signin import ensure_signed_in
-from pages.errors import CcwAgentError, LockHeld, first_line
+from agent.runner import Target
+from pages.errors import CcwAgentError, LockHeld
 
-P = ParamSpec("P")
 log = structlog.get_logger(__name__)
-
-# on_step(SUBMIT_STEP) fires once Submit has opened the confirmation, just before step 10 clicks
-# Yes: the one irreversible click, so the submit-rate cap waits there and nowhere else (dry runs
-# never reach it; a retried submission waits for a slot again).
-ABORT_JOIN_S = 10.0
-POLL_S = 0.2
-INTERRUPTED_DETAIL = (
-    "Found on the target when re-read after an interrupted attempt; that attempt's submission "
-    "probably went through."
-)
 
 
 @dataclass(frozen=True)
@@ -137,54 +116,13 @@ class Loaded:
         return both
 
 
-class StopRequest:
-    """The two ways to stop a run: drain (finish the rows in progress) and abort (at once).
-
-    As signal handlers: the first SIGINT/SIGTERM drains, the second aborts. Handlers only set
-    events; the main thread notices them between short waits.
-    """
-
-    def __init__(self) -> None:
-        self.drain = threading.Event()
-        self.abort = threading.Event()
-        self.signals = 0
-
-    def request(self) -> None:
-        self.signals += 1
-        self.drain.set()
-        if self.signals > 1:
-            self.abort.set()
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        self.request()
-
-    @contextmanager
-    def handling_signals(self) -> Iterator[None]:
-        """SIGINT and SIGTERM stop the run while inside (only the main thread can install them)."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-        for sig in previous:
-            signal.signal(sig, self._handle)
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-
-class _Aborted(Exception):
-    """The run was aborted while a worker waited for a submit slot; its row stays in flight."""
-
-
 def default_reports(state_dir: Path, input_path: Path, run_id: str) -> tuple[Path, ...]:
     """`<state_dir>/reports/<input-stem>-<run_id>.csv` and `.json`."""
     stem = state_dir / "reports" / f"{input_path.stem}-{run_id}"
     return stem.with_suffix(".csv"), stem.with_suffix(".json")
 
 
-def run_bulk(
+async def run_bulk(
     target: Target,
     input_path: Path,
     source: OrderSource | LoadedOrders,
@@ -230,9 +168,9 @@ def run_bulk(
             fatal: CcwAgentError | None = None
             try:
                 if to_do:
-                    pool = _Pool(target, ledger, run_id, options, observer, stop, workers)
+                    pool = WorkerPool(target, ledger, run_id, options, observer, stop, workers)
                     with stop.handling_signals():
-                        fatal = pool.run()
+                        fatal = await pool.run()
             finally:
                 observer.stop()
                 summary = _finish(ledger, run_id, resumed, input_path, options, settings.state_dir)
@@ -343,226 +281,3 @@ def finish_if_done(ledger: Ledger, run_id: str, state_dir: Path, counts: Mapping
     finally:
         lock.release()
     return True
-
-
-class _Pool:
-    """One shared browser and N worker threads taking rows from one queue."""
-
-    def __init__(
-        self,
-        target: Target,
-        ledger: Ledger,
-        run_id: str,
-        options: BulkOptions,
-        observer: BulkObserver,
-        stop: StopRequest,
-        workers: int,
-    ) -> None:
-        self.target = target
-        self.settings = target.settings
-        self.ledger = ledger
-        self.run_id = run_id
-        self.options = options
-        self.observer = observer
-        self.stop = stop
-        self.workers = workers
-        # Taken a batch at a time from the ledger, never all at once.
-        self.rows = ledger.iter_pending(run_id)
-        rate = options.max_submits_per_minute
-        self.limiter = SubmitLimiter(rate) if rate else None
-        # Set once the first worker has signed in (or failed to): the others then open their
-        # contexts from the saved session, so the run signs in once, not once per worker.
-        self.signed_in = threading.Event()
-        self.fatal: CcwAgentError | None = None
-        self._fatal_lock = threading.Lock()
-        # After an abort the main thread closes the ledger; a straggling worker must not write.
-        self._ledger_open = True
-        self._ledger_lock = threading.Lock()
-
-    def run(self) -> CcwAgentError | None:
-        """Work through the queue; the first fatal worker error, if any."""
-        settings = self.settings
-        with ExitStack() as browser:
-            endpoint = browser.enter_context(
-                shared_browser(
-                    endpoint=settings.browser_endpoint,
-                    executable=settings.browser_executable,
-                    headless=settings.headless,
-                )
-            )
-            threads = [
-                threading.Thread(
-                    target=self._work,
-                    args=(index, endpoint),
-                    name=f"bulk-worker-{index + 1}",
-                    daemon=True,  # an aborted run must not wait on a thread stuck in the browser
-                )
-                for index in range(self.workers)
-            ]
-            for thread in threads:
-                thread.start()
-            self._wait(threads, browser)
-        with self._ledger_lock:
-            self._ledger_open = False
-        return self.fatal
-
-    def _wait(self, threads: list[threading.Thread], browser: ExitStack) -> None:
-        announced = False
-        while any(thread.is_alive() for thread in threads):
-            if self.stop.abort.is_set():
-                self.observer.notice(
-                    "stopping now: closing the browser; rows in progress stay in flight and are "
-                    "re-read from the portal on --resume"
-                )
-                browser.close()  # a local Chromium ends here; a remote one drops our contexts
-                deadline = time.monotonic() + ABORT_JOIN_S
-                for thread in threads:
-                    thread.join(max(0.0, deadline - time.monotonic()))
-                return
-            if self.stop.drain.is_set() and not announced:
-                announced = True
-                self.observer.notice(
-                    "stopping: finishing the rows in progress and taking no new ones; "
-                    "press Ctrl-C again to stop at once"
-                )
-            next(thread for thread in threads if thread.is_alive()).join(POLL_S)
-
-    # --- in each worker thread -----------------------------------------------------------------
-    def _work(self, index: int, endpoint: str) -> None:
-        name = f"worker-{index + 1}"
-        with bound_contextvars(run_id=self.run_id, worker=name):
-            try:
-                # Playwright's sync objects belong to the thread that made them: one each.
-                with sync_playwright() as pw:
-                    browser = self._connect(pw, endpoint)
-                    worker = Worker(
-                        browser, self.target, stop=self.stop.abort, on_step=self._on_step, name=name
-                    )
-                    try:
-                        if index == 0:
-                            email = worker.call("login", ensure_signed_in)
-                            log.info("bulk_signed_in", user=email)
-                            self.signed_in.set()
-                        else:
-                            self.signed_in.wait()
-                        if self.fatal is None:
-                            self._take_rows(worker)
-                    finally:
-                        worker.close()
-                        with suppress(PlaywrightError):
-                            browser.close()
-            except BaseException as exc:  # noqa: B036 - a worker thread must report, not vanish
-                self._fail(exc)
-            finally:
-                if index == 0:
-                    self.signed_in.set()  # also when signing in failed: the others must not wait
-
-    def _connect(self, pw: Playwright, endpoint: str) -> Browser:
-        try:
-            return connect(pw, endpoint, slow_mo_ms=self.settings.slow_mo_ms)
-        except PlaywrightError as exc:
-            raise CcwAgentError(
-                f"cannot connect to the browser at {endpoint}: {first_line(exc)}"
-            ) from exc
-
-    def _fail(self, exc: BaseException) -> None:
-        if self.stop.abort.is_set():
-            log.debug("worker_stopped_by_abort", error=first_line(exc))
-            return
-        error = exc if isinstance(exc, CcwAgentError) else None
-        if error is None:
-            error = CcwAgentError(f"a bulk worker stopped: {type(exc).__name__}: {first_line(exc)}")
-            error.__cause__ = exc
-        log.error("worker_failed", error=first_line(error))
-        with self._fatal_lock:
-            if self.fatal is None:
-                self.fatal = error
-        self.stop.drain.set()  # the others finish their rows and take no new ones
-
-    def _take_rows(self, worker: Worker) -> None:
-        while not self.stop.drain.is_set():
-            with self._ledger_lock:
-                pending = next(self.rows, None) if self._ledger_open else None
-            if pending is None or not self._run_row(worker, pending):
-                return
-
-    def _run_row(self, worker: Worker, pending: PendingRow) -> bool:
-        """One row start to end; False when the worker must stop taking rows."""
-        row = pending.row
-        with bound_contextvars(order=row.order_number, row=row.row):
-            if not self._commit(self.ledger.mark_in_flight, self.run_id, row.row):
-                return False
-            log.info(
-                "bulk_row_started",
-                attempt=pending.attempts + 1,
-                rerun=pending.in_flight,
-                look_only=pending.submitting,
-            )
-            request = row.request(
-                dry_run=self.options.dry_run,
-                allow_pending=self.options.allow_pending,
-                allow_internal=self.options.allow_internal,
-            )
-
-            # A failed attempt's error is on record even if the process dies before the result.
-            def record_error(error: str) -> None:
-                self._commit(self.ledger.record_attempt_error, self.run_id, row.row, error)
-
-            # The order the row resolved to (its Sales Order) is claimed for the row's target.
-            def claim(sales_order: str | None, asked: str) -> str | None:
-                with self._ledger_lock:
-                    if not self._ledger_open:
-                        raise _Aborted
-                    return self.ledger.claim_order(self.run_id, row.row, sales_order, asked)
-
-            # Committed before Yes: after a crash, --resume knows to only look at this row.
-            def before_submit() -> None:
-                if self.stop.abort.is_set() or not self._commit(
-                    self.ledger.mark_submitting, self.run_id, row.row
-                ):
-                    raise _Aborted
-
-            worker.on_attempt_failed = record_error
-            try:
-                result = worker.assign(
-                    request,
-                    claim=claim,
-                    before_submit=before_submit,
-                    submitted_before=pending.submitting,
-                )
-            except _Aborted:
-                return False
-            finally:
-                worker.on_attempt_failed = None
-            if self.stop.abort.is_set() and result.outcome is Outcome.FAILED:
-                return False  # the abort broke the browser; --resume re-reads this row
-            result = _as_recorded(result, pending)
-            if not self._commit(self.ledger.record_result, self.run_id, row.row, result):
-                return False
-            self.observer.row_done(row.order_number, result.outcome.value, result.detail)
-        return True
-
-    def _commit(self, write: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> bool:
-        with self._ledger_lock:
-            if not self._ledger_open:
-                return False
-            write(*args, **kwargs)
-            return True
-
-    def _on_step(self, number: int, name: str) -> None:
-        if number != SUBMIT_STEP or self.limiter is None:
-            return
-        started = time.monotonic()
-        if not self.limiter.wait(self.stop.abort):
-            raise _Aborted
-        waited = time.monotonic() - started
-        if waited >= 0.05:
-            log.info("submit_rate_wait", seconds=round(waited, 2))
-
-
-def _as_recorded(result: AssignResult, pending: PendingRow) -> AssignResult:
-    """Attempts counted across resumes; an in-flight row found on target says so."""
-    update: dict[str, Any] = {"attempts": pending.attempts + result.attempts}
-    if pending.in_flight and result.outcome is Outcome.ALREADY_ASSIGNED:
-        update["detail"] = f"{result.detail} {INTERRUPTED_DETAIL}".strip()
-    return result.model_copy(update=update)

@@ -1,0 +1,62 @@
+"""The work behind each command, on asyncio: one browser, one worker, one call.
+
+The CLI (agent.cli) parses options and turns results and errors into output and exit codes; it
+runs each of these with `asyncio.run`. Bulk runs have their own module, agent.bulk.run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from agent.browser import open_browser
+from agent.doctor import DoctorReport, diagnose
+from agent.runner import Target, Worker
+from flows.models import AssignRequest, AssignResult, ViewResult
+from flows.signin import sign_in, wait_for_interactive_sign_in
+from flows.view import view_assignment
+
+
+@asynccontextmanager
+async def open_worker(target: Target) -> AsyncIterator[Worker]:
+    """A worker on the target's browser (local or remote), closed with the block."""
+    settings = target.settings
+    async with open_browser(
+        endpoint=settings.browser_endpoint,
+        executable=settings.browser_executable,
+        headless=settings.headless,
+        slow_mo_ms=settings.slow_mo_ms,
+    ) as browser:
+        worker = Worker(browser, target)
+        try:
+            yield worker
+        finally:
+            await worker.close()
+
+
+async def login(target: Target, *, interactive: bool, timeout_s: float) -> str:
+    """Sign in (with the credentials, or by the person at the browser); who is signed in."""
+    async with open_worker(target) as worker:
+        if interactive:
+            return await worker.call(
+                "login", lambda session: wait_for_interactive_sign_in(session, timeout_s)
+            )
+        return await worker.call("login", sign_in)
+
+
+async def show(target: Target, order: str) -> ViewResult:
+    """Steps 1-4 on one order."""
+    async with open_worker(target) as worker:
+        return await worker.call(order, lambda session: view_assignment(session, order))
+
+
+async def assign(target: Target, request: AssignRequest) -> AssignResult:
+    """Steps 1-10 on one order."""
+    async with open_worker(target) as worker:
+        return await worker.assign(request)
+
+
+async def doctor(target: Target, order: str) -> DoctorReport:
+    """The doctor's read-only walk on one order."""
+    async with open_worker(target) as worker:
+        return await worker.call(order, lambda session: diagnose(session, order))
