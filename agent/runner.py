@@ -81,7 +81,12 @@ class TraceRecorder:
         self.title = ""
 
     async def _start(self) -> None:
-        await self.context.tracing.start(title=self.title, screenshots=True, snapshots=True)
+        # DOM snapshots cost about a third of an order's time on the mock; the kept-on-failure
+        # trace goes without them (actions, network, console and the screencast stay, and the
+        # failure has its full-page screenshot). `--trace` (always) is for debugging: with them.
+        await self.context.tracing.start(
+            title=self.title, screenshots=True, snapshots=self.mode is TraceMode.ALWAYS
+        )
         self.recording = True
 
     async def begin(self, title: str) -> None:

@@ -62,6 +62,7 @@ async def assign_smart_account(session: PortalSession, request: AssignRequest) -
     session.try_again_allowed = True
     with bound_contextvars(order=request.order_number):
         result = await with_resignin(session, attempt.run)
+    session.screen_reusable = True
     return result.model_copy(update={"duration_s": time.perf_counter() - started})
 
 

@@ -96,6 +96,9 @@ class PortalSession:
     # Whether a recovery may press the portal's "Try again": not while an answer to Yes could be
     # on screen (cleared again once a reload has shown the submission was not taken).
     try_again_allowed: bool = True
+    # Set when the last flow call on this page ended normally: the next one starts from the
+    # screen it left (the header's search is on every screen) instead of loading the home page.
+    screen_reusable: bool = False
 
     def __post_init__(self) -> None:
         # One place sets the limit of every wait; page objects take no timeouts of their own.

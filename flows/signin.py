@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import expect
 
@@ -18,9 +20,15 @@ from pages.signon import AfterVerify, SignOnPage
 async def ensure_signed_in(session: PortalSession) -> str:
     """Open the portal's home; sign in when the sign-on page shows. Returns the user's email.
 
+    When the previous flow call ended normally on a portal screen that shows the header's search
+    and no dialog, that screen is used as it is: no page load per order. An expired session is
+    then noticed by the next step, which signs in again (flows.steps.with_resignin).
     Raises LoginRequired when the portal wants a sign-in and there are no credentials.
     """
     await install_popup_handlers(session.page, session.labels)
+    reusable, session.screen_reusable = session.screen_reusable, False
+    if reusable and session.signed_in_email is not None and await _still_open(session):
+        return session.signed_in_email
     try:
         await session.page.goto(session.base_url)
         header = await _header(session).wait()
@@ -119,6 +127,20 @@ async def wait_for_interactive_sign_in(session: PortalSession, timeout_s: float)
         if session.on_signed_in is not None:
             await session.on_signed_in()
     return await _email(session, header)
+
+
+async def _still_open(session: PortalSession) -> bool:
+    """Whether the page shows a portal screen ready for a search (checked, not waited)."""
+    page = session.page
+    here, portal = urlsplit(page.url), urlsplit(session.base_url)
+    if (here.scheme, here.netloc) != (portal.scheme, portal.netloc):
+        return False
+    dialogs = page.get_by_role("dialog").or_(page.get_by_role("alertdialog")).filter(visible=True)
+    return (
+        await _header(session).search_box.is_visible()
+        and not await dialogs.count()
+        and not await sign_on_showing(page, session.labels)
+    )
 
 
 def _header(session: PortalSession) -> Header:

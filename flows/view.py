@@ -38,6 +38,7 @@ async def view_assignment(session: PortalSession, order_number: str) -> ViewResu
     started = time.perf_counter()
     with bound_contextvars(order=order_number):
         found = await with_resignin(session, lambda: _view_once(session, order_number))
+    session.screen_reusable = True
     elapsed = time.perf_counter() - started
     if isinstance(found, NotFound):
         return ViewResult(order_number=order_number, detail=found.detail, duration_s=elapsed)

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from playwright.async_api import Locator, Page, Response, expect
 
-from pages.base import CHOSEN_MS, read_stably, wait_for_landmark
+from pages.base import CHOSEN_MS, mark_messages_seen, read_stably, wait_for_landmark
 from pages.errors import PageError
 from pages.labels import Labels, any_of, name_matcher, normalize, same_text
 from pages.widgets import choose_option, read_options
@@ -226,7 +226,12 @@ class ConfirmationDialog:
         return self
 
     async def confirm(self) -> None:
-        """Click Yes (this submits the change)."""
+        """Click Yes (this submits the change).
+
+        Messages already on screen are marked first, so that an earlier order's toast is never
+        read as this submission's answer (see SmartAccountAssignmentPage.wait_for_success).
+        """
+        await mark_messages_seen(self.page)
         await self.yes_button.click()
 
     async def decline(self) -> None:

@@ -13,12 +13,14 @@ from pages.assign_dialog import AssignDialog
 from pages.base import (
     READ_MS,
     REASON_MS,
-    raise_if_server_error,
     read_stably,
     reload_screen,
+    server_error,
+    sign_on_marker,
+    unseen,
     wait_for_landmark,
 )
-from pages.errors import PageError
+from pages.errors import PageError, PortalServerError, SignOnShown
 from pages.labels import Labels, name_matcher, normalize, same_text
 from pages.widgets import column_index, data_rows, data_table, read_table, rows_by_header
 
@@ -234,13 +236,22 @@ class SmartAccountAssignmentPage:
     async def wait_for_success(self) -> str:
         """Wait for the "submitted successfully" message and return it.
 
-        Raises PortalServerError on the generic error, SubmissionRefused on any other alert.
+        Only messages that came after Yes count (ConfirmationDialog.confirm marks the earlier
+        ones). Raises PortalServerError on the generic error, SubmissionRefused on any other
+        alert.
         """
-        refusal = self.page.get_by_role("alert").filter(visible=True)
-        await wait_for_landmark(self.page, self.labels, self.success.or_(refusal))
-        if await self.success.count():
-            return normalize(await self.success.first.inner_text(timeout=READ_MS))
-        await raise_if_server_error(self.page, self.labels)
+        success = unseen(self.success).filter(visible=True)
+        refusal = unseen(self.page.get_by_role("alert")).filter(visible=True)
+        signon = sign_on_marker(self.page, self.labels)
+        await success.or_(refusal).or_(signon).first.wait_for()
+        if await success.count():
+            return normalize(await success.first.inner_text(timeout=READ_MS))
+        if await signon.count():
+            raise SignOnShown
+        error = unseen(server_error(self.page, self.labels))
+        if await error.count():
+            said = normalize(await error.first.inner_text(timeout=READ_MS))
+            raise PortalServerError(f"the portal said: {said}")
         raise SubmissionRefused(normalize(await refusal.first.inner_text(timeout=READ_MS)))
 
     def _assigned(self, cell: str | None) -> str | None:

@@ -119,6 +119,40 @@ async def recover_screen(
     return "waited"
 
 
+# Our own attribute on the portal's messages that were on screen before the irreversible click:
+# the answer to that click is a message not marked, or a marked one whose words change (a live
+# region the portal reuses), which the observer unmarks.
+SEEN_ATTRIBUTE = "data-ccw-seen"
+_MARK_SEEN = f"""elements => {{
+  for (const element of elements) {{
+    element.setAttribute("{SEEN_ATTRIBUTE}", "");
+    const observer = new MutationObserver(() => {{
+      element.removeAttribute("{SEEN_ATTRIBUTE}");
+      observer.disconnect();
+    }});
+    observer.observe(element, {{ childList: true, subtree: true, characterData: true }});
+  }}
+}}"""
+
+
+def messages(page: Page) -> Locator:
+    """Every message the portal shows: alerts and statuses (inline, banners or toasts)."""
+    return page.get_by_role("alert").or_(page.get_by_role("status"))
+
+
+async def mark_messages_seen(page: Page) -> None:
+    """Mark the messages on screen now as old news (a toast from an earlier order, say)."""
+    await messages(page).evaluate_all(_MARK_SEEN)
+
+
+def unseen(locator: Locator) -> Locator:
+    """The elements of `locator` that were not on screen when `mark_messages_seen` ran.
+
+    CSS, on our own marker attribute only: nothing of the portal's markup is assumed.
+    """
+    return locator.and_(locator.page.locator(f":not([{SEEN_ATTRIBUTE}])"))
+
+
 async def reload_screen(page: Page) -> None:
     """Load the current address again (the portal's screens re-read their data)."""
     await page.reload(wait_until="domcontentloaded")
