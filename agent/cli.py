@@ -4,32 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import structlog
 import typer
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 from rich.console import Console
 
 from agent import jobs
 from agent.bulk import merge_reports, parse_shard
-from agent.bulk.csv_input import CsvRow, OrderFile
-from agent.bulk.ledger import INVALID_INPUT, LEDGER_FILE, Ledger
+from agent.bulk.csv_input import OrderFile
 from agent.bulk.progress import BulkObserver, LogObserver, RichObserver, summary_table
-from agent.bulk.report import REPORT_SUFFIXES, write_run_report
-from agent.bulk.run import BulkOptions, default_reports, finish_if_done, run_bulk
-from agent.doctor import DoctorReport, print_report
+from agent.bulk.report import check_report_paths
+from agent.bulk.run import BulkOptions, export_report, run_bulk
+from agent.doctor import print_report
 from agent.doctor import write_overrides as write_label_file
-from agent.logs import configure_logging
+from agent.exits import Exit, exit_for
+from agent.files import can_write_in, nearest_folder
 from agent.output import print_result, print_view
 from agent.runner import Target
-from agent.settings import Settings, TraceMode, warn_if_env_file_redirects
+from agent.settings import TraceMode
+from agent.targets import load_settings, target_for
 from flows.models import ORDER_NUMBER, AssignRequest, AssignResult, Outcome, SearchBy
-from flows.session import Credentials
 from pages.errors import (
     CcwAgentError,
     ConfigError,
@@ -54,18 +53,6 @@ app.add_typer(report_app, name="report")
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)  # one line per message, for logs and cron mail
 log = structlog.get_logger(__name__)
-
-
-class Exit(IntEnum):
-    """Exit codes of every command (documented in the README)."""
-
-    OK = 0
-    NEEDS_ATTENTION = 1
-    INVALID_INPUT = 2
-    FAILED = 3
-    SIGN_IN = 4
-    LOCKED = 5
-    INTERRUPTED = 130
 
 
 MockOpt = Annotated[
@@ -105,55 +92,6 @@ def fail(code: Exit, message: str) -> NoReturn:
     raise typer.Exit(int(code))
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment and .env, with command-line options on top (all validated)."""
-    given = {key: value for key, value in overrides.items() if value is not None}
-    try:
-        return Settings(**given)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{_setting_name(str(err['loc'][0]), given)}: {err['msg']}" for err in exc.errors()
-        )
-        fail(Exit.INVALID_INPUT, f"invalid settings: {problems}")
-
-
-def _setting_name(field: str, given: dict[str, object]) -> str:
-    """Where a bad value came from: the command-line option, else the environment variable."""
-    return "--" + field.replace("_", "-") if field in given else f"CCW_{field.upper()}"
-
-
-@contextmanager
-def target_for(settings: Settings, mock: bool, release: str | None = None) -> Iterator[Target]:
-    """The portal to work on: the configured one, or the bundled mock started in-process (in
-    `release`, else its default one)."""
-    configure_logging(settings.log_level, settings.log_format)
-    warn_if_env_file_redirects(settings)
-    if not mock:
-        yield Target.from_settings(settings)
-        return
-    # Imported here: the agent knows the mock only when asked to start it.
-    from mock_site.data import USERS
-    from mock_site.releases import DEFAULT_RELEASE
-    from mock_site.server import MockServer
-
-    server = MockServer(
-        host="127.0.0.1", port=0, seed=0, control=True, release=release or DEFAULT_RELEASE
-    ).start()
-    try:
-        mock_settings = settings.model_copy(
-            update={"base_url": server.home_url, "state_dir": settings.state_dir / "mock"}
-        )
-        credentials = Credentials(username=USERS[0].email, password=SecretStr(USERS[0].password))
-        errors.print(f"[dim]mock portal at {server.home_url} (user {USERS[0].email})[/]")
-        target = Target.from_settings(mock_settings, credentials)
-        try:
-            yield target
-        finally:
-            target.store.forget()
-    finally:
-        server.stop()
-
-
 @contextmanager
 def handled() -> Iterator[None]:
     """Turn the agent's errors into a message a person can act on and an exit code."""
@@ -175,20 +113,15 @@ def handled() -> Iterator[None]:
         fail(Exit.FAILED, str(exc))
 
 
-def exit_for(outcomes: Iterable[str]) -> Exit:
-    """0 if every order ended well, 3 if a system failure remained, else 1 (a person must look)."""
-    statuses = set(outcomes)
-    known = {outcome.value for outcome in Outcome} | {INVALID_INPUT}
-    unknown = sorted(statuses - known)
-    if unknown:
-        raise ValueError(
-            f"not a final row outcome: {', '.join(unknown)} (an unfinished run exits 130)"
-        )
-    if Outcome.FAILED.value in statuses:
-        return Exit.FAILED
-    if all(status != INVALID_INPUT and Outcome(status).ended_well for status in statuses):
-        return Exit.OK
-    return Exit.NEEDS_ATTENTION
+@contextmanager
+def portal(
+    mock: bool, overrides: Mapping[str, object], release: str | None = None
+) -> Iterator[Target]:
+    """The portal to work on, with these options over the settings; errors handled."""
+    with handled():
+        settings = load_settings(**overrides)
+        with target_for(settings, mock, release, notices=errors) as target:
+            yield target
 
 
 def debug_overrides(headed: bool, slow_mo: int, trace: bool) -> dict[str, object]:
@@ -215,8 +148,7 @@ def login(
     headed: HeadedOpt = False,
 ) -> None:
     """Sign in to CCW and save the session for later runs (file mode 0600)."""
-    settings = load_settings(headless=False if (headed or interactive) else None)
-    with handled(), target_for(settings, mock) as target:
+    with portal(mock, {"headless": False if (headed or interactive) else None}) as target:
         if not interactive and target.credentials is None:
             fail(
                 Exit.INVALID_INPUT,
@@ -239,8 +171,7 @@ def show(
     """Steps 1-4: the order's status, holds, and each line's Smart Account and Virtual Account."""
     if not ORDER_NUMBER.match(order):
         fail(Exit.INVALID_INPUT, f"ORDER: {order!r} is not an order number (6 to 12 digits)")
-    settings = load_settings(**debug_overrides(headed, slow_mo, trace))
-    with handled(), target_for(settings, mock) as target:
+    with portal(mock, debug_overrides(headed, slow_mo, trace)) as target:
         result = asyncio.run(jobs.show(target, order))
     if as_json:
         print(result.model_dump_json(indent=2))
@@ -308,8 +239,7 @@ def assign(
         )
     except ValidationError as exc:
         fail(Exit.INVALID_INPUT, "; ".join(_option_error(err) for err in exc.errors()))
-    settings = load_settings(**debug_overrides(headed, slow_mo, trace))
-    with handled(), target_for(settings, mock) as target:
+    with portal(mock, debug_overrides(headed, slow_mo, trace)) as target:
         result: AssignResult = asyncio.run(jobs.assign(target, request))
     if as_json:
         print(result.model_dump_json(indent=2))
@@ -360,11 +290,15 @@ def doctor(
             fail(
                 Exit.INVALID_INPUT, f"--release {release!r}: expected one of {', '.join(RELEASES)}"
             )
-    if write_overrides is not None:
-        check_writable(write_overrides, "--write-overrides")
-    settings = load_settings(**debug_overrides(headed, slow_mo, False))
-    with handled(), target_for(settings, mock, release) as target:
-        report = doctor_report(target, order)
+    if write_overrides is not None and (
+        write_overrides.is_dir() or not can_write_in(nearest_folder(write_overrides))
+    ):
+        fail(
+            Exit.INVALID_INPUT,
+            f"--write-overrides {write_overrides}: not a file in a writable folder",
+        )
+    with portal(mock, debug_overrides(headed, slow_mo, False), release) as target:
+        report = asyncio.run(jobs.doctor(target, order))
     if as_json:
         print(report.model_dump_json(indent=2))
     else:
@@ -378,20 +312,6 @@ def doctor(
             highlight=False,
         )
     raise typer.Exit(int(Exit.OK if report.ok else Exit.NEEDS_ATTENTION))
-
-
-def doctor_report(target: Target, order: str) -> DoctorReport:
-    """The doctor's read-only walk on ORDER, in a browser of its own."""
-    return asyncio.run(jobs.doctor(target, order))
-
-
-def check_writable(path: Path, option: str) -> None:
-    """Refuse now a file that could not be written at the end."""
-    folder = path.parent
-    while not folder.exists():
-        folder = folder.parent
-    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        fail(Exit.INVALID_INPUT, f"{option} {path}: not a file in a writable folder")
 
 
 @app.command("mock-site")
@@ -483,13 +403,13 @@ def bulk(
     trace: TraceOpt = False,
 ) -> None:
     """Assign every order of a CSV file, resumably, with N workers sharing one browser."""
-    settings = load_settings(
-        workers=workers,
-        max_submits_per_minute=max_submits_per_minute,
-        **debug_overrides(headed, slow_mo, trace),
-    )
-    reports = check_reports(report)
     with handled():
+        settings = load_settings(
+            workers=workers,
+            max_submits_per_minute=max_submits_per_minute,
+            **debug_overrides(headed, slow_mo, trace),
+        )
+        reports = check_report_paths(report or ())
         options = BulkOptions(
             workers=settings.workers,
             dry_run=dry_run,
@@ -505,7 +425,7 @@ def bulk(
         loaded = OrderFile.scan(file)
         if not skip_invalid:
             loaded.check()
-        with target_for(settings, mock) as target:
+        with target_for(settings, mock, notices=errors) as target:
             if preflight:
                 run_preflight(target, loaded)
             interactive = errors.is_terminal
@@ -528,34 +448,19 @@ def bulk(
 
 def run_preflight(target: Target, loaded: OrderFile) -> None:
     """The doctor on the file's first valid order; exit 1 with its report if a label is missing."""
-    first = next((row for row in loaded.items() if isinstance(row, CsvRow)), None)
-    if first is None:
+    report = asyncio.run(jobs.preflight(target, loaded))
+    if report is None:
         return
-    report = doctor_report(target, first.order_number)
     if report.ok:
-        errors.print(f"preflight: every label found on order {first.order_number}")
+        errors.print(f"preflight: every label found on order {report.order}")
         return
     print_report(errors, report)
     fail(
         Exit.NEEDS_ATTENTION,
         f"preflight: the portal does not show every label the agent needs (order "
-        f"{first.order_number}); no row was run. Write a label file with `ccw-agent doctor "
-        f"{first.order_number} --write-overrides labels.toml` and set CCW_LABELS_FILE to it.",
+        f"{report.order}); no row was run. Write a label file with `ccw-agent doctor "
+        f"{report.order} --write-overrides labels.toml` and set CCW_LABELS_FILE to it.",
     )
-
-
-def check_reports(given: list[Path] | None) -> tuple[Path, ...]:
-    """--report paths that can be written, found out now rather than after the whole run."""
-    reports = tuple(given or ())
-    for path in reports:
-        if path.suffix.lower() not in REPORT_SUFFIXES:
-            fail(Exit.INVALID_INPUT, f"--report {path}: the file must end in .csv, .json or .html")
-        folder = path.parent
-        while not folder.exists():
-            folder = folder.parent
-        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-            fail(Exit.INVALID_INPUT, f"--report {path}: {folder} is not a writable folder")
-    return reports
 
 
 @report_app.command("export")
@@ -583,23 +488,15 @@ def report_export(
     ] = None,
 ) -> None:
     """Write a bulk run's report again from the ledger (after its folder or disk failed)."""
-    settings = load_settings(state_dir=state_dir)
-    reports = check_reports(report)
-    folder = settings.state_dir
-    if not (folder / LEDGER_FILE).is_file():
-        fail(Exit.INVALID_INPUT, f"no ledger in {folder}; give the run's --state-dir")
-    with handled(), Ledger.open(folder) as ledger:
-        try:
-            run_id = ledger.find_run(run)
-        except KeyError as exc:
-            fail(Exit.INVALID_INPUT, str(exc.args[0]))
-        paths = reports or default_reports(folder, Path(ledger.run(run_id).input_path), run_id)
-        counts = write_run_report(ledger, run_id, paths)
-        finished = finish_if_done(ledger, run_id, folder, counts)
-    for path in paths:
+    with handled():
+        settings = load_settings(state_dir=state_dir)
+        exported = export_report(settings.state_dir, run, check_report_paths(report or ()))
+    for path in exported.reports:
         console.print(f"Report: {path}")
-    if finished:
-        console.print(f"The run {run_id} had no row left to do; it is now marked finished.")
+    if exported.finished:
+        console.print(
+            f"The run {exported.run_id} had no row left to do; it is now marked finished."
+        )
 
 
 @report_app.command("merge")

@@ -58,3 +58,16 @@ def sync_folder(folder: Path) -> None:
 def make_private(path: Path) -> None:
     """0600 for a file another program wrote (Playwright's screenshots and traces)."""
     os.chmod(path, FILE_MODE)
+
+
+def nearest_folder(path: Path) -> Path:
+    """The closest of `path`'s parents that exists: where its missing folders would be made."""
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    return folder
+
+
+def can_write_in(folder: Path) -> bool:
+    """Whether this process may make files and folders in `folder`."""
+    return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)

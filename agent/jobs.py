@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from agent.browser import open_browser
+from agent.bulk.csv_input import CsvRow, OrderFile
 from agent.doctor import DoctorReport, diagnose
 from agent.runner import Target, Worker
 from flows.models import AssignRequest, AssignResult, ViewResult
@@ -60,3 +61,11 @@ async def doctor(target: Target, order: str) -> DoctorReport:
     """The doctor's read-only walk on one order."""
     async with open_worker(target) as worker:
         return await worker.call(order, lambda session: diagnose(session, order))
+
+
+async def preflight(target: Target, orders: OrderFile) -> DoctorReport | None:
+    """The doctor on the file's first valid order, before a bulk run; None if it has none."""
+    first = next((row for row in orders.items() if isinstance(row, CsvRow)), None)
+    if first is None:
+        return None
+    return await doctor(target, first.order_number)

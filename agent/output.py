@@ -7,13 +7,6 @@ from rich.table import Table
 
 from flows.models import AssignResult, OrderView, Outcome
 
-OUTCOME_STYLE = {
-    Outcome.ASSIGNED: "green",
-    Outcome.ALREADY_ASSIGNED: "green",
-    Outcome.WOULD_ASSIGN: "cyan",
-    Outcome.FAILED: "bold red",
-}
-
 
 def advice(view: OrderView) -> list[str]:
     """The reference article's answers to "I assigned it but the licences are not there"."""
@@ -72,10 +65,8 @@ def print_view(console: Console, view: OrderView) -> None:
 
 
 def print_result(console: Console, result: AssignResult) -> None:
-    style = OUTCOME_STYLE.get(result.outcome, "yellow")
-    console.print(
-        f"[{style}]{result.outcome.value}[/]: {result.order_number}: {result.outcome.sentence}"
-    )
+    outcome = result.outcome
+    console.print(f"[{outcome.style}]{outcome.value}[/]: {result.order_number}: {outcome.sentence}")
     if result.detail:
         console.print(result.detail)
     for candidate in result.candidates:

@@ -15,7 +15,8 @@ ORDER_NUMBER = re.compile(r"^[0-9]{6,12}\Z")
 
 
 class Outcome(StrEnum):
-    """Every way one order can end; `.sentence` is for people, the value is the machine code."""
+    """Every way one order can end; `.sentence` is for people, `.style` the colour a terminal
+    shows it in, the value is the machine code."""
 
     ASSIGNED = "assigned"
     ALREADY_ASSIGNED = "already_assigned"
@@ -33,6 +34,11 @@ class Outcome(StrEnum):
     @property
     def sentence(self) -> str:
         return _SENTENCES[self]
+
+    @property
+    def style(self) -> str:
+        """A rich style: green done, cyan a dry run's yes, red a system failure, else yellow."""
+        return _STYLES.get(self, "yellow")
 
     @property
     def ended_well(self) -> bool:
@@ -63,6 +69,13 @@ _SENTENCES: dict[Outcome, str] = {
         "with another target; this row was not submitted."
     ),
     Outcome.FAILED: "A system error remained after retries; see the detail and artifacts.",
+}
+
+_STYLES: dict[Outcome, str] = {
+    Outcome.ASSIGNED: "green",
+    Outcome.ALREADY_ASSIGNED: "green",
+    Outcome.WOULD_ASSIGN: "cyan",
+    Outcome.FAILED: "bold red",
 }
 
 

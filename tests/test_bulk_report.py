@@ -15,14 +15,16 @@ from agent.bulk.ledger import Ledger, RowEntry
 from agent.bulk.report import (
     REPORT_COLUMNS,
     ReportRow,
+    check_report_paths,
     merge_reports,
     read_report,
     summarise_assignment,
     write_report,
     write_run_report,
 )
+from agent.bulk.statuses import NOT_RUN, status_sentence, status_style
 from agent.bulk.storage import StorageError
-from agent.cli import Exit, exit_for
+from agent.exits import Exit, exit_for
 from flows.models import AssignResult, LineAssignment, OrderView, Outcome
 from pages.errors import ConfigError, InputError
 
@@ -386,3 +388,26 @@ def test_a_run_report_streams_from_the_ledger(tmp_path: Path) -> None:
     assert document["summary"] == {"pending": 1197, "submitting": 1}
     assert [row["row"] for row in document["rows"]] == list(range(2, 1200))
     assert read_report(tmp_path / "r.csv") == read_report(tmp_path / "r.json")
+
+
+def test_report_paths_are_checked_before_a_run(tmp_path: Path) -> None:
+    # Given a path in folders still to be made, one without a report suffix, and one under a file
+    fine = tmp_path / "new" / "r.html"
+    (tmp_path / "taken").write_text("a file", encoding="utf-8")
+
+    assert check_report_paths([fine]) == (fine,)
+    with pytest.raises(ConfigError, match=r"r\.txt: the file must end in \.csv, \.json or \.html"):
+        check_report_paths([fine, tmp_path / "r.txt"])
+    with pytest.raises(ConfigError, match="taken is not a writable folder"):
+        check_report_paths([tmp_path / "taken" / "r.csv"])
+
+
+def test_every_row_status_has_one_sentence_and_one_style() -> None:
+    assert status_style("assigned") == Outcome.ASSIGNED.style == "green"
+    assert status_style("failed") == "bold red"
+    assert status_style("not_eligible") == Outcome.NOT_ELIGIBLE.style == "yellow"
+    assert status_style("pending") == "dim"
+    assert status_sentence("not_eligible") == Outcome.NOT_ELIGIBLE.sentence
+    assert status_sentence("in_flight") == NOT_RUN["in_flight"].sentence
+    assert status_style("from_a_newer_version") == "yellow"
+    assert status_sentence("from_a_newer_version") == "An outcome this version does not know."

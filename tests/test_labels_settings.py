@@ -9,9 +9,10 @@ import pytest
 import typer
 from pydantic import ValidationError
 
-from agent.cli import load_settings
+from agent.cli import handled
 from agent.runner import Target
 from agent.settings import Settings
+from agent.targets import load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -45,7 +46,7 @@ def test_the_command_line_exits_2_on_a_bad_label_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("CCW_LABELS_FILE", str(write(tmp_path, "search = 3\n")))
-    with pytest.raises(typer.Exit) as exited:
+    with pytest.raises(typer.Exit) as exited, handled():
         load_settings()
     assert exited.value.exit_code == 2
     assert "CCW_LABELS_FILE" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from html import escape
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from agent.bulk.ledger import IN_FLIGHT, INVALID_INPUT, PENDING, SUBMITTING
+from agent.bulk.statuses import NOT_RUN, status_sentence
 from agent.bulk.storage import AtomicText, guarded
 from flows.models import Outcome
 
@@ -31,17 +31,7 @@ SCREENSHOT_LIMIT = 2 * 1024 * 1024
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHUNK = 3 * 64 * 1024  # a multiple of 3, so base64 chunks join without padding in between
 
-# What a row that never reached an outcome means, in the order a run goes through them.
-NOT_RUN_SENTENCES: dict[str, str] = {
-    INVALID_INPUT: "Not run: the row is invalid.",
-    PENDING: "Not run: the run ended before this row started.",
-    IN_FLIGHT: "Interrupted during an attempt; a resume re-reads the portal before acting.",
-    SUBMITTING: (
-        "Interrupted after Yes was clicked and before the result was read; a resume only "
-        "looks at the order and never submits it again."
-    ),
-}
-_ORDER = [outcome.value for outcome in Outcome] + list(NOT_RUN_SENTENCES)
+_ORDER = [outcome.value for outcome in Outcome] + list(NOT_RUN)
 
 _STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 1.5rem auto; max-width: 80rem;
@@ -93,16 +83,6 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def outcome_sentence(outcome: str) -> str:
-    """What an outcome (or a row's unfinished state) means, in words for people."""
-    if outcome in NOT_RUN_SENTENCES:
-        return NOT_RUN_SENTENCES[outcome]
-    try:
-        return Outcome(outcome).sentence
-    except ValueError:
-        return "An outcome this version does not know."
-
-
 def _sorted_outcomes(summary: Mapping[str, int]) -> list[str]:
     known = [outcome for outcome in _ORDER if summary.get(outcome)]
     return known + sorted(outcome for outcome in summary if outcome not in _ORDER)
@@ -113,7 +93,7 @@ def _colour(outcome: str) -> str:
         return "#2da44e"
     if outcome == Outcome.FAILED:
         return "#cf222e"
-    if outcome in NOT_RUN_SENTENCES:
+    if outcome in NOT_RUN:
         return "#8c959f"
     return "#bf8700"
 
@@ -281,7 +261,7 @@ def _meanings(outcomes: list[str], summary: Mapping[str, int]) -> str:
         '<th scope="col">Meaning</th></tr></thead>\n<tbody>\n'
         + "".join(
             f'<tr><th scope="row">{escape(o)}</th><td class="number">{summary[o]}</td>'
-            f"<td>{escape(outcome_sentence(o))}</td></tr>\n"
+            f"<td>{escape(status_sentence(o))}</td></tr>\n"
             for o in outcomes
         )
         + "</tbody>\n</table>\n"

@@ -22,20 +22,11 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from agent.bulk.statuses import status_style
 from agent.logs import configure_logging
 from agent.settings import LogFormat
-from flows.models import Outcome
 
 log = structlog.get_logger(__name__)
-
-_STYLE = {
-    Outcome.ASSIGNED.value: "green",
-    Outcome.ALREADY_ASSIGNED.value: "green",
-    Outcome.WOULD_ASSIGN.value: "cyan",
-    Outcome.FAILED.value: "bold red",
-    "pending": "dim",
-    "in_flight": "magenta",
-}
 
 
 class BulkObserver(Protocol):
@@ -151,7 +142,7 @@ class RichObserver:
 
     def _counts_text(self) -> str:
         return " · ".join(
-            f"[{_STYLE.get(outcome, 'yellow')}]{outcome} {count}[/]"
+            f"[{status_style(outcome)}]{outcome} {count}[/]"
             for outcome, count in sorted(self._counts.items())
         )
 
@@ -162,6 +153,6 @@ def summary_table(counts: Mapping[str, int]) -> Table:
     table.add_column("Outcome")
     table.add_column("Rows", justify="right")
     for outcome, count in sorted(counts.items()):
-        table.add_row(Text(outcome, style=_STYLE.get(outcome, "yellow")), str(count))
+        table.add_row(Text(outcome, style=status_style(outcome)), str(count))
     table.add_row(Text("total", style="bold"), str(sum(counts.values())))
     return table

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from agent.bulk.html_report import NOT_RUN_SENTENCES, HtmlReport
+from agent.bulk.html_report import HtmlReport
 from agent.bulk.ledger import (
     IN_FLIGHT,
     INVALID_INPUT,
@@ -29,7 +29,9 @@ from agent.bulk.ledger import (
     RowEntry,
     RunInfo,
 )
+from agent.bulk.statuses import NOT_RUN
 from agent.bulk.storage import AtomicText, atomic_files
+from agent.files import can_write_in, nearest_folder
 from flows.models import OrderView, Outcome
 from pages.errors import ConfigError, InputError
 
@@ -101,11 +103,11 @@ class ReportRow(BaseModel):
 
 def _detail(entry: RowEntry) -> str:
     if entry.status == INVALID_INPUT:
-        return f"{NOT_RUN_SENTENCES[INVALID_INPUT].removesuffix('.')} ({entry.detail})."
+        return f"{NOT_RUN[INVALID_INPUT].sentence.removesuffix('.')} ({entry.detail})."
     if entry.status == PENDING:
-        return NOT_RUN_SENTENCES[PENDING]
+        return NOT_RUN[PENDING].sentence
     if entry.status in (IN_FLIGHT, SUBMITTING):
-        text = NOT_RUN_SENTENCES[entry.status]
+        text = NOT_RUN[entry.status].sentence
     else:
         text = Outcome(entry.status).sentence
         if entry.detail:
@@ -194,6 +196,19 @@ def _dumps(value: object) -> str:
 # The byte-order mark makes spreadsheets read the CSV as UTF-8.
 _ENCODINGS = {".csv": "utf-8-sig", ".json": "utf-8", ".html": "utf-8"}
 REPORT_SUFFIXES = tuple(_ENCODINGS)
+
+
+def check_report_paths(paths: Iterable[Path]) -> tuple[Path, ...]:
+    """--report paths that can be written, found out now rather than after the whole run;
+    ConfigError naming the first that cannot."""
+    reports = tuple(paths)
+    for path in reports:
+        if path.suffix.lower() not in REPORT_SUFFIXES:
+            raise ConfigError(f"--report {path}: the file must end in .csv, .json or .html")
+        folder = nearest_folder(path)
+        if not can_write_in(folder):
+            raise ConfigError(f"--report {path}: {folder} is not a writable folder")
+    return reports
 
 
 def _encoding(path: Path) -> str:

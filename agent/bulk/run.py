@@ -25,7 +25,7 @@ import structlog
 from structlog.contextvars import bound_contextvars
 
 from agent.bulk.csv_input import CsvRow, InvalidRow, LoadedOrders
-from agent.bulk.ledger import UNFINISHED, Ledger
+from agent.bulk.ledger import LEDGER_FILE, UNFINISHED, Ledger
 from agent.bulk.lock import StateLock
 from agent.bulk.pool import WorkerPool
 from agent.bulk.progress import BulkObserver, LogObserver
@@ -34,7 +34,7 @@ from agent.bulk.shard import Shard
 from agent.bulk.signals import StopRequest
 from agent.bulk.storage import StorageError
 from agent.runner import Target
-from pages.errors import CcwAgentError, LockHeld
+from pages.errors import CcwAgentError, ConfigError, LockHeld
 
 log = structlog.get_logger(__name__)
 
@@ -79,6 +79,15 @@ class BulkSummary:
     @property
     def unfinished(self) -> int:
         return sum(self.counts.get(status, 0) for status in UNFINISHED)
+
+
+@dataclass(frozen=True)
+class Exported:
+    """A run's report written again: which run, where, and whether that finished the run."""
+
+    run_id: str
+    reports: tuple[Path, ...]
+    finished: bool
 
 
 class OrderSource(Protocol):
@@ -281,3 +290,21 @@ def finish_if_done(ledger: Ledger, run_id: str, state_dir: Path, counts: Mapping
     finally:
         lock.release()
     return True
+
+
+def export_report(state_dir: Path, run: str, reports: Sequence[Path] = ()) -> Exported:
+    """Write again from the ledger the report of the run whose id is `run` or starts with it (to
+    `reports`, else where the run wrote it), and mark the run finished if no row is left."""
+    if not (state_dir / LEDGER_FILE).is_file():
+        raise ConfigError(f"no ledger in {state_dir}; give the run's --state-dir")
+    with Ledger.open(state_dir) as ledger:
+        try:
+            run_id = ledger.find_run(run)
+        except KeyError as exc:
+            raise ConfigError(str(exc.args[0])) from exc
+        paths = tuple(reports) or default_reports(
+            state_dir, Path(ledger.run(run_id).input_path), run_id
+        )
+        counts = write_run_report(ledger, run_id, paths)
+        finished = finish_if_done(ledger, run_id, state_dir, counts)
+    return Exported(run_id, paths, finished)
