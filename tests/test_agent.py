@@ -13,8 +13,9 @@ from pathlib import Path
 import pyotp
 import pytest
 import structlog
+from helpers import DEMO_CREDENTIALS, MFA, MakeSettings, credentials_of
 from playwright.async_api import Browser
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
 from agent.browser import resolve_executable
 from agent.logs import configure_logging
@@ -24,27 +25,6 @@ from flows.models import AssignRequest, Outcome, SearchBy
 from flows.session import Credentials
 from mock_site.server import MockServer
 from pages.errors import BrowserNotFound
-
-DEMO = Credentials(
-    username="demo.partner@northwind.example", password=SecretStr("Northwind-Demo-1")
-)
-MFA_SECRET = "NORTHWINDMFADEMOSECRET234567ABCD"
-MFA = Credentials(
-    username="mfa.partner@northwind.example",
-    password=SecretStr("Northwind-Mfa-1"),
-    totp_secret=SecretStr(MFA_SECRET),
-)
-
-
-def settings_for(mock: MockServer, tmp_path: Path, **changes: object) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        base_url=mock.home_url,
-        state_dir=tmp_path / "state",
-        retry_backoff_s=0,
-        timeout_ms=10_000,
-        **changes,  # type: ignore[arg-type]
-    )
 
 
 @pytest.fixture
@@ -160,22 +140,22 @@ def test_json_logs_redact_secret_fields() -> None:
 
 
 async def test_a_saved_session_is_reused_by_the_next_run(
-    browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
+    browser: Browser, run_worker: list[Worker], mock: MockServer, agent_settings: MakeSettings
 ) -> None:
-    settings = settings_for(mock, tmp_path, trace=TraceMode.OFF)
-    first = new_worker(browser, run_worker, settings, DEMO)
+    settings = agent_settings(trace=TraceMode.OFF)
+    first = new_worker(browser, run_worker, settings, DEMO_CREDENTIALS)
     assert (await first.assign(globex_move())).outcome is Outcome.ASSIGNED
     await first.close()
     session_file = settings.session_file
     assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
 
-    second = new_worker(browser, run_worker, settings, DEMO)
+    second = new_worker(browser, run_worker, settings, DEMO_CREDENTIALS)
     assert (await second.assign(globex_move())).outcome is Outcome.ALREADY_ASSIGNED
     assert mock.stats()["logins"] == 1
 
 
 async def test_a_500_after_a_submit_that_went_through_is_read_as_assigned_in_place(
-    browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
+    browser: Browser, run_worker: list[Worker], mock: MockServer, agent_settings: MakeSettings
 ) -> None:
     def after_step(number: int, name: str) -> None:
         # Armed once the terms are accepted, so the next call to the assign endpoint is the submit.
@@ -185,7 +165,7 @@ async def test_a_500_after_a_submit_that_went_through_is_read_as_assigned_in_pla
             mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1, "when": "after"}])
 
     worker = Worker(
-        browser, Target.from_settings(settings_for(mock, tmp_path), DEMO), on_step=after_step
+        browser, Target.from_settings(agent_settings(), DEMO_CREDENTIALS), on_step=after_step
     )
     run_worker.append(worker)
 
@@ -201,10 +181,10 @@ async def test_a_500_after_a_submit_that_went_through_is_read_as_assigned_in_pla
 
 
 async def test_a_failure_that_outlives_the_retries_is_failed_with_artifacts(
-    browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
+    browser: Browser, run_worker: list[Worker], mock: MockServer, agent_settings: MakeSettings
 ) -> None:
     mock.set_faults(json_error_rate=1.0)
-    worker = new_worker(browser, run_worker, settings_for(mock, tmp_path, attempts=2), DEMO)
+    worker = new_worker(browser, run_worker, agent_settings(attempts=2), DEMO_CREDENTIALS)
 
     result = await worker.assign(globex_move())
 
@@ -217,12 +197,12 @@ async def test_a_failure_that_outlives_the_retries_is_failed_with_artifacts(
 
 
 async def test_no_new_attempt_starts_once_the_orders_time_budget_is_spent(
-    browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
+    browser: Browser, run_worker: list[Worker], mock: MockServer, agent_settings: MakeSettings
 ) -> None:
     # Given a portal that fails every call and an order budget shorter than one attempt
     mock.set_faults(json_error_rate=1.0)
-    settings = settings_for(mock, tmp_path, attempts=3, step_attempts=1, order_budget_s=0.5)
-    worker = new_worker(browser, run_worker, settings, DEMO)
+    settings = agent_settings(attempts=3, step_attempts=1, order_budget_s=0.5)
+    worker = new_worker(browser, run_worker, settings, DEMO_CREDENTIALS)
     # When the order is worked, then it fails after the one attempt the budget allowed
     result = await worker.assign(globex_move())
     assert result.outcome is Outcome.FAILED
@@ -230,13 +210,14 @@ async def test_no_new_attempt_starts_once_the_orders_time_budget_is_spent(
 
 
 async def test_no_secret_reaches_a_log_line_or_a_trace(
-    browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
+    browser: Browser, run_worker: list[Worker], mock: MockServer, agent_settings: MakeSettings
 ) -> None:
     out = io.StringIO()
     configure_logging("DEBUG", LogFormat.JSON, stream=out)
-    settings = settings_for(mock, tmp_path, trace=TraceMode.ALWAYS)
-    worker = new_worker(browser, run_worker, settings, MFA)
-    totp = pyotp.TOTP(MFA_SECRET)
+    settings = agent_settings(trace=TraceMode.ALWAYS)
+    worker = new_worker(browser, run_worker, settings, credentials_of(MFA))
+    assert MFA.totp_secret is not None
+    totp = pyotp.TOTP(MFA.totp_secret)
 
     result = await worker.assign(globex_move())
     await worker.close()
@@ -246,7 +227,7 @@ async def test_no_secret_reaches_a_log_line_or_a_trace(
     assert mock.stats()["logins"] == 1
     traces = list(settings.artifacts_path.glob("*.zip"))
     assert traces, "trace=always keeps a trace of the order"
-    secrets = {"Northwind-Mfa-1", MFA_SECRET}
+    secrets = {MFA.password, MFA.totp_secret}
     secrets |= {totp.at(moment) for moment in _recent_times()}  # every code valid during the run
     blobs = [out.getvalue()]
     for trace in traces:
@@ -269,9 +250,9 @@ def _recent_times() -> list[int]:
 
 
 async def test_workers_share_one_sign_in_even_after_the_session_expires(
-    browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
+    browser: Browser, run_worker: list[Worker], mock: MockServer, agent_settings: MakeSettings
 ) -> None:
-    target = Target.from_settings(settings_for(mock, tmp_path, trace=TraceMode.OFF), DEMO)
+    target = Target.from_settings(agent_settings(trace=TraceMode.OFF), DEMO_CREDENTIALS)
     first, second = Worker(browser, target), Worker(browser, target, name="worker-2")
     run_worker += [first, second]
 
@@ -297,7 +278,7 @@ async def test_workers_share_one_sign_in_even_after_the_session_expires(
 
 
 async def test_after_an_unconfirmed_submit_a_retry_only_looks(
-    browser: Browser, run_worker: list[Worker], mock: MockServer, tmp_path: Path
+    browser: Browser, run_worker: list[Worker], mock: MockServer, agent_settings: MakeSettings
 ) -> None:
     """The portal failed the Yes: whether it took it is unknown, so it is never clicked again."""
 
@@ -305,8 +286,8 @@ async def test_after_an_unconfirmed_submit_a_retry_only_looks(
         if number == 9:
             mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1, "when": "before"}])
 
-    settings = settings_for(mock, tmp_path, step_attempts=2, resubmits=0)
-    worker = Worker(browser, Target.from_settings(settings, DEMO), on_step=after_step)
+    settings = agent_settings(step_attempts=2, resubmits=0)
+    worker = Worker(browser, Target.from_settings(settings, DEMO_CREDENTIALS), on_step=after_step)
     run_worker.append(worker)
 
     result = await worker.assign(globex_move())

@@ -12,20 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DEMO, MakeSettings
+from helpers import DEMO, MakeSettings, portal_session
 from playwright.async_api import Browser, Page, Route
-from pydantic import SecretStr
 
 from agent.runner import Target, Worker
 from agent.settings import Settings, TraceMode
 from flows.assign import assign_smart_account
 from flows.models import AssignRequest, Outcome, SearchBy
-from flows.session import Credentials, PortalSession
+from flows.session import PortalSession
 from flows.view import view_assignment
 from mock_site.server import MockServer
 from pages.errors import StepFailed
-
-pytestmark = pytest.mark.browser
 
 
 async def rewrite(page: Page, pattern: str, change: Callable[[dict[str, Any]], None]) -> None:
@@ -41,10 +38,8 @@ async def rewrite(page: Page, pattern: str, change: Callable[[dict[str, Any]], N
 
 
 def quick_session(page: Page, base_url: str) -> PortalSession:
-    credentials = Credentials(username=DEMO.email, password=SecretStr(DEMO.password))
-    return PortalSession(
-        page=page, base_url=base_url, credentials=credentials, timeout_ms=3_000, step_attempts=1
-    )
+    """The demo user's session with short waits and one run per step."""
+    return portal_session(page, base_url, timeout_ms=3_000, step_attempts=1)
 
 
 def worker_settings(agent_settings: MakeSettings, **changes: Any) -> Settings:

@@ -19,9 +19,9 @@ from typing import Any, cast
 from urllib.request import urlopen
 
 import pytest
+from helpers import DEMO, MakeSettings
 from playwright._impl._driver import compute_driver_executable, get_driver_env
 from playwright.async_api import Browser, Playwright
-from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from agent import browser as browser_module
@@ -31,13 +31,12 @@ from agent.browser import (
     connect,
     launch_args,
     open_browser,
-    resolve_executable,
     start_failure,
 )
 from agent.runner import Target, Worker
 from agent.settings import Settings
 from flows.models import ViewResult
-from flows.session import Credentials, PortalSession
+from flows.session import PortalSession
 from flows.view import view_assignment
 from mock_site.server import MockServer
 from pages.errors import BrowserNotFound
@@ -46,9 +45,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DEVTOOLS_LINE = re.compile(r"DevTools listening on (ws://\S+)")
 SERVER_LINE = re.compile(r"Listening on (ws://\S+)")  # what `playwright run-server` prints
 TCP_LISTEN = "0A"  # the state column of /proc/net/tcp
-DEMO = Credentials(
-    username="demo.partner@northwind.example", password=SecretStr("Northwind-Demo-1")
-)
 ORDER = "110000003"  # its lines carry the virtual account "DC West"
 # A child Python that opens the browser as the agent does, shows that it works, and waits.
 AGENT = """
@@ -165,14 +161,15 @@ class Agent:
 
 
 @contextmanager
-def agent_with_browser(tmp_path: Path, **env: str) -> Iterator[Agent]:
-    """A child Python holding a local browser that works; killed (SIGKILL) at the end."""
+def agent_with_browser(tmp_path: Path, chromium: Path, **env: str) -> Iterator[Agent]:
+    """A child Python holding a local browser (`chromium`) that works; killed (SIGKILL) at the
+    end."""
     errors = tmp_path / "agent.stderr"
     with errors.open("w") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-c", AGENT],
             cwd=ROOT,
-            env=os.environ | env,
+            env=os.environ | {"CCW_BROWSER_EXECUTABLE": str(chromium)} | env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -252,16 +249,9 @@ async def no_local_launch(*args: object, **kwargs: object) -> Browser:
 
 
 @asynccontextmanager
-async def worker_of(browser: Browser, mock: MockServer, tmp_path: Path) -> AsyncIterator[Worker]:
-    """A worker of the given browser on the mock portal, closed with the block."""
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        base_url=mock.home_url,
-        state_dir=tmp_path / "state",
-        retry_backoff_s=0,
-        timeout_ms=10_000,
-    )
-    worker = Worker(browser, Target.from_settings(settings, DEMO))
+async def worker_of(browser: Browser, settings: Settings) -> AsyncIterator[Worker]:
+    """A worker of the given browser, closed with the block."""
+    worker = Worker(browser, Target.from_settings(settings))
     try:
         yield worker
     finally:
@@ -414,9 +404,8 @@ async def test_an_endpoint_that_does_not_answer_is_named() -> None:
 # --- the local browser -------------------------------------------------------------------------
 
 
-@pytest.mark.browser
-def test_the_local_browser_opens_no_tcp_port(tmp_path: Path) -> None:
-    with agent_with_browser(tmp_path) as agent:
+def test_the_local_browser_opens_no_tcp_port(tmp_path: Path, chromium_executable: Path) -> None:
+    with agent_with_browser(tmp_path, chromium_executable) as agent:
         listening = listening_tcp_inodes()
         chromium = main_chromium(agent.tree)
 
@@ -427,18 +416,20 @@ def test_the_local_browser_opens_no_tcp_port(tmp_path: Path) -> None:
         assert not [pid for pid in agent.tree if socket_inodes(pid) & listening]
 
 
-@pytest.mark.browser
-def test_the_agents_settings_do_not_reach_the_browser(tmp_path: Path) -> None:
-    with agent_with_browser(tmp_path, CCW_PASSWORD="not-for-the-browser") as agent:
+def test_the_agents_settings_do_not_reach_the_browser(
+    tmp_path: Path, chromium_executable: Path
+) -> None:
+    with agent_with_browser(
+        tmp_path, chromium_executable, CCW_PASSWORD="not-for-the-browser"
+    ) as agent:
         chromium = {pid for pid, cmd in agent.tree.items() if "chromium" in cmd or "chrome" in cmd}
 
         assert chromium
         assert not [pid for pid in chromium if b"not-for-the-browser" in environ(pid)]
 
 
-@pytest.mark.browser
-def test_a_killed_agent_leaves_no_browser(tmp_path: Path) -> None:
-    with agent_with_browser(tmp_path) as agent:
+def test_a_killed_agent_leaves_no_browser(tmp_path: Path, chromium_executable: Path) -> None:
+    with agent_with_browser(tmp_path, chromium_executable) as agent:
         pids = set(agent.tree)
         assert main_chromium(agent.tree)
         # Leaving the block kills the agent with SIGKILL: it cannot clean up anything itself.
@@ -447,11 +438,10 @@ def test_a_killed_agent_leaves_no_browser(tmp_path: Path) -> None:
     assert not left, {pid: agent.tree[pid] for pid in left}
 
 
-@pytest.mark.browser
 async def test_without_a_usable_sandbox_it_runs_unsandboxed_with_a_warning(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chromium_executable: Path
 ) -> None:
-    real = resolve_executable()
+    real = chromium_executable
     # Chromium's own words on a machine without user namespaces nor a setuid helper.
     executable = fake_chromium(
         tmp_path,
@@ -472,7 +462,6 @@ async def test_without_a_usable_sandbox_it_runs_unsandboxed_with_a_warning(
     assert "No usable sandbox" in warning["detail"]
 
 
-@pytest.mark.browser
 async def test_a_browser_that_does_not_start_is_named_with_its_words(tmp_path: Path) -> None:
     executable = fake_chromium(
         tmp_path, 'echo "cannot open shared object libnss3.so" >&2\nexit 127'
@@ -486,15 +475,14 @@ async def test_a_browser_that_does_not_start_is_named_with_its_words(tmp_path: P
     assert "libnss3.so" in str(caught.value)
 
 
-@pytest.mark.browser
 async def test_a_visible_browser_without_a_display_is_told_to_use_one(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, chromium_executable: Path
 ) -> None:
     for name in ("DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(name, raising=False)
 
     with pytest.raises(BrowserNotFound, match="needs a display") as caught:
-        async with open_browser(headless=False):
+        async with open_browser(executable=chromium_executable, headless=False):
             pass
 
     assert "xvfb-run" in str(caught.value)
@@ -503,14 +491,17 @@ async def test_a_visible_browser_without_a_display_is_told_to_use_one(
 # --- remote endpoints --------------------------------------------------------------------------
 
 
-@pytest.mark.browser
 async def test_a_remote_browser_over_cdp_is_used_instead_of_a_local_one(
-    mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mock: MockServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    chromium_executable: Path,
+    agent_settings: MakeSettings,
 ) -> None:
     """CCW_BROWSER_ENDPOINT=http://host:port, as for a Chromium with --remote-debugging-port."""
     monkeypatch.setattr(browser_module, "launch", no_local_launch)
     command = [
-        str(resolve_executable()),
+        str(chromium_executable),
         "--headless",
         *(() if chromium_sandbox() else ("--no-sandbox",)),
         "--remote-debugging-address=127.0.0.1",
@@ -523,7 +514,7 @@ async def test_a_remote_browser_over_cdp_is_used_instead_of_a_local_one(
         endpoint = f"http://127.0.0.1:{port}"
         async with (
             open_browser(endpoint=endpoint) as browser,
-            worker_of(browser, mock, tmp_path) as worker,
+            worker_of(browser, agent_settings(user=DEMO)) as worker,
         ):
             result = await worker.call(ORDER, view)
             seen = await asyncio.to_thread(page_urls, endpoint)
@@ -532,9 +523,10 @@ async def test_a_remote_browser_over_cdp_is_used_instead_of_a_local_one(
     assert [url for url in seen if url.startswith(mock.url)], seen
 
 
-@pytest.mark.browser
 async def test_a_remote_playwright_server_over_ws_is_used_instead_of_a_local_one(
-    mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
+    chromium_executable: Path,
+    agent_settings: MakeSettings,
 ) -> None:
     """CCW_BROWSER_ENDPOINT=ws://host:port/, as for `playwright run-server` or a grid.
 
@@ -542,7 +534,7 @@ async def test_a_remote_playwright_server_over_ws_is_used_instead_of_a_local_one
     without it, it launches its own Playwright build of Chromium (not installed here).
     """
     monkeypatch.setattr(browser_module, "launch", no_local_launch)
-    monkeypatch.setenv("CCW_BROWSER_EXECUTABLE", str(resolve_executable()))
+    monkeypatch.setenv("CCW_BROWSER_EXECUTABLE", str(chromium_executable))
     # The driver's own Node.js, as `python -m playwright run-server` runs it but without a
     # Python in between, which would kill the server (SIGKILL) a moment after a Ctrl-C.
     node, cli = compute_driver_executable()
@@ -554,7 +546,7 @@ async def test_a_remote_playwright_server_over_ws_is_used_instead_of_a_local_one
     ) as server:
         async with (
             open_browser(endpoint=server.address) as browser,
-            worker_of(browser, mock, tmp_path) as worker,
+            worker_of(browser, agent_settings(user=DEMO)) as worker,
         ):
             launched = main_chromium(descendants(server.pid))
             result = await worker.call(ORDER, view)

@@ -19,70 +19,26 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from helpers import AgentCli, book_csv, submissions, write_csv
 
 from agent.bulk import StateLock, in_shard
 from agent.bulk.ledger import LEDGER_FILE
 from agent.bulk.lock import OrderLocks
-from mock_site.data import USERS, book_rows
+from mock_site.data import book_rows
 from mock_site.server import MockServer
 
-DEMO = USERS[0]
-HEADER = ["order_number", "search_by", "smart_account", "virtual_account", "reference"]
 FINAL = "status NOT IN ('pending', 'in_flight')"
+# The runs' settings beyond the agent_cli fixture's: a short retry backoff, every wait 10 s.
+QUICK = {"CCW_RETRY_BACKOFF_S": "0.1", "CCW_TIMEOUT_MS": "10000"}
 
 
-def write_csv(path: Path, rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(HEADER)
-        writer.writerows(row + [""] * (len(HEADER) - len(row)) for row in rows)
-    return path
-
-
-def book_csv(path: Path, count: int) -> Path:
-    rows = [
-        [b["order_number"], "domain", b["domain"], b["virtual_account"]] for b in book_rows(count)
-    ]
-    return write_csv(path, rows)
-
-
-def environment(mock: MockServer, state: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCW_")}
-    env.update(
-        CCW_BASE_URL=mock.home_url,
-        CCW_USERNAME=DEMO.email,
-        CCW_PASSWORD=DEMO.password,
-        CCW_STATE_DIR=str(state),
-        CCW_RETRY_BACKOFF_S="0.1",
-        CCW_TIMEOUT_MS="10000",
-    )
-    env.update(extra)
-    return env
-
-
-def command(*args: str | Path) -> list[str]:
-    return [sys.executable, "-m", "agent", *(str(arg) for arg in args)]
-
-
-def bulk(
-    mock: MockServer, tmp_path: Path, *args: str | Path, **env: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command("bulk", *args),
-        env=environment(mock, tmp_path / "state", **env),
-        cwd=tmp_path,  # away from any .env of the project
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-
-
-def start_bulk(mock: MockServer, tmp_path: Path, *args: str | Path) -> subprocess.Popen[str]:
-    # Its own process group, so that a kill reaches the browser too, as when a machine dies.
+def start_bulk(agent: AgentCli, *args: str | Path) -> subprocess.Popen[str]:
+    """`ccw-agent bulk ARGS` started in the background, in a process group of its own, so that a
+    kill reaches the browser too, as when a machine dies."""
     return subprocess.Popen(
-        command("bulk", *args),
-        env=environment(mock, tmp_path / "state"),
-        cwd=tmp_path,
+        agent.command("bulk", *args),
+        env=agent.env(**QUICK),
+        cwd=agent.cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -122,12 +78,6 @@ def read_csv_report(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(stream))
 
 
-def submissions(mock: MockServer, order: str) -> list[dict[str, object]]:
-    found = mock.order(order)
-    assert found is not None
-    return list(found["submissions"])
-
-
 def on_target(mock: MockServer, row: dict[str, str]) -> bool:
     found = mock.order(row["order_number"])
     assert found is not None
@@ -141,6 +91,7 @@ def on_target(mock: MockServer, row: dict[str, str]) -> bool:
 def test_an_invalid_file_is_refused_whole_with_every_problem(
     mock: MockServer, tmp_path: Path
 ) -> None:
+    # Without a Chromium path: the file is refused before any browser would start
     file = write_csv(
         tmp_path / "orders.csv",
         [
@@ -150,7 +101,7 @@ def test_an_invalid_file_is_refused_whole_with_every_problem(
         ],
     )
 
-    done = bulk(mock, tmp_path, file)
+    done = AgentCli(tmp_path, base_url=mock.home_url)("bulk", file, **QUICK)
 
     assert done.returncode == 2
     assert "2 problems in the input, nothing was run" in done.stderr
@@ -160,9 +111,8 @@ def test_an_invalid_file_is_refused_whole_with_every_problem(
     assert mock.stats()["logins"] == 0
 
 
-@pytest.mark.browser
 def test_a_good_run_signs_in_once_exits_0_and_reports_every_row_safely(
-    mock: MockServer, tmp_path: Path
+    mock: MockServer, tmp_path: Path, agent_cli: AgentCli
 ) -> None:
     file = write_csv(
         tmp_path / "orders.csv",
@@ -173,8 +123,8 @@ def test_a_good_run_signs_in_once_exits_0_and_reports_every_row_safely(
         ],
     )
 
-    done = bulk(
-        mock, tmp_path, file, "--workers", "2", "--report", "out.csv", "--report", "out.json"
+    done = agent_cli(
+        "bulk", file, "--workers", "2", "--report", "out.csv", "--report", "out.json", **QUICK
     )
 
     assert done.returncode == 0, done.stderr[-2000:]
@@ -197,7 +147,6 @@ def test_a_good_run_signs_in_once_exits_0_and_reports_every_row_safely(
     assert all(e["run_id"] for e in row_done)
 
 
-@pytest.mark.browser
 @pytest.mark.parametrize(
     ("rows", "faults", "code"),
     [
@@ -213,48 +162,41 @@ def test_a_good_run_signs_in_once_exits_0_and_reports_every_row_safely(
 def test_exit_codes_follow_the_worst_outcome(
     mock: MockServer,
     tmp_path: Path,
+    agent_cli: AgentCli,
     rows: list[list[str]],
     faults: dict[str, Any] | None,
     code: int,
 ) -> None:
     if faults:
         mock.set_faults(**faults)
-    done = bulk(
-        mock, tmp_path, write_csv(tmp_path / "o.csv", rows), "--report", "r.csv", CCW_ATTEMPTS="2"
-    )
+    file = write_csv(tmp_path / "o.csv", rows)
+    done = agent_cli("bulk", file, "--report", "r.csv", **QUICK, CCW_ATTEMPTS="2")
     assert done.returncode == code, done.stderr[-2000:]
     assert len(read_csv_report(tmp_path / "r.csv")) == 1
 
 
 def test_a_second_run_on_the_same_state_folder_exits_5(mock: MockServer, tmp_path: Path) -> None:
     file = write_csv(tmp_path / "orders.csv", [["110000001", "domain", "acme.example", "DEFAULT"]])
-    with StateLock(tmp_path / "state"):
-        done = bulk(mock, tmp_path, file)
+    with StateLock(tmp_path / "state"):  # refused before any browser would start
+        done = AgentCli(tmp_path, base_url=mock.home_url)("bulk", file, **QUICK)
     assert done.returncode == 5
     assert f"PID {os.getpid()}" in done.stderr
     assert "is using the state folder" in done.stderr
 
 
-@pytest.mark.browser
 def test_shards_partition_the_file_and_their_reports_merge_and_dry_run_submits_nothing(
-    mock: MockServer, tmp_path: Path
+    mock: MockServer, tmp_path: Path, agent_cli: AgentCli
 ) -> None:
     rows = book_rows(6)
     file = book_csv(tmp_path / "orders.csv", 6)
 
-    one = bulk(mock, tmp_path, file, "--shard", "1/2", "--dry-run", "--report", "one.csv")
-    two = bulk(mock, tmp_path, file, "--shard", "2/2", "--dry-run", "--report", "two.json")
+    one = agent_cli("bulk", file, "--shard", "1/2", "--dry-run", "--report", "one.csv", **QUICK)
+    two = agent_cli("bulk", file, "--shard", "2/2", "--dry-run", "--report", "two.json", **QUICK)
 
     assert (one.returncode, two.returncode) == (0, 0), one.stderr[-1000:] + two.stderr[-1000:]
     first = {r["order_number"] for r in read_csv_report(tmp_path / "one.csv")}
     assert first == {r["order_number"] for r in rows if in_shard(r["order_number"], 1, 2)}
-    merged = subprocess.run(
-        command("report", "merge", "all.csv", "one.csv", "two.json"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    merged = agent_cli("report", "merge", "all.csv", "one.csv", "two.json")
     assert merged.returncode == 0, merged.stderr
     report = read_csv_report(tmp_path / "all.csv")
     assert [r["order_number"] for r in report] == [r["order_number"] for r in rows]
@@ -262,25 +204,18 @@ def test_shards_partition_the_file_and_their_reports_merge_and_dry_run_submits_n
     assert mock.stats()["submissions"] == 0
     assert all(not submissions(mock, r["order_number"]) for r in rows)
 
-    overlap = subprocess.run(
-        command("report", "merge", "bad.csv", "one.csv", "one.csv"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    overlap = agent_cli("report", "merge", "bad.csv", "one.csv", "one.csv")
     assert overlap.returncode == 2
     assert "the reports overlap" in overlap.stderr
 
 
-@pytest.mark.browser
 def test_a_run_killed_mid_way_resumes_without_submitting_twice(
-    mock: MockServer, tmp_path: Path
+    mock: MockServer, tmp_path: Path, agent_cli: AgentCli
 ) -> None:
     rows = book_rows(6)
     file = book_csv(tmp_path / "orders.csv", 6)
     mock.set_faults(json_latency_ms=150, page_latency_ms=100)
-    run = start_bulk(mock, tmp_path, file, "--workers", "2", "--report", "r.csv")
+    run = start_bulk(agent_cli, file, "--workers", "2", "--report", "r.csv")
     try:
         wait_until(lambda: finished_rows(tmp_path) >= 2)
     finally:
@@ -291,7 +226,7 @@ def test_a_run_killed_mid_way_resumes_without_submitting_twice(
     at_kill = dict(ledger_query(tmp_path, "SELECT order_number, status FROM rows"))
     mock.set_faults(json_latency_ms=0, page_latency_ms=0)
 
-    done = bulk(mock, tmp_path, file, "--resume", "--report", "r.csv")
+    done = agent_cli("bulk", file, "--resume", "--report", "r.csv", **QUICK)
 
     assert ledger_query(tmp_path, "SELECT status FROM runs") == [("finished",)]
     report = {r["order_number"]: r for r in read_csv_report(tmp_path / "r.csv")}
@@ -312,14 +247,13 @@ def test_a_run_killed_mid_way_resumes_without_submitting_twice(
     assert done.returncode == (3 if failed else 0), done.stderr[-2000:]
 
 
-@pytest.mark.browser
 def test_ctrl_c_finishes_rows_in_progress_exits_130_and_resume_does_the_rest(
-    mock: MockServer, tmp_path: Path
+    mock: MockServer, tmp_path: Path, agent_cli: AgentCli
 ) -> None:
     rows = book_rows(6)
     file = book_csv(tmp_path / "orders.csv", 6)
     mock.set_faults(json_latency_ms=100)
-    run = start_bulk(mock, tmp_path, file, "--workers", "2", "--report", "r.csv")
+    run = start_bulk(agent_cli, file, "--workers", "2", "--report", "r.csv")
     try:
         wait_until(lambda: finished_rows(tmp_path) >= 1)
         run.send_signal(signal.SIGINT)
@@ -334,7 +268,7 @@ def test_ctrl_c_finishes_rows_in_progress_exits_130_and_resume_does_the_rest(
     assert {r["outcome"] for r in read_csv_report(tmp_path / "r.csv")} == {"assigned", "pending"}
     mock.set_faults(json_latency_ms=0)
 
-    done = bulk(mock, tmp_path, file, "--resume", "--report", "r.csv")
+    done = agent_cli("bulk", file, "--resume", "--report", "r.csv", **QUICK)
 
     assert done.returncode == 0, done.stderr[-2000:]
     assert {r["outcome"] for r in read_csv_report(tmp_path / "r.csv")} == {"assigned"}
@@ -364,14 +298,18 @@ KILLED_AFTER_YES = textwrap.dedent(
 )
 
 
-@pytest.mark.browser
 @pytest.mark.parametrize(
     ("shows_after_s", "outcome", "code"),
     [(8.0, "assigned", 0), (600.0, "failed", 3)],
     ids=["shown-late", "never-shown"],
 )
 def test_a_run_killed_between_yes_and_the_re_read_never_submits_again_on_resume(
-    mock: MockServer, tmp_path: Path, shows_after_s: float, outcome: str, code: int
+    mock: MockServer,
+    tmp_path: Path,
+    agent_cli: AgentCli,
+    shows_after_s: float,
+    outcome: str,
+    code: int,
 ) -> None:
     # Given a portal that shows an assignment only some seconds after the submission,
     mock.set_faults(assignment_visible_after_s=shows_after_s)
@@ -382,8 +320,8 @@ def test_a_run_killed_between_yes_and_the_re_read_never_submits_again_on_resume(
     # and a run killed after Yes, before it could read the result,
     killed = subprocess.run(
         [sys.executable, "-c", KILLED_AFTER_YES, "bulk", str(file), "--report", "r.csv"],
-        env=environment(mock, tmp_path / "state"),
-        cwd=tmp_path,
+        env=agent_cli.env(**QUICK),
+        cwd=agent_cli.cwd,
         capture_output=True,
         text=True,
         timeout=240,
@@ -394,7 +332,7 @@ def test_a_run_killed_between_yes_and_the_re_read_never_submits_again_on_resume(
     assert len(submissions(mock, "110000002")) == 1
 
     # when it is resumed,
-    done = bulk(mock, tmp_path, file, "--resume", "--report", "r.csv")
+    done = agent_cli("bulk", file, "--resume", "--report", "r.csv", **QUICK)
 
     # then nothing is submitted again: the row ends assigned once the portal shows it, or
     # failed with the advice to check the order if it never does.
@@ -412,35 +350,28 @@ def test_a_run_killed_between_yes_and_the_re_read_never_submits_again_on_resume(
 
 
 def assign_json(
-    mock: MockServer, tmp_path: Path, *args: str, **env: str
+    agent: AgentCli, *args: str, **env: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    done = subprocess.run(
-        command("assign", *args, "--json"),
-        env=environment(mock, tmp_path / "other-state", **env),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    """`ccw-agent assign ARGS --json` with a state folder of its own, and the result it printed."""
+    env = {"CCW_STATE_DIR": str(agent.cwd / "other-state"), **QUICK, **env}
+    done = agent("assign", *args, "--json", **env)
     return done, json.loads(done.stdout) if done.stdout.startswith("{") else {}
 
 
-@pytest.mark.browser
 def test_assign_during_a_bulk_run_of_the_same_order_is_refused(
-    mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mock: MockServer, tmp_path: Path, agent_cli: AgentCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))  # order locks of this test only
     mock.set_faults(json_latency_ms=1500)  # the bulk run works on the order for a long while
     file = write_csv(
         tmp_path / "orders.csv", [["110000012", "domain", "globex.example", "DEFAULT"]]
     )
-    running = start_bulk(mock, tmp_path, file, "--workers", "1", "--report", "r.csv")
+    running = start_bulk(agent_cli, file, "--workers", "1", "--report", "r.csv")
     try:
         wait_until(lambda: ledger_query(tmp_path, "SELECT status FROM rows") == [("in_flight",)])
 
         done, result = assign_json(
-            mock,
-            tmp_path,
+            agent_cli,
             "110000012",
             "--domain",
             "acme.example",
@@ -463,9 +394,8 @@ def test_assign_during_a_bulk_run_of_the_same_order_is_refused(
     assert order is not None and {line["domain"] for line in order["lines"]} == {"globex.example"}
 
 
-@pytest.mark.browser
 def test_an_order_asked_by_its_web_order_waits_for_the_lock_of_its_sales_order(
-    mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mock: MockServer, tmp_path: Path, agent_cli: AgentCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     with OrderLocks(urlsplit(mock.home_url).netloc, wait_s=0) as mine:
@@ -473,8 +403,7 @@ def test_an_order_asked_by_its_web_order_waits_for_the_lock_of_its_sales_order(
         asyncio.run(mine.hold("110000012"))
 
         done, result = assign_json(
-            mock,
-            tmp_path,
+            agent_cli,
             "80000012",
             "--domain",
             "acme.example",
@@ -493,15 +422,14 @@ def test_an_order_asked_by_its_web_order_waits_for_the_lock_of_its_sales_order(
 # --- the disk and the folders ------------------------------------------------------------------
 
 
-@pytest.mark.browser
 def test_a_report_folder_that_fails_leaves_the_run_unfinished_and_export_writes_it(
-    mock: MockServer, tmp_path: Path
+    tmp_path: Path, agent_cli: AgentCli
 ) -> None:
     file = write_csv(tmp_path / "orders.csv", [["110000011", "domain", "acme.example", "DEFAULT"]])
     (tmp_path / "state").mkdir()
     (tmp_path / "state" / "reports").write_text("a file where the reports folder should be")
 
-    done = bulk(mock, tmp_path, file)
+    done = agent_cli("bulk", file, **QUICK)
 
     assert done.returncode == 3
     (message,) = [line for line in done.stderr.splitlines() if line.startswith("error:")]
@@ -515,14 +443,8 @@ def test_a_report_folder_that_fails_leaves_the_run_unfinished_and_export_writes_
     assert status == "running"
     assert ledger_query(tmp_path, "SELECT status FROM rows") == [("order_not_found",)]
 
-    exported = subprocess.run(
-        command(
-            "report", "export", str(run_id)[:8], "--report", "again.csv", "--state-dir", "state"
-        ),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    exported = agent_cli(
+        "report", "export", str(run_id)[:8], "--report", "again.csv", "--state-dir", "state"
     )
 
     assert exported.returncode == 0, exported.stderr
@@ -530,13 +452,7 @@ def test_a_report_folder_that_fails_leaves_the_run_unfinished_and_export_writes_
         ("110000011", "order_not_found")
     ]
     assert ledger_query(tmp_path, "SELECT status FROM runs") == [("finished",)]
-    unknown = subprocess.run(
-        command("report", "export", "nope", "--state-dir", "state"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    unknown = agent_cli("report", "export", "nope", "--state-dir", "state")
     assert unknown.returncode == 2
     assert "has no run 'nope'" in unknown.stderr
 
@@ -547,13 +463,9 @@ def test_a_state_folder_that_cannot_be_made_is_exit_3_naming_it(
     file = write_csv(tmp_path / "orders.csv", [["110000011", "domain", "acme.example", "DEFAULT"]])
     (tmp_path / "file").write_text("")
 
-    done = subprocess.run(
-        command("bulk", file),
-        env=environment(mock, tmp_path / "file" / "state"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    state = tmp_path / "file" / "state"
+    done = AgentCli(tmp_path, base_url=mock.home_url)(
+        "bulk", file, **QUICK, CCW_STATE_DIR=str(state)
     )
 
     assert done.returncode == 3

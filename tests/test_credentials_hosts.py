@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_signon import FakeSignOn
-from helpers import AgentCli
+from helpers import AgentCli, portal_session
 from playwright.async_api import Browser, BrowserType, Page, expect
 from pydantic import SecretStr, ValidationError
 from structlog.testing import capture_logs
 
 from agent.settings import Settings, warn_if_env_file_redirects
 from flows.hosts import CredentialHosts, parse_host_patterns
-from flows.session import Credentials, PortalSession
+from flows.session import Credentials
 from flows.signin import sign_in
 from mock_site.server import MockServer
 from pages.errors import CredentialHostRefused, LoginFailed, StepFailed
@@ -112,24 +112,24 @@ def test_allowed_hosts_setting_reads_a_comma_separated_list(
 
 
 @pytest.fixture
-def off_list() -> Iterator[FakeSignOn]:
+def off_list(fake_signon: Callable[..., FakeSignOn]) -> FakeSignOn:
     """A sign-on page on 127.0.0.2: this machine, but not the portal's host nor a listed one."""
-    with FakeSignOn("127.0.0.2") as signon:
-        yield signon
+    return fake_signon("127.0.0.2")
 
 
 @pytest.fixture
-def redirecting(off_list: FakeSignOn) -> Iterator[tuple[FakeSignOn, str]]:
+def redirecting(
+    off_list: FakeSignOn, fake_signon: Callable[..., FakeSignOn]
+) -> tuple[FakeSignOn, str]:
     """The off-list sign-on page, and a portal on 127.0.0.1 whose home redirects there."""
-    with FakeSignOn(home_redirect=off_list.url("/signon")) as portal:
-        yield off_list, portal.url()
+    return off_list, fake_signon(home_redirect=off_list.url("/signon")).url()
 
 
 async def test_a_sign_on_page_on_another_host_gets_nothing_typed(
     page: Page, redirecting: tuple[FakeSignOn, str]
 ) -> None:
     signon, portal = redirecting
-    session = PortalSession(page=page, base_url=portal, credentials=SOMEONE, timeout_ms=5_000)
+    session = portal_session(page, portal, credentials=SOMEONE, timeout_ms=5_000)
 
     with pytest.raises(CredentialHostRefused, match=r"127\.0\.0\.2.*CCW_ALLOWED_HOSTS"):
         await sign_in(session)
@@ -143,9 +143,9 @@ async def test_a_host_added_to_the_list_gets_the_credentials(
     page: Page, redirecting: tuple[FakeSignOn, str]
 ) -> None:
     signon, portal = redirecting
-    session = PortalSession(
-        page=page,
-        base_url=portal,
+    session = portal_session(
+        page,
+        portal,
         credentials=SOMEONE,
         timeout_ms=3_000,
         credential_hosts=CredentialHosts.for_portal(portal, parse_host_patterns("127.0.0.2")),
@@ -172,22 +172,21 @@ async def named_hosts_browser(
 
 
 async def test_plain_http_off_this_machine_gets_nothing_even_when_allowed(
-    named_hosts_browser: Browser, off_list: FakeSignOn
+    named_hosts_browser: Browser, off_list: FakeSignOn, fake_signon: Callable[..., FakeSignOn]
 ) -> None:
-    named = f"http://signon.example:{off_list.port}/signon"
-    with FakeSignOn(home_redirect=named) as portal:
-        page = await named_hosts_browser.new_page()
-        session = PortalSession(
-            page=page,
-            base_url=portal.url(),
-            credentials=SOMEONE,
-            timeout_ms=5_000,
-            credential_hosts=CredentialHosts.for_portal(
-                portal.url(), parse_host_patterns("signon.example")
-            ),
-        )
-        with pytest.raises(CredentialHostRefused, match="signon.example is plain http"):
-            await sign_in(session)
+    portal = fake_signon(home_redirect=f"http://signon.example:{off_list.port}/signon")
+    page = await named_hosts_browser.new_page()
+    session = portal_session(
+        page,
+        portal.url(),
+        credentials=SOMEONE,
+        timeout_ms=5_000,
+        credential_hosts=CredentialHosts.for_portal(
+            portal.url(), parse_host_patterns("signon.example")
+        ),
+    )
+    with pytest.raises(CredentialHostRefused, match="signon.example is plain http"):
+        await sign_in(session)
     assert off_list.typed == [] and off_list.posts == []
 
 

@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from helpers import AgentCli, portal_session
+from helpers import AgentCli, portal_session, write_csv
 from playwright.async_api import Page
 
 from agent.doctor import (
@@ -218,12 +218,12 @@ def test_bulk_preflight_stops_before_any_row_on_a_renamed_portal(
     tmp_path: Path, mock: MockServer, agent_cli: AgentCli
 ) -> None:
     mock.set_release(RENAMED.name)
-    orders = tmp_path / "orders.csv"
-    orders.write_text(
-        "order_number,search_by,smart_account,virtual_account\n"
-        f"{ORDER},domain,globex.example,Production\n"
-        "110000006,domain,acme.example,DC West\n",
-        encoding="utf-8",
+    orders = write_csv(
+        tmp_path / "orders.csv",
+        [
+            [ORDER, "domain", "globex.example", "Production"],
+            ["110000006", "domain", "acme.example", "DC West"],
+        ],
     )
 
     done = agent_cli("bulk", orders, "--preflight")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from helpers import submissions
+from helpers import DEMO_CREDENTIALS, MFA, credentials_of, mock_user, portal_session, submissions
 from playwright.async_api import Page, Request, Route
 from pydantic import SecretStr
 from structlog.testing import capture_logs
@@ -18,38 +18,21 @@ import flows.assign
 from flows.assign import assign_smart_account
 from flows.matching import choose_account, choose_virtual_account
 from flows.models import AssignRequest, Outcome, SearchBy
-from flows.session import Credentials, PortalSession
+from flows.session import PortalSession
 from flows.signin import ensure_signed_in, sign_in, wait_for_interactive_sign_in
 from flows.view import view_assignment
-from mock_site.data import USERS
 from mock_site.server import MockServer
 from pages.assign_dialog import AccountRow
 from pages.errors import LoginFailed, LoginRequired, PortalServerError, StepFailed
 from pages.header import Header
 from pages.order_details import OrderDetailsPage
 
-DEMO = Credentials(
-    username="demo.partner@northwind.example", password=SecretStr("Northwind-Demo-1")
-)
-
-
-def _credentials(email: str) -> Credentials:
-    """A user of the mock's invented data, as the agent's settings would hold it."""
-    user = next(u for u in USERS if u.email == email)
-    secret = SecretStr(user.totp_secret) if user.totp_secret else None
-    return Credentials(username=user.email, password=SecretStr(user.password), totp_secret=secret)
-
-
-MFA = _credentials("mfa.partner@northwind.example")
-INTERNAL = Credentials(
-    username="licensing.support@cisco.com", password=SecretStr("Internal-Support-1")
-)
-pytestmark = pytest.mark.browser
+INTERNAL = credentials_of(mock_user("licensing.support@cisco.com"))
 
 
 @pytest.fixture
 def session(page: Page, base_url: str, mock: MockServer) -> PortalSession:
-    return PortalSession(page=page, base_url=base_url, credentials=DEMO, timeout_ms=10_000)
+    return portal_session(page, base_url)
 
 
 def ask(order: str, by: SearchBy, account: str, va: str, **options: Any) -> AssignRequest:
@@ -131,16 +114,15 @@ async def test_multi_factor_sign_in_uses_the_totp_code(
     async def save() -> None:
         saved.append("state")
 
-    session = PortalSession(
-        page=page,
-        base_url=base_url,
-        credentials=MFA,
-        timeout_ms=10_000,
+    session = portal_session(
+        page,
+        base_url,
+        credentials=credentials_of(MFA),
         on_signed_in=save,
         secret_section=section,
     )
     assert MFA.totp_secret is not None
-    assert pyotp.TOTP(MFA.totp_secret.get_secret_value()).now().isdigit()
+    assert pyotp.TOTP(MFA.totp_secret).now().isdigit()
     assert await ensure_signed_in(session) == "mfa.partner@northwind.example"
     assert saved == ["state"] and entered_secret_section == [True]
     assert mock.stats()["logins_by_user"] == {"mfa.partner@northwind.example": 1}
@@ -148,7 +130,7 @@ async def test_multi_factor_sign_in_uses_the_totp_code(
 
 async def test_wrong_password_is_login_failed(session: PortalSession) -> None:
     bad = dataclasses.replace(
-        session, credentials=DEMO.model_copy(update={"password": SecretStr("nope")})
+        session, credentials=DEMO_CREDENTIALS.model_copy(update={"password": SecretStr("nope")})
     )
     with pytest.raises(LoginFailed, match="Unable to sign in"):
         await sign_in(bad)
@@ -369,7 +351,7 @@ async def test_missing_order_is_not_found(session: PortalSession) -> None:
 async def test_internal_user_is_refused_unless_allowed(
     page: Page, base_url: str, mock: MockServer
 ) -> None:
-    session = PortalSession(page=page, base_url=base_url, credentials=INTERNAL, timeout_ms=10_000)
+    session = portal_session(page, base_url, credentials=INTERNAL)
     request = ask("110000001", SearchBy.DOMAIN, "acme.example", "DEFAULT")
     refused = await assign_smart_account(session, request)
     assert refused.outcome is Outcome.REFUSED_INTERNAL_USER
@@ -413,7 +395,7 @@ async def test_who_is_signed_in_is_read_once_per_sign_in(
     for order in ("110000003", "110000006"):
         assert (await view_assignment(session, order)).found
     assert len(reads) == 1
-    assert session.signed_in_email == DEMO.username
+    assert session.signed_in_email == DEMO_CREDENTIALS.username
 
 
 async def test_dry_run_changes_nothing(session: PortalSession, mock: MockServer) -> None:
@@ -561,7 +543,7 @@ async def test_interactive_sign_in_waits_for_the_header(session: PortalSession) 
         saved.append(True)
 
     done = dataclasses.replace(nobody, on_signed_in=save)
-    assert await wait_for_interactive_sign_in(done, timeout_s=5) == DEMO.username
+    assert await wait_for_interactive_sign_in(done, timeout_s=5) == DEMO_CREDENTIALS.username
     assert saved == [True]
 
 

@@ -6,12 +6,12 @@ import re
 import stat
 import struct
 import subprocess
-import sys
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from helpers import AgentCli
 from playwright.async_api import ConsoleMessage, Page, expect
 from pytest_playwright_asyncio.pytest_playwright import CreateContextCallback
 
@@ -207,13 +207,8 @@ def test_report_export_writes_html_and_refuses_other_extensions(tmp_path: Path) 
     ledger.close()
 
     def export(report: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "agent", "report", "export", run_id[:8], "--report", report]
-            + ["--state-dir", "state"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
+        return AgentCli(tmp_path)(
+            "report", "export", run_id[:8], "--report", report, "--state-dir", "state"
         )
 
     written, refused = export("out/run.html"), export("run.xlsx")

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import DEMO
 from playwright.async_api import Locator, Page, Route, expect
 
 from mock_site.server import MockServer
@@ -24,7 +25,6 @@ from pages.widgets import OptionNotOffered, choose_option, read_options, read_ta
 
 EN = labels("en")
 TIMEOUT_MS = 5_000.0
-DEMO = ("demo.partner@northwind.example", "Northwind-Demo-1")
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 
 
@@ -38,8 +38,8 @@ async def signed_in(page: Page, base_url: str) -> Header:
     await install_popup_handlers(page, EN)
     await opened(page, base_url)
     signon = await SignOnPage(page, EN).wait()
-    await signon.submit_email(DEMO[0])
-    assert await signon.submit_password(DEMO[1]) is AfterVerify.SIGNED_IN
+    await signon.submit_email(DEMO.email)
+    assert await signon.submit_password(DEMO.password) is AfterVerify.SIGNED_IN
     return await Header(page, EN).wait()
 
 
@@ -186,7 +186,7 @@ async def test_sign_on_page_reports_a_refused_password(
 ) -> None:
     await opened(page, base_url)
     signon = await SignOnPage(page, EN).wait()
-    await signon.submit_email(DEMO[0])
+    await signon.submit_email(DEMO.email)
     assert await signon.submit_password("wrong") is AfterVerify.REJECTED
     assert "Unable to sign in" in await signon.error_text()
     assert mock.stats()["logins"] == 0
@@ -204,7 +204,7 @@ async def test_header_search_lists_web_order_matches_and_no_results(
     page: Page, base_url: str, mock: MockServer
 ) -> None:
     header = await signed_in(page, base_url)
-    assert await header.signed_in_email() == DEMO[0]
+    assert await header.signed_in_email() == DEMO.email
     results = await header.search_order("80000012")
     assert isinstance(results, SearchResultsPage)
     assert [(m.number, m.kind) for m in await results.matches()] == [("80000012", "Web Order")]

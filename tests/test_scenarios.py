@@ -4,22 +4,15 @@ everywhere."""
 from __future__ import annotations
 
 import pytest
+from helpers import portal_session
 from playwright.async_api import Page
-from pydantic import SecretStr
 
 from flows.assign import assign_smart_account
 from flows.models import AssignRequest, Outcome, SearchBy
-from flows.session import Credentials, PortalSession
 from mock_site.data import SCENARIOS, Scenario
 from mock_site.releases import REFERENCE_RELEASES
 from mock_site.server import MockServer
 from pages.labels import Labels, labels
-
-pytestmark = pytest.mark.browser
-
-DEMO = Credentials(
-    username="demo.partner@northwind.example", password=SecretStr("Northwind-Demo-1")
-)
 
 
 def _asked_number(scenario: Scenario) -> str:
@@ -56,9 +49,7 @@ async def test_every_scenario_ends_the_same_in_french(
 async def works_out_as_the_table_says(
     page: Page, base_url: str, mock: MockServer, scenario: Scenario, words: Labels
 ) -> None:
-    session = PortalSession(
-        page=page, base_url=base_url, credentials=DEMO, timeout_ms=10_000, labels=words
-    )
+    session = portal_session(page, base_url, labels=words)
     request = AssignRequest(
         order_number=_asked_number(scenario),
         search_by=SearchBy(scenario.search_by),

@@ -6,17 +6,26 @@ import io
 import json
 import os
 import stat
-import subprocess
-import sys
 import time
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pyotp
 import pytest
 import structlog
 from fake_signon import FakeSignOn
+from helpers import (
+    DEMO,
+    DEMO_CREDENTIALS,
+    MFA,
+    AgentCli,
+    MakeSettings,
+    credentials_of,
+    mock_user,
+    portal_session,
+    write_csv,
+)
 from playwright.async_api import Browser, Page, expect
 from pydantic import SecretStr, ValidationError
 
@@ -27,9 +36,8 @@ from agent.session import SessionStore
 from agent.settings import LogFormat, Settings, TraceMode
 from agent.traces import scrub_trace
 from flows.models import AssignRequest, Outcome, SearchBy
-from flows.session import Credentials, PortalSession
+from flows.session import Credentials
 from flows.signin import sign_in
-from mock_site.data import USERS
 from mock_site.server import MockServer
 from pages.errors import StepFailed, first_line
 from pages.secrets import (
@@ -41,21 +49,7 @@ from pages.secrets import (
     register,
 )
 
-DEMO = Credentials(
-    username="demo.partner@northwind.example", password=SecretStr("Northwind-Demo-1")
-)
-SHORT_MFA_USER = next(user for user in USERS if user.email == "mfa.short@northwind.example")
-
-
-def settings_for(mock: MockServer, tmp_path: Path, **changes: object) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        base_url=mock.home_url,
-        state_dir=tmp_path / "state",
-        retry_backoff_s=0,
-        timeout_ms=10_000,
-        **changes,  # type: ignore[arg-type]
-    )
+SHORT_MFA_USER = mock_user("mfa.short@northwind.example")
 
 
 def private_tree(root: Path) -> list[str]:
@@ -162,7 +156,6 @@ def test_an_unusable_totp_secret_is_refused_without_repeating_it(given: str, why
     assert given not in str(refused.value)
 
 
-@pytest.mark.browser
 async def test_signing_in_with_a_16_character_totp_secret(
     page: Page, base_url: str, mock: MockServer
 ) -> None:
@@ -174,9 +167,7 @@ async def test_signing_in_with_a_16_character_totp_secret(
         password=SecretStr(SHORT_MFA_USER.password),
         totp_secret=SecretStr(spaced),
     )
-    session = PortalSession(
-        page=page, base_url=base_url, credentials=credentials, timeout_ms=10_000
-    )
+    session = portal_session(page, base_url, credentials=credentials)
 
     assert await sign_in(session) == SHORT_MFA_USER.email
     assert mock.stats()["logins_by_user"] == {SHORT_MFA_USER.email: 1}
@@ -187,21 +178,20 @@ async def test_signing_in_with_a_16_character_totp_secret(
 DISABLED_FIELD_PASSWORD = "Disabled-Field-Pw-7"
 
 
-@pytest.mark.browser
 def test_a_password_field_that_stays_disabled_fails_without_quoting_the_password(
-    tmp_path: Path,
+    tmp_path: Path, agent_cli: AgentCli, fake_signon: Callable[..., FakeSignOn]
 ) -> None:
     """The audit's case: `login` against a sign-on page whose Password field is disabled."""
-    with FakeSignOn(password_disabled=True) as signon:
-        done = run_cli(
-            tmp_path,
-            "login",
-            CCW_BASE_URL=signon.url(),
-            CCW_USERNAME="someone@example.com",
-            CCW_PASSWORD=DISABLED_FIELD_PASSWORD,
-            CCW_TIMEOUT_MS="2000",
-            CCW_ATTEMPTS="1",
-        )
+    signon = fake_signon(password_disabled=True)
+    done = agent_cli(
+        "login",
+        user=None,
+        CCW_BASE_URL=signon.url(),
+        CCW_USERNAME="someone@example.com",
+        CCW_PASSWORD=DISABLED_FIELD_PASSWORD,
+        CCW_TIMEOUT_MS="2000",
+        CCW_ATTEMPTS="1",
+    )
 
     assert done.returncode == 3, done.stderr
     assert "the Password field did not become editable" in done.stderr
@@ -213,36 +203,29 @@ def test_a_password_field_that_stays_disabled_fails_without_quoting_the_password
     assert not [path for path in written if DISABLED_FIELD_PASSWORD in text_of(path)]
 
 
-@pytest.mark.browser
 async def test_a_failed_attempt_records_no_secret_for_the_ledger_or_the_report(
-    browser: Browser, tmp_path: Path
+    browser: Browser, agent_settings: MakeSettings, fake_signon: Callable[..., FakeSignOn]
 ) -> None:
     """Bulk runs take the ledger's last_error and the report's detail from these two texts."""
     credentials = Credentials(
         username="someone@example.com", password=SecretStr(DISABLED_FIELD_PASSWORD)
     )
-    with FakeSignOn(password_disabled=True) as signon:
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            base_url=signon.url(),
-            state_dir=tmp_path / "state",
-            attempts=1,
-            timeout_ms=2_000,
-        )
-        worker = Worker(browser, Target.from_settings(settings, credentials))
-        attempt_errors: list[str] = []
-        worker.on_attempt_failed = attempt_errors.append
-        try:
-            result = await worker.assign(
-                AssignRequest(
-                    order_number="110000002",
-                    search_by=SearchBy.DOMAIN,
-                    smart_account="globex.example",
-                    virtual_account="Production",
-                )
+    signon = fake_signon(password_disabled=True)
+    settings = agent_settings(base_url=signon.url(), attempts=1, timeout_ms=2_000)
+    worker = Worker(browser, Target.from_settings(settings, credentials))
+    attempt_errors: list[str] = []
+    worker.on_attempt_failed = attempt_errors.append
+    try:
+        result = await worker.assign(
+            AssignRequest(
+                order_number="110000002",
+                search_by=SearchBy.DOMAIN,
+                smart_account="globex.example",
+                virtual_account="Production",
             )
-        finally:
-            await worker.close()
+        )
+    finally:
+        await worker.close()
 
     assert result.outcome is Outcome.FAILED
     assert "Password field" in result.detail and attempt_errors
@@ -260,12 +243,11 @@ async def made_workers(browser: Browser) -> AsyncIterator[list[Worker]]:
         await worker.close()
 
 
-@pytest.mark.browser
 async def test_kept_traces_hold_no_session_cookie_and_artifacts_are_private(
-    browser: Browser, made_workers: list[Worker], mock: MockServer, tmp_path: Path
+    browser: Browser, made_workers: list[Worker], agent_settings: MakeSettings, tmp_path: Path
 ) -> None:
-    settings = settings_for(mock, tmp_path, trace=TraceMode.ALWAYS)
-    worker = Worker(browser, Target.from_settings(settings, DEMO))
+    settings = agent_settings(trace=TraceMode.ALWAYS)
+    worker = Worker(browser, Target.from_settings(settings, DEMO_CREDENTIALS))
     made_workers.append(worker)
 
     result = await worker.assign(
@@ -298,19 +280,18 @@ async def test_kept_traces_hold_no_session_cookie_and_artifacts_are_private(
     assert private_tree(tmp_path / "state") == []
 
 
-@pytest.mark.browser
 async def test_a_trace_after_a_failed_sign_in_holds_neither_password_nor_code(
-    browser: Browser, made_workers: list[Worker], mock: MockServer, tmp_path: Path
+    browser: Browser,
+    made_workers: list[Worker],
+    mock: MockServer,
+    agent_settings: MakeSettings,
+    tmp_path: Path,
 ) -> None:
-    mfa = next(user for user in USERS if user.email == "mfa.partner@northwind.example")
-    assert mfa.totp_secret is not None
-    credentials = Credentials(
-        username=mfa.email, password=SecretStr(mfa.password), totp_secret=SecretStr(mfa.totp_secret)
-    )
+    assert MFA.totp_secret is not None
     # The password is accepted, then the code's answer fails: both fields were typed into.
     mock.set_faults(fail_next=[{"path_contains": "/signon/api/code", "count": 1, "when": "before"}])
-    settings = settings_for(mock, tmp_path, trace=TraceMode.ON_FAILURE, attempts=1)
-    worker = Worker(browser, Target.from_settings(settings, credentials))
+    settings = agent_settings(trace=TraceMode.ON_FAILURE, attempts=1)
+    worker = Worker(browser, Target.from_settings(settings, credentials_of(MFA)))
     made_workers.append(worker)
 
     with pytest.raises(Exception, match="Something went wrong"):
@@ -319,23 +300,22 @@ async def test_a_trace_after_a_failed_sign_in_holds_neither_password_nor_code(
 
     kept = list(settings.artifacts_path.iterdir())
     assert {path.suffix for path in kept} == {".png", ".zip"}
-    totp = pyotp.TOTP(mfa.totp_secret)
+    totp = pyotp.TOTP(MFA.totp_secret)
     now = int(time.time())
     codes = {totp.at(moment) for moment in range(now - 120, now + 60, 30)}
     for trace in (path for path in kept if path.suffix == ".zip"):
         text = text_of(trace)
-        assert mfa.password not in text, trace.name
+        assert MFA.password not in text, trace.name
         assert not [code for code in codes if f'"{code}"' in text], trace.name
     assert private_tree(tmp_path / "state") == []
 
 
-@pytest.mark.browser
 async def test_the_sign_on_password_field_shows_dots(
     page: Page, base_url: str, mock: MockServer
 ) -> None:
     """What a screenshot of the sign-on page can show of a typed password."""
     await page.goto(base_url)
-    await page.get_by_role("textbox", name="Email").fill(DEMO.username)
+    await page.get_by_role("textbox", name="Email").fill(DEMO.email)
     await page.get_by_role("button", name="Next").click()
     password = page.get_by_role("textbox", name="Password")
     await expect(password).to_have_attribute("type", "password")
@@ -398,49 +378,16 @@ def test_cookie_values_of_a_saved_session_are_redacted(tmp_path: Path) -> None:
     assert redact("consent=accepted") == "consent=accepted", "short flags are not secrets"
 
 
-@pytest.mark.browser
 def test_every_file_and_folder_the_command_writes_is_private(
-    mock: MockServer, tmp_path: Path
+    tmp_path: Path, agent_cli: AgentCli
 ) -> None:
-    orders = tmp_path / "orders.csv"
-    orders.write_text(
-        "order_number,search_by,smart_account,virtual_account\n"
-        "110000002,domain,globex.example,Production\n",
-        encoding="utf-8",
+    orders = write_csv(
+        tmp_path / "orders.csv", [["110000002", "domain", "globex.example", "Production"]]
     )
     reports = tmp_path / "reports"
-    done = run_cli(
-        tmp_path,
-        "bulk",
-        str(orders),
-        "--trace",
-        "--report",
-        str(reports / "report.csv"),
-        CCW_BASE_URL=mock.home_url,
-        CCW_USERNAME=DEMO.username,
-        CCW_PASSWORD=DEMO.password.get_secret_value(),
-    )
+    done = agent_cli("bulk", orders, "--trace", "--report", reports / "report.csv")
 
     assert done.returncode == 0, done.stderr
     assert (reports / "report.csv").is_file()
     assert private_tree(tmp_path / "state") == []
     assert private_tree(reports) == []
-
-
-def run_cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {key: value for key, value in os.environ.items() if not key.startswith("CCW_")}
-    environ |= {
-        "CCW_STATE_DIR": str(cwd / "state"),
-        "CCW_RETRY_BACKOFF_S": "0",
-        "CCW_LOG_FORMAT": "json",
-        "COLUMNS": "200",
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        env=environ,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
