@@ -218,7 +218,6 @@ class ConfirmationDialog:
         self.yes_button = self.dialog.get_by_role(
             "button", name=name_matcher(labels.yes, whole=True)
         )
-        self.no_button = self.dialog.get_by_role("button", name=name_matcher(labels.no, whole=True))
 
     async def wait(self) -> ConfirmationDialog:
         """Wait for the Yes button."""
@@ -233,8 +232,3 @@ class ConfirmationDialog:
         """
         await mark_messages_seen(self.page)
         await self.yes_button.click()
-
-    async def decline(self) -> None:
-        """Click No and wait until the confirmation is gone."""
-        await self.no_button.click()
-        await self.dialog.wait_for(state="hidden")

@@ -20,7 +20,7 @@ from pages.base import (
     unseen,
     wait_for_landmark,
 )
-from pages.errors import PageError, PortalServerError, SignOnShown
+from pages.errors import PageError, PortalServerError, SignOnShown, SubmissionRefused
 from pages.labels import Labels, name_matcher, normalize, same_text
 from pages.widgets import column_index, data_rows, data_table, read_table, rows_by_header
 
@@ -39,10 +39,6 @@ b => {
   return box.innerText.replace(b.innerText, '');
 }
 """
-
-
-class SubmissionRefused(PageError):
-    """The portal answered the submission with a message other than success."""
 
 
 @dataclass(frozen=True)

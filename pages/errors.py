@@ -8,20 +8,32 @@ is every error's first line that a log, a result, the ledger or a report quotes.
 
 CcwAgentError
 ├── ConfigError              bad settings or options; nothing was started
-│   └── BrowserNotFound      no Chromium to launch, with the command that installs one
+│   └── BrowserNotFound      no Chromium to launch or reach, with what to do about it
 ├── InputError               a bad input file or row; nothing was started
+│   └── InvalidCsv           (agent.bulk.csv_input) every problem of a bulk file, by row/column
 ├── LoginRequired            the session expired and there are no credentials to sign in again
 ├── LoginFailed              the sign-on page rejected the credentials or the one-time code
 │   └── CredentialHostRefused  the sign-on page is on a host credentials are not typed into
 ├── LockHeld                 another bulk run holds the state folder
+├── OrderBusy                another worker or process is working on the same order
+├── StorageError             a file or folder of the agent's own could not be written or read
 ├── PageError                a screen did not behave as its page object expects
+│   ├── SubmissionRefused    the portal answered the submission with words other than success
+│   ├── OptionNotOffered     a drop-down does not offer the option asked for
+│   └── ListboxUnstable      a drop-down's list kept closing before it could be used
 ├── SignOnShown              the sign-on page replaced the screen a step expected
 └── PortalError              the portal misbehaved; the only kind that is retried
     ├── StepFailed           a step timed out or a control was missing (keeps the cause)
+    │   └── NotTaken         (flows.assign) every look after an unconfirmed Yes showed no change
     └── PortalServerError    the page said "Something went wrong" (a 5xx behind it)
+
+InvalidCsv and NotTaken carry the bulk file's problems and the order's view, so they live beside
+those types; every other class is defined here.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from pages.secrets import redact
 
@@ -94,6 +106,30 @@ class PortalServerError(PortalError):
     def __init__(self, message: str, *, step: int | None = None) -> None:
         super().__init__(message if step is None else f"step {step}: {message}")
         self.step = step
+
+
+class StorageError(CcwAgentError):
+    """A file or folder of the agent's own could not be written or read (disk full, read-only)."""
+
+
+class OrderBusy(CcwAgentError):
+    """Another ccw-agent process (or another worker) is working on the same order."""
+
+
+class SubmissionRefused(PageError):
+    """The portal answered the submission with a message other than success."""
+
+
+class OptionNotOffered(PageError):
+    """The drop-down does not offer the requested option."""
+
+    def __init__(self, wanted: str, offered: Sequence[str]) -> None:
+        super().__init__(f"{wanted!r} is not among the options {list(offered)!r}")
+        self.offered = tuple(offered)
+
+
+class ListboxUnstable(PageError):
+    """A custom drop-down's list kept closing (pop-ups taking the focus) before it could be used."""
 
 
 def first_line(error: BaseException) -> str:

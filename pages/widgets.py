@@ -10,20 +10,12 @@ from playwright.async_api import Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from pages.base import CHOSEN_MS, CLICK_OPEN_MS, LIST_MS, READ_MS, read_stably
-from pages.errors import PageError
+from pages.errors import ListboxUnstable, OptionNotOffered
 from pages.labels import name_matcher, normalize, same_text
 
 T = TypeVar("T")
 
 _ATTEMPTS = 3
-
-
-class OptionNotOffered(PageError):
-    """The drop-down does not offer the requested option."""
-
-    def __init__(self, wanted: str, offered: Sequence[str]) -> None:
-        super().__init__(f"{wanted!r} is not among the options {list(offered)!r}")
-        self.offered = tuple(offered)
 
 
 async def choose_option(combobox: Locator, option: str | re.Pattern[str]) -> str:
@@ -122,10 +114,6 @@ async def _option_texts(listbox: Locator) -> list[str]:
     if not texts:
         raise ListboxUnstable("the list closed while its options were read")
     return texts
-
-
-class ListboxUnstable(PageError):
-    """A custom drop-down's list kept closing (pop-ups taking the focus) before it could be used."""
 
 
 def _whole(text: str) -> re.Pattern[str]:

@@ -15,7 +15,6 @@ from pydantic import ValidationError
 
 from agent.bulk.csv_input import CsvRow, InvalidRow, Problem
 from agent.bulk.ledger import LEDGER_FILE, Ledger
-from agent.bulk.storage import StorageError
 from flows.models import (
     AssignRequest,
     AssignResult,
@@ -24,7 +23,7 @@ from flows.models import (
     Outcome,
     SearchBy,
 )
-from pages.errors import ConfigError
+from pages.errors import ConfigError, StorageError
 
 SHA = "ab" * 32
 

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.bulk.lock import LOCK_FILE, OrderBusy, OrderLocks, StateLock, order_lock_dir
-from agent.bulk.storage import StorageError
-from pages.errors import LockHeld
+from agent.bulk.lock import LOCK_FILE, OrderLocks, StateLock, order_lock_dir
+from pages.errors import LockHeld, OrderBusy, StorageError
 
 
 def test_the_holder_writes_its_pid_and_a_second_holder_is_refused(tmp_path: Path) -> None:

@@ -23,10 +23,9 @@ from agent.bulk.report import (
     write_run_report,
 )
 from agent.bulk.statuses import NOT_RUN, status_sentence, status_style
-from agent.bulk.storage import StorageError
 from agent.exits import Exit, exit_for
 from flows.models import AssignResult, LineAssignment, OrderView, Outcome
-from pages.errors import ConfigError, InputError
+from pages.errors import ConfigError, InputError, StorageError
 
 TARGET: dict[str, str | None] = {
     "search_by": "domain",

@@ -19,10 +19,11 @@ from agent.bulk.ratelimit import SubmitLimiter
 from agent.bulk.run import BulkOptions, BulkSummary, run_bulk
 from agent.bulk.shard import Shard, in_shard
 from agent.bulk.signals import StopRequest
-from agent.bulk.storage import AtomicText, StorageError, guarded
+from agent.bulk.storage import AtomicText, guarded
 from agent.runner import Target, Worker
 from mock_site.data import book_rows
 from mock_site.server import MockServer
+from pages.errors import StorageError
 
 
 @pytest.fixture

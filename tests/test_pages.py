@@ -14,14 +14,14 @@ from mock_site.server import MockServer
 from pages.assign_dialog import AccountRow, AssignDialog, SearchBy
 from pages.assignments import SmartAccountAssignmentPage
 from pages.base import wait_for_landmark
-from pages.errors import SignOnShown
+from pages.errors import OptionNotOffered, SignOnShown
 from pages.header import Header
 from pages.labels import Labels, labels, name_matcher, same_text
 from pages.order_details import OrderDetailsPage
 from pages.popups import install_popup_handlers
 from pages.search_results import SearchResultsPage
 from pages.signon import AfterVerify, SignOnPage
-from pages.widgets import OptionNotOffered, choose_option, read_options, read_table, rows_by_header
+from pages.widgets import choose_option, read_options, read_table, rows_by_header
 
 EN = labels("en")
 TIMEOUT_MS = 5_000.0

@@ -21,8 +21,8 @@ from typing import Self
 
 from agent.bulk.csv_input import order_key
 from agent.bulk.ratelimit import wait_for_event
-from agent.bulk.storage import StorageError, describe, guarded, make_folder
-from pages.errors import CcwAgentError, LockHeld
+from agent.bulk.storage import describe, guarded, make_folder
+from pages.errors import LockHeld, OrderBusy, StorageError
 
 LOCK_FILE = "lock"
 
@@ -79,10 +79,6 @@ class StateLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
-
-
-class OrderBusy(CcwAgentError):
-    """Another ccw-agent process (or another worker) is working on the same order."""
 
 
 ORDER_LOCK_POLL_S = 0.2

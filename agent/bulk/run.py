@@ -32,9 +32,8 @@ from agent.bulk.progress import BulkObserver, LogObserver
 from agent.bulk.report import write_run_report
 from agent.bulk.shard import Shard
 from agent.bulk.signals import StopRequest
-from agent.bulk.storage import StorageError
 from agent.runner import Target
-from pages.errors import CcwAgentError, ConfigError, LockHeld
+from pages.errors import CcwAgentError, ConfigError, LockHeld, StorageError
 
 log = structlog.get_logger(__name__)
 

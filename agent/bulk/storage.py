@@ -10,11 +10,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
-from pages.errors import CcwAgentError
-
-
-class StorageError(CcwAgentError):
-    """A file or folder of the agent's own could not be written or read (disk full, read-only)."""
+from pages.errors import StorageError
 
 
 def describe(exc: BaseException) -> str:
