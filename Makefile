@@ -34,7 +34,7 @@ screenshots: setup
 	$(PY) scripts/screenshots.py
 
 bench: setup
-	$(PY) scripts/bench_bulk.py
+	$(PY) scripts/bench.py
 	$(PY) scripts/bench_memory.py
 
 clean:

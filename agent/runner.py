@@ -19,7 +19,7 @@ import structlog
 from playwright.async_api import Browser, BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
 
-from agent.bulk.lock import OrderBusy, OrderLocks
+from agent.bulk.lock import OrderLocks
 from agent.bulk.ratelimit import wait_for_event
 from agent.files import make_private, private_folder
 from agent.session import SessionStore
@@ -28,7 +28,7 @@ from agent.traces import scrub_trace
 from flows.assign import SUBMIT_STEP, assign_smart_account
 from flows.models import AssignRequest, AssignResult, Outcome
 from flows.session import Credentials, PortalSession
-from pages.errors import PortalError, first_line
+from pages.errors import OrderBusy, PortalError, first_line
 from pages.labels import Labels, labels
 from pages.popups import install_popup_handlers
 
@@ -81,12 +81,12 @@ class TraceRecorder:
         self.title = ""
 
     async def _start(self) -> None:
-        # DOM snapshots cost about a third of an order's time on the mock; the kept-on-failure
-        # trace goes without them (actions, network, console and the screencast stay, and the
+        # DOM snapshots and the screencast cost about a third of an order's time and a fifth of
+        # its CPU on the mock, on every order for the few that fail: the kept-on-failure trace
+        # goes without them (actions with their call logs, network and console stay, and the
         # failure has its full-page screenshot). `--trace` (always) is for debugging: with them.
-        await self.context.tracing.start(
-            title=self.title, screenshots=True, snapshots=self.mode is TraceMode.ALWAYS
-        )
+        full = self.mode is TraceMode.ALWAYS
+        await self.context.tracing.start(title=self.title, screenshots=full, snapshots=full)
         self.recording = True
 
     async def begin(self, title: str) -> None:

@@ -52,9 +52,10 @@ PROFILES = {
     "300 ms ±50%": Faults(json_latency_ms=300, json_jitter_ms=150),
 }
 TARGETS = (
-    "Targets (issue 9): agent ≤ 1.25× the replay at 0 ms and ≤ 1.1× at 300 ms (median row); "
-    "4 workers ≥ 3.2× one under latency; ≤ 90 MiB PSS per added worker."
+    "Targets: the agent with 1 worker ≤ 1.25× the replay at 0 ms and ≤ 1.1× at 300 ms (median "
+    "row); 4 workers ≥ 3.2× one under latency; ≤ 90 MiB PSS per added worker."
 )
+RATIO_TARGETS = {"0 ms": 1.25, "300 ms ±50%": 1.1}
 
 
 def _tree(root: int) -> list[int]:
@@ -124,7 +125,7 @@ class Figures:
 
     @property
     def median_s(self) -> float:
-        return statistics.median(self.durations) if self.durations else float("nan")
+        return float(statistics.median(self.durations)) if self.durations else float("nan")
 
     @property
     def per_order_s(self) -> float:
@@ -140,7 +141,7 @@ def _rows(count: int) -> list[dict[str, str]]:
 
 
 def _floor(server: MockServer, orders: int) -> float:
-    imposed = server.stats()["imposed_latency_ms"]
+    imposed: dict[str, int] = server.stats()["imposed_latency_ms"]
     return (imposed.get("page", 0) + imposed.get("json", 0)) / 1000 / orders
 
 
@@ -230,13 +231,14 @@ def table(profile: str, baseline: Figures, runs: list[Figures]) -> list[str]:
     lines = [
         f"### {profile} per JSON call ({baseline.orders if not runs else runs[0].orders} orders)",
         "",
-        "| run | s/order (median row) | s/order (wall/N) | orders/min | × replay (median) "
-        "| speed-up over 1 worker | peak PSS MiB | PSS per added worker MiB | sign-ons "
-        "| latency floor s/order | outcomes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| run | s/order (median row) | s/order (wall/N) | orders/min | × replay (median row) "
+        "| × replay (wall/N) | speed-up over 1 worker | peak PSS MiB | PSS per added worker MiB "
+        "| sign-ons | latency floor s/order | outcomes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in [baseline, *runs]:
         ratio = run.median_s / baseline.median_s
+        throughput = run.per_order_s / baseline.per_order_s
         speed = "" if one is None or run is baseline else f"{one.wall_s / run.wall_s:.2f}×"
         added = (
             f"{(run.pss_mib - one.pss_mib) / (run.workers - 1):.0f}"
@@ -246,7 +248,8 @@ def table(profile: str, baseline: Figures, runs: list[Figures]) -> list[str]:
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(run.outcomes.items()))
         lines.append(
             f"| {run.name} | {run.median_s:.2f} | {run.per_order_s:.2f} | {run.per_minute:.1f} "
-            f"| {ratio:.2f}× | {speed} | {run.pss_mib:.0f} | {added} | {run.sign_ons} "
+            f"| {ratio:.2f}× | {throughput:.2f}× | {speed} | {run.pss_mib:.0f} | {added} "
+            f"| {run.sign_ons} "
             f"| {run.floor_s:.2f} | {outcomes} |"
         )
     return lines
@@ -254,6 +257,7 @@ def table(profile: str, baseline: Figures, runs: list[Figures]) -> list[str]:
 
 async def main_async(args: argparse.Namespace) -> list[str]:
     workers = [int(w) for w in args.workers.split(",")]
+    results: dict[str, tuple[Figures, list[Figures]]] = {}
     out = [
         "# Benchmark: the agent against a bare replay",
         "",
@@ -274,7 +278,62 @@ async def main_async(args: argparse.Namespace) -> list[str]:
             runs.append(await bench_agent(faults, count, n))
         out += [*table(profile, baseline, runs), ""]
         print("\n".join(out[-len(runs) - 6 :]), flush=True)
-    return out
+        results[profile] = (baseline, runs)
+    return out + ["## Against the targets", "", *verdicts(results), ""]
+
+
+def _verdict(what: str, value: float, target: float, unit: str, *, at_most: bool) -> str:
+    met = value <= target if at_most else value >= target
+    bound = "≤" if at_most else "≥"
+    gap = "" if met else f", missed by {abs(value - target):.2f}{unit}"
+    return (
+        f"- {what}: {value:.2f}{unit} (target {bound} {target:g}{unit}): "
+        f"{'met' if met else 'not met'}{gap}"
+    )
+
+
+def verdicts(results: dict[str, tuple[Figures, list[Figures]]]) -> list[str]:
+    lines = []
+    for profile, (baseline, runs) in results.items():
+        one = next((run for run in runs if run.workers == 1), None)
+        if one is not None and profile in RATIO_TARGETS:
+            ratio = one.median_s / baseline.median_s
+            lines.append(
+                _verdict(
+                    f"{profile}, 1 worker against the replay (median row)",
+                    ratio,
+                    RATIO_TARGETS[profile],
+                    "×",
+                    at_most=True,
+                )
+            )
+        four = next((run for run in runs if run.workers == 4), None)
+        if one is not None and four is not None and profile != "0 ms":
+            lines.append(
+                _verdict(
+                    f"{profile}, 4 workers against 1 (wall)",
+                    one.wall_s / four.wall_s,
+                    3.2,
+                    "×",
+                    at_most=False,
+                )
+            )
+        added = [
+            (run.pss_mib - one.pss_mib) / (run.workers - 1)
+            for run in runs
+            if one is not None and run.workers > 1
+        ]
+        if added:
+            lines.append(
+                _verdict(
+                    f"{profile}, PSS per added worker (largest of the runs)",
+                    max(added),
+                    90,
+                    " MiB",
+                    at_most=True,
+                )
+            )
+    return lines
 
 
 def main() -> None:

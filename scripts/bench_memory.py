@@ -6,7 +6,7 @@ browser: the streaming scan and check, ingestion into a new run of the ledger, t
 hands rows to workers, a result recorded per row as a worker records it (in flight, the claim of
 its Sales Order, the result with the order's before and after views), and the CSV and JSON
 reports streamed from the ledger. It prints the time and the peak resident memory (ru_maxrss)
-after each phase; the browser's own memory is measured by `scripts/bench_bulk.py`.
+after each phase; the browser's own memory is measured by `scripts/bench.py`.
 
     .venv/bin/python scripts/bench_memory.py [--rows 100000] [--no-results] [--json]
 
