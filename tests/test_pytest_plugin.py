@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from mock_site.releases import RELEASES
@@ -198,3 +202,49 @@ def test_async_tests_run_in_the_browser_s_loop_whatever_the_default(
     result.stdout.fnmatch_lines(
         ["*test_the_portal_in_another_loop* asks for a module-scoped event loop*session*"]
     )
+
+
+_WITHOUT_QA = """
+import builtins
+import sys
+
+_import = builtins.__import__
+
+
+def _not_installed(name, *args, **kwargs):
+    # As if the qa extra were not installed: its modules cannot be imported (an import hook
+    # would not do: pytest's own assertion-rewriting hook finds plugin modules first).
+    if name.partition(".")[0] in ("pytest_asyncio", "pytest_playwright_asyncio"):
+        raise ImportError(f"No module named {name!r}")
+    return _import(name, *args, **kwargs)
+
+
+builtins.__import__ = _not_installed
+"""
+
+
+def _pytest_in(folder: Path, *args: str, without_qa: bool = False) -> str:
+    """`pytest ARGS` in a child Python, optionally as if the qa extra were not installed (its
+    modules unimportable, their own pytest plugins not registered); the child's output."""
+    unplugged = ["-p", "no:asyncio", "-p", "no:playwright-asyncio"] if without_qa else []
+    argv = ["-p", "no:cacheprovider", *unplugged, *args, str(folder)]
+    runner = folder / "run_pytest.py"
+    runner.write_text(
+        (_WITHOUT_QA if without_qa else "import sys\n")
+        + f"import pytest\nsys.exit(pytest.main({argv!r}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(runner)], cwd=folder, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_without_the_qa_extra_the_plugin_stays_out_of_an_unrelated_suite(tmp_path: Path) -> None:
+    # Given a plain test suite, in an environment where ccw-agent is installed
+    (tmp_path / "test_plain.py").write_text("def test_one():\n    assert True\n")
+    assert "ccw_session" in _pytest_in(tmp_path, "--fixtures")
+    # When pytest-asyncio (the qa extra) is missing, then the suite still runs, without the
+    # plugin's fixtures
+    assert "1 passed" in _pytest_in(tmp_path, "-q", without_qa=True)
+    assert "ccw_session" not in _pytest_in(tmp_path, "--fixtures", without_qa=True)
