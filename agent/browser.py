@@ -18,7 +18,7 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import structlog
 from playwright.async_api import Browser, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
+from agent.settings import Settings
 from pages.errors import BrowserNotFound
 
 log = structlog.get_logger(__name__)
@@ -136,6 +137,17 @@ async def open_browser(
         finally:
             with suppress(PlaywrightError):
                 await browser.close()
+
+
+def configured_browser(settings: Settings) -> AbstractAsyncContextManager[Browser]:
+    """`open_browser` as the settings ask: CCW_BROWSER_ENDPOINT or CCW_BROWSER_EXECUTABLE,
+    headless or not, and slow motion."""
+    return open_browser(
+        endpoint=settings.browser_endpoint,
+        executable=settings.browser_executable,
+        headless=settings.headless,
+        slow_mo_ms=settings.slow_mo_ms,
+    )
 
 
 async def launch(

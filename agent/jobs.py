@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from agent.browser import open_browser
+from agent.browser import configured_browser
 from agent.bulk.csv_input import CsvRow, OrderFile
 from agent.doctor import DoctorReport, diagnose
 from agent.runner import Target, Worker
@@ -21,13 +21,7 @@ from flows.view import view_assignment
 @asynccontextmanager
 async def open_worker(target: Target) -> AsyncIterator[Worker]:
     """A worker on the target's browser (local or remote), closed with the block."""
-    settings = target.settings
-    async with open_browser(
-        endpoint=settings.browser_endpoint,
-        executable=settings.browser_executable,
-        headless=settings.headless,
-        slow_mo_ms=settings.slow_mo_ms,
-    ) as browser:
+    async with configured_browser(target.settings) as browser:
         worker = Worker(browser, target)
         try:
             yield worker

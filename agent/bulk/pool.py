@@ -17,7 +17,7 @@ import structlog
 from playwright.async_api import Browser
 from structlog.contextvars import bound_contextvars
 
-from agent.browser import open_browser
+from agent.browser import configured_browser
 from agent.bulk.ledger import Ledger, PendingRow
 from agent.bulk.progress import BulkObserver
 from agent.bulk.ratelimit import SubmitLimiter
@@ -78,13 +78,7 @@ class WorkerPool:
 
     async def run(self) -> CcwAgentError | None:
         """Work through the queue; the first fatal worker error, if any."""
-        settings = self.settings
-        async with open_browser(
-            endpoint=settings.browser_endpoint,
-            executable=settings.browser_executable,
-            headless=settings.headless,
-            slow_mo_ms=settings.slow_mo_ms,
-        ) as browser:
+        async with configured_browser(self.settings) as browser:
             tasks = [
                 asyncio.create_task(self._work(index, browser), name=f"bulk-worker-{index + 1}")
                 for index in range(self.workers)
