@@ -43,5 +43,7 @@ class StopRequest:
             for sig, handler in previous.items():
                 with suppress(ValueError, RuntimeError):  # the loop may be closing
                     loop.remove_signal_handler(sig)
-                # remove_signal_handler leaves Python's default; the caller's comes back.
-                signal.signal(sig, handler)
+                # remove_signal_handler leaves Python's default; the caller's comes back (None:
+                # one not installed from Python, which cannot be put back from here).
+                if handler is not None:
+                    signal.signal(sig, handler)
