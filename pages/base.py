@@ -130,14 +130,20 @@ _MARK_SEEN = f"""elements => {{
       element.removeAttribute("{SEEN_ATTRIBUTE}");
       observer.disconnect();
     }});
-    observer.observe(element, {{ childList: true, subtree: true, characterData: true }});
+    observer.observe(element, {{
+      childList: true, subtree: true, characterData: true,
+      attributes: true, attributeFilter: ["hidden", "class", "style", "aria-hidden"],
+    }});
   }}
 }}"""
 
 
 def messages(page: Page) -> Locator:
-    """Every message the portal shows: alerts and statuses (inline, banners or toasts)."""
-    return page.get_by_role("alert").or_(page.get_by_role("status"))
+    """Every message the portal shows: alerts and statuses (inline, banners or toasts), also those
+    hidden from assistive technology behind an open dialog (`aria-hidden` on the page)."""
+    return page.get_by_role("alert", include_hidden=True).or_(
+        page.get_by_role("status", include_hidden=True)
+    )
 
 
 async def mark_messages_seen(page: Page) -> None:

@@ -9,6 +9,7 @@ from playwright.async_api import Page, Request
 
 from flows.assign import assign_smart_account
 from flows.models import AssignRequest, Outcome, SearchBy
+from flows.view import view_assignment
 from mock_site.data import book_rows
 from mock_site.server import MockServer
 
@@ -74,3 +75,25 @@ async def test_an_earlier_orders_success_toast_is_not_read_as_the_next_answer(
     assert "submitted 2 times" in result.detail
     snapshot = mock.order(second.order_number)
     assert snapshot and len(snapshot["submissions"]) == 1
+
+
+async def test_a_no_results_answer_left_on_screen_is_not_reused(
+    page: Page, base_url: str, mock: MockServer
+) -> None:
+    # Given an order the portal answered "No results found" for, its words still on screen
+    session = portal_session(page, base_url)
+    missing = await view_assignment(session, "999999999")
+    assert not missing.found
+    documents: list[str] = []
+
+    def note(request: Request) -> None:
+        if request.resource_type == "document":
+            documents.append(request.url)
+
+    page.on("request", note)
+    # When the next order is looked up
+    found = await view_assignment(session, "110000001")
+    # Then the portal's home is loaded first: a portal that leaves the old answer up until the
+    # new one arrives would otherwise answer "not found" for this order too
+    assert found.found, found.detail
+    assert documents
