@@ -9,11 +9,10 @@ from playwright.async_api import expect
 
 from flows.session import PortalSession
 from flows.steps import SESSION_EXPIRED
-from pages.base import server_error, sign_on_showing
+from pages.base import sign_on_showing
 from pages.errors import LoginFailed, LoginRequired, PageError, SignOnShown, StepFailed, first_line
 from pages.header import Header
 from pages.popups import install_popup_handlers
-from pages.search_results import SearchResultsPage
 from pages.secrets import one_time_code
 from pages.signon import AfterVerify, SignOnPage
 
@@ -131,28 +130,12 @@ async def wait_for_interactive_sign_in(session: PortalSession, timeout_s: float)
 
 
 async def _still_open(session: PortalSession) -> bool:
-    """Whether the page shows a portal screen ready for a search (checked, not waited).
-
-    Not when an answer of the last order is still on screen that the next search could take for
-    its own: "No results found" (a portal may leave it up until the new results arrive), or an
-    error whose "Try again" would re-run the last order's action.
-    """
-    page = session.page
-    here, portal = urlsplit(page.url), urlsplit(session.base_url)
+    """Whether the page is on the portal, ready for a search with nothing of the last order's
+    answer left on screen (Header.ready_for_search; checked, not waited)."""
+    here, portal = urlsplit(session.page.url), urlsplit(session.base_url)
     if (here.scheme, here.netloc) != (portal.scheme, portal.netloc):
         return False
-    dialogs = page.get_by_role("dialog").or_(page.get_by_role("alertdialog")).filter(visible=True)
-    stale = (
-        SearchResultsPage(page, session.labels)
-        .no_results.filter(visible=True)
-        .or_(server_error(page, session.labels))
-    )
-    return (
-        await _header(session).search_box.is_visible()
-        and not await dialogs.count()
-        and not await stale.count()
-        and not await sign_on_showing(page, session.labels)
-    )
+    return await _header(session).ready_for_search()
 
 
 def _header(session: PortalSession) -> Header:

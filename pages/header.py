@@ -7,7 +7,7 @@ from collections.abc import Collection
 
 from playwright.async_api import Locator, Page, expect
 
-from pages.base import READ_MS, read_stably, wait_for_landmark
+from pages.base import READ_MS, read_stably, server_error, sign_on_marker, wait_for_landmark
 from pages.labels import Labels, name_matcher
 from pages.order_details import OrderDetailsPage
 from pages.search_results import SearchResultsPage
@@ -60,6 +60,21 @@ class Header:
         if await details.heading.filter(visible=True).count():
             return await details.wait()
         return await results.wait()
+
+    async def ready_for_search(self) -> bool:
+        """Whether the search box shows and nothing of an earlier answer is left that a search
+        could take for its own (checked, not waited): no dialog, no "No results found", no server
+        error (whose "Try again" would re-run the earlier action), no sign-on page."""
+        page = self.page
+        leftover = (
+            page.get_by_role("dialog")
+            .or_(page.get_by_role("alertdialog"))
+            .filter(visible=True)
+            .or_(SearchResultsPage(page, self.labels).no_results.filter(visible=True))
+            .or_(server_error(page, self.labels))
+            .or_(sign_on_marker(page, self.labels))
+        )
+        return await self.search_box.is_visible() and not await leftover.count()
 
     async def signed_in_email(self) -> str | None:
         """The email after "Signed in as", when the header shows one within READ_MS (it may
