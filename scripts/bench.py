@@ -136,10 +136,6 @@ class Figures:
         return self.orders / self.wall_s * 60
 
 
-def _rows(count: int) -> list[dict[str, str]]:
-    return book_rows(count)
-
-
 def _floor(server: MockServer, orders: int) -> float:
     imposed: dict[str, int] = server.stats()["imposed_latency_ms"]
     return (imposed.get("page", 0) + imposed.get("json", 0)) / 1000 / orders
@@ -149,7 +145,9 @@ async def bench_replay(faults: Faults, count: int) -> Figures:
     server = MockServer(seed=7, faults=faults).start()
     user = USERS[0]
     words = labels()
-    rows = [ReplayRow(r["order_number"], r["domain"], r["virtual_account"]) for r in _rows(count)]
+    rows = [
+        ReplayRow(r["order_number"], r["domain"], r["virtual_account"]) for r in book_rows(count)
+    ]
     try:
         with PeakPss() as memory:
             async with open_browser() as browser:
@@ -185,7 +183,7 @@ async def bench_agent(faults: Faults, count: int, workers: int) -> Figures:
             with file.open("w", newline="", encoding="utf-8") as out:
                 writer = csv.writer(out)
                 writer.writerow(["order_number", "search_by", "smart_account", "virtual_account"])
-                for row in _rows(count):
+                for row in book_rows(count):
                     writer.writerow(
                         [row["order_number"], "domain", row["domain"], row["virtual_account"]]
                     )
@@ -207,8 +205,7 @@ async def bench_agent(faults: Faults, count: int, workers: int) -> Figures:
                     observer=LogObserver(),
                 )
                 wall = time.perf_counter() - started
-            rows = json.loads(report.read_text(encoding="utf-8"))
-            rows = rows["rows"] if isinstance(rows, dict) else rows
+            rows = json.loads(report.read_text(encoding="utf-8"))["rows"]
             durations = [float(r["duration_s"]) for r in rows if r.get("duration_s")]
         stats = server.stats()
         return Figures(
@@ -229,7 +226,7 @@ async def bench_agent(faults: Faults, count: int, workers: int) -> Figures:
 def table(profile: str, baseline: Figures, runs: list[Figures]) -> list[str]:
     one = next((run for run in runs if run.workers == 1), None)
     lines = [
-        f"### {profile} per JSON call ({baseline.orders if not runs else runs[0].orders} orders)",
+        f"### {profile} per JSON call ({baseline.orders} orders)",
         "",
         "| run | s/order (median row) | s/order (wall/N) | orders/min | × replay (median row) "
         "| × replay (wall/N) | speed-up over 1 worker | peak PSS MiB | PSS per added worker MiB "
