@@ -20,7 +20,7 @@ from playwright.async_api import Browser, BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
 
 from agent.bulk.lock import OrderLocks
-from agent.bulk.ratelimit import wait_for_event
+from agent.bulk.signals import wait_for_event
 from agent.files import make_private, private_folder
 from agent.session import SessionStore
 from agent.settings import Settings, TraceMode

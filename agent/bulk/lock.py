@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Self
 
 from agent.bulk.csv_input import order_key
-from agent.bulk.ratelimit import wait_for_event
+from agent.bulk.signals import wait_for_event
 from agent.bulk.storage import describe, guarded, make_folder
 from pages.errors import LockHeld, OrderBusy, StorageError
 

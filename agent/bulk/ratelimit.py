@@ -6,9 +6,11 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from agent.bulk.signals import wait_for_event
+
 
 class SubmitLimiter:
-    """Spaces submissions at least 60/R seconds apart across all threads (no bursts).
+    """Spaces submissions at least 60/R seconds apart across all workers (no bursts).
 
     Each caller reserves the next free slot at once, then waits for it, so workers queue in
     arrival order and a waiting worker never delays another one's reservation.
@@ -34,13 +36,3 @@ class SubmitLimiter:
         if delay > 0:
             await wait_for_event(cancel, delay)
         return not cancel.is_set()
-
-
-async def wait_for_event(event: asyncio.Event, seconds: float) -> bool:
-    """Wait up to `seconds` for `event`; whether it is set."""
-    if seconds > 0 and not event.is_set():
-        try:
-            await asyncio.wait_for(event.wait(), seconds)
-        except TimeoutError:
-            pass
-    return event.is_set()

@@ -1,4 +1,5 @@
-"""Stopping a run: the first SIGINT/SIGTERM drains (rows in progress finish), the second aborts."""
+"""Stopping a run: the first SIGINT/SIGTERM drains (rows in progress finish), the second aborts;
+waiting on a stop event with a time limit."""
 
 from __future__ import annotations
 
@@ -47,3 +48,13 @@ class StopRequest:
                 # one not installed from Python, which cannot be put back from here).
                 if handler is not None:
                     signal.signal(sig, handler)
+
+
+async def wait_for_event(event: asyncio.Event, seconds: float) -> bool:
+    """Wait up to `seconds` for `event`; whether it is set."""
+    if seconds > 0 and not event.is_set():
+        try:
+            await asyncio.wait_for(event.wait(), seconds)
+        except TimeoutError:
+            pass
+    return event.is_set()
