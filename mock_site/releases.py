@@ -52,7 +52,9 @@ class Release(BaseModel):
     # label-colon: <p><span>Status:</span> Booked</p>, "Web Order: 80000001"
     # definition-list: <dt>Status:</dt><dd>Booked</dd>, <dt>Web Order Number</dt><dd>…</dd>
     # inline-bold: <span>Status:</span> <b>Booked</b> · <span>Web Order Number</span> <b>…</b>
-    order_fields: Literal["label-colon", "definition-list", "inline-bold"]
+    # label-next: a plain table of rows "Status" | "Booked", labels without colons, one label
+    # carrying an icon's words ("Holds ?")
+    order_fields: Literal["label-colon", "definition-list", "inline-bold", "label-next"]
     # region-top: region "Order notifications" above the summary · note-bottom: role note
     # "Smart Account notice" below it · alert-top: role alert "Order alerts" above it
     order_banner: Literal["region-top", "note-bottom", "alert-top"]
@@ -66,8 +68,12 @@ class Release(BaseModel):
     reason: Literal["beside", "note-below", "after-table"]
     assign_smart_account_disabled: Disabled
     dialog_buttons_disabled: Disabled
-    parameter_dropdown: Literal["custom-combobox", "native-select"]
-    virtual_account_dropdown: Literal["editable-combobox", "native-select", "select-combobox"]
+    # select-box: a jQuery-style widget, a link showing the current choice over a hidden native
+    # <select>, whose list of options is a list of links added to the page when it opens
+    parameter_dropdown: Literal["custom-combobox", "native-select", "select-box"]
+    virtual_account_dropdown: Literal[
+        "editable-combobox", "native-select", "select-combobox", "select-box"
+    ]
     # table: a row per account · list: role list/listitem · divs: plain blocks
     account_results: Literal["table", "list", "divs"]
     dialog_close: str
@@ -76,6 +82,19 @@ class Release(BaseModel):
     # inline-try-again: inline alert with "Try again" · toast: an alert that goes by itself,
     # no button · inline-retry: inline alert with "Retry"
     error_message: Literal["inline-try-again", "toast", "inline-retry"]
+    # link: the banner's "View or change Smart Account Assignments" is a link · anchor: an <a>
+    # without href (no link role), found by its words only
+    banner_action: Literal["link", "anchor"] = "link"
+    # button: the dialog's Search, Assign and Submit are buttons · anchor: <a> without href
+    # (Assign, Submit) and clickable text (Search), greyed out by a "disabled" class
+    dialog_actions: Literal["button", "anchor"] = "button"
+    # The result radios and the terms checkbox hidden (display: none) behind styled labels that
+    # take the click; a result radio's label has no text, the row's words name the account.
+    hidden_inputs: bool = False
+    # A "Got it" tip over the whole page, once per tab, this long after Order Details opens.
+    tip_after_ms: int | None = None
+    # The confirmation's role: alertdialog, or a plain dialog as jQuery UI draws it.
+    confirm_role: Literal["alertdialog", "dialog"] = "alertdialog"
     # Accessible names this release changed, English reference name -> the release's own: a
     # release that renames what the reference pins, as a real portal may do one day. Empty for
     # the releases that keep the reference's names.
@@ -181,6 +200,49 @@ COMPACT = Release(
     error_message="inline-retry",
 )
 
+# Built the way public scripts of the real portal's staging site show it: jQuery-era widgets
+# (drop-downs drawn as links over hidden selects, inputs hidden behind styled labels, actions
+# without a role), labels without colons, a "Got it" tip over the page, plain HTML tables.
+LEGACY = Release(
+    name="legacy",
+    summary="jQuery-era widgets: link drop-downs, hidden inputs, role-less actions, a tip",
+    heading_level=1,
+    search_heading="Search Results",
+    search_results="table",
+    single_match_opens_details=False,
+    decoy_links=False,
+    order_heading="Order Details",
+    order_fields="label-next",
+    order_banner="region-top",
+    assignments_heading="Smart Account Assignment",
+    assignment_columns=(
+        "line",
+        "product",
+        "smart_account",
+        "domain",
+        "virtual_account",
+        "eligibility",
+    ),
+    eligibility_badge=False,
+    unassigned_mark="\u2014",
+    assign_button="above-table",
+    reason="beside",
+    assign_smart_account_disabled="attribute",
+    dialog_buttons_disabled="attribute",
+    parameter_dropdown="select-box",
+    virtual_account_dropdown="select-box",
+    account_results="table",
+    dialog_close="Cancel",
+    confirm_title="Confirm",
+    success_message="inline-status",
+    error_message="inline-try-again",
+    banner_action="anchor",
+    dialog_actions="anchor",
+    hidden_inputs=True,
+    tip_after_ms=600,
+    confirm_role="dialog",
+)
+
 # The classic layout on the day the portal renamed a few controls: an agent with the reference's
 # names fails here until a label file gives it the new ones (`ccw-agent doctor` writes one).
 RENAMED = CLASSIC.model_copy(
@@ -197,7 +259,7 @@ RENAMED = CLASSIC.model_copy(
     }
 )
 
-RELEASES: dict[str, Release] = {r.name: r for r in (CLASSIC, LEDGER, COMPACT, RENAMED)}
+RELEASES: dict[str, Release] = {r.name: r for r in (CLASSIC, LEDGER, COMPACT, LEGACY, RENAMED)}
 # The releases that keep every name of the reference, on which the agent works unconfigured.
 REFERENCE_RELEASES: tuple[str, ...] = tuple(n for n, r in RELEASES.items() if not r.renamed)
 

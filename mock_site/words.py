@@ -147,6 +147,14 @@ FRENCH: dict[str, str] = {
     "Order Lines": "Lignes de commande",
     "Customer": "Client",
     "Lines": "Lignes",
+    "Web Order ID": "ID de commande électronique",
+    "More information": "Plus d'informations",
+    "New in Commerce Workspace": "Nouveau dans Commerce Workspace",
+    "Smart Account assignments now show every line of the order.": (
+        "Les affectations de compte Smart montrent désormais chaque ligne de la commande."
+    ),
+    "Got it": "J'ai compris",
+    "Confirm": "Confirmer",
     "None": "Aucun",
     "{label}:": "{label}\u00a0:",
     # assignments

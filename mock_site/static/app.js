@@ -102,6 +102,22 @@
     box.querySelector("button").focus();
   }
 
+  // --- the "Got it" tip ------------------------------------------------------------------------
+
+  // A product tour's tip, once per tab: it covers the whole page (no role, no modality) until
+  // "Got it" is clicked, whatever screen is showing by then.
+  function showTip() {
+    if (sessionStorage.getItem("tip-seen") || document.querySelector(".tip-cover")) return;
+    sessionStorage.setItem("tip-seen", "1");
+    const cover = h("div", { class: "tip-cover" },
+      h("div", { class: "tip" },
+        h("p", { class: "tip-title" }, t("New in Commerce Workspace")),
+        h("p", {}, t("Smart Account assignments now show every line of the order.")),
+        h("button", { type: "button", class: "btn primary", onclick: () => cover.remove() },
+          t("Got it"))));
+    document.body.append(cover);
+  }
+
   // --- routing ---------------------------------------------------------------------------------
 
   function navigate(url) {
@@ -195,13 +211,23 @@
     return h("div", { role: "alert", class: "error-banner" }, h("p", {}, text));
   }
 
-  // Disabled by the attribute, or by aria-disabled (then the click handlers must ignore clicks).
+  // Disabled by the attribute, or by aria-disabled (then the click handlers must ignore clicks);
+  // an action drawn without a role (an <a> or text) is greyed out by a "disabled" class.
   function setDisabled(button, disabled, style) {
-    if (style === "attribute") button.disabled = disabled;
+    if (button.tagName !== "BUTTON") button.classList.toggle("disabled", disabled);
+    else if (style === "attribute") button.disabled = disabled;
     else if (disabled) button.setAttribute("aria-disabled", "true");
     else button.removeAttribute("aria-disabled");
   }
-  const isDisabled = (button) => button.disabled || button.getAttribute("aria-disabled") === "true";
+  const isDisabled = (button) => button.disabled || button.getAttribute("aria-disabled") === "true"
+    || button.classList.contains("disabled");
+  // A dialog's action as the release draws it: a button, or an <a> without href (`text`: a
+  // clickable span), which has no role and is found by its words only.
+  const action = (text, onclick, { primary = false, plain = false } = {}) => {
+    const cls = `btn${primary ? " primary" : ""}`;
+    if (rel().dialog_actions === "button") return h("button", { type: "button", class: cls, onclick }, text);
+    return h(plain ? "span" : "a", { class: `${cls} action`, onclick }, text);
+  };
 
   // A link that looks useful near the real ones and leads nowhere.
   const decoy = (text) => h("a", { href: "#", class: "decoy",
@@ -215,7 +241,11 @@
       holds: "Holds", partner: "Partner", customer: "End Customer", lines: "Order Lines" },
     "inline-bold": { sales: "Sales Order", web: "Web Order Number", status: "Status:",
       holds: "Holds:", partner: "Partner", customer: "Customer", lines: "Lines" },
+    "label-next": { sales: "Sales Order", web: "Web Order ID", status: "Status", holds: "Holds",
+      partner: "Partner", customer: "End Customer", lines: "Lines" },
   };
+  // An icon inside a label, as jQuery-era pages draw help tips: its words join the label's.
+  const helpIcon = () => h("span", { class: "help-icon", title: t("More information") }, "?");
   function fields(pairs) {
     const style = rel().order_fields;
     const labels = Object.fromEntries(Object.entries(FIELD_LABELS[style])
@@ -223,6 +253,12 @@
     if (style === "label-colon") {
       return pairs.map(([key, value]) => h("p", { class: "field" },
         h("span", { class: "field-label" }, labels[key]), ` ${value}`));
+    }
+    if (style === "label-next") {
+      // A plain table: the label alone in its cell, the value in the next one.
+      return h("table", { class: "form-table" }, h("tbody", {}, pairs.map(([key, value]) =>
+        h("tr", {}, h("td", { class: "lbl" }, labels[key], key === "holds" ? [" ", helpIcon()] : null),
+          h("td", {}, String(value))))));
     }
     if (style === "definition-list") {
       return h("dl", { class: "fields" }, pairs.flatMap(([key, value]) =>
@@ -311,8 +347,13 @@
         ? "This order is on Smart Account Hold until an active Smart Account is assigned. "
         : "Licences of this order are delivered to the Smart Account of each line. ")),
       r.decoy_links ? decoy("Learn about Smart Account assignments") : null,
-      h("a", { href: `/ccw/orders/${order.sales_order}/assignments`, "data-nav": true },
-        t("View or change Smart Account Assignments")));
+      r.banner_action === "anchor"
+        ? h("a", { class: "action-link",
+          onclick: () => navigate(`/ccw/orders/${order.sales_order}/assignments`) },
+        t("View or change Smart Account Assignments"))
+        : h("a", { href: `/ccw/orders/${order.sales_order}/assignments`, "data-nav": true },
+          t("View or change Smart Account Assignments")));
+    if (r.tip_after_ms !== null) setTimeout(showTip, r.tip_after_ms);
     const summary = h("div", { class: "panel" },
       h(r.heading_level === 1 ? "h2" : "h3", {}, t("Summary")),
       fields([
@@ -564,6 +605,64 @@
     return widget;
   }
 
+  // A jQuery "selectBox": the native <select> is hidden; a link (an <a> without href) shows the
+  // current choice, and a click on it adds a list of option links to the page. Choosing one sets
+  // the hidden select and fires its change event, which updates the link.
+  function selectBox({ label, options = [], placeholder, onChange, waiting = null }) {
+    const id = nextId("selectbox");
+    const select = h("select", { id, class: "selectBox-hidden", disabled: waiting !== null });
+    const shown = h("span", { class: "selectBox-label" }, waiting || placeholder);
+    const link = h("a", { class: "selectBox", tabindex: "0" }, shown,
+      h("span", { class: "selectBox-arrow" }));
+    let menu = null;
+    const fill = (first, pairs) => {
+      select.replaceChildren(h("option", { value: "" }, first),
+        ...pairs.map(([key, text]) => h("option", { value: key }, text)));
+      shown.textContent = first;
+      link.classList.toggle("selectBox-disabled", select.disabled);
+    };
+    const close = () => {
+      menu?.remove();
+      menu = null;
+    };
+    function open() {
+      if (select.disabled) return;
+      const box = link.getBoundingClientRect();
+      menu = h("ul", { class: "selectBox-options" }, [...select.options].filter((o) => o.value)
+        .map((o) => h("li", {}, h("a", { rel: o.value, onclick: () => {
+          select.value = o.value;
+          close();
+          select.dispatchEvent(new Event("change", { bubbles: true }));
+        } }, o.text))));
+      menu.style.left = `${box.left + window.scrollX}px`;
+      menu.style.top = `${box.bottom + window.scrollY}px`;
+      menu.style.minWidth = `${box.width}px`;
+      document.body.append(menu);
+    }
+    link.addEventListener("click", () => (menu ? close() : open()));
+    document.addEventListener("mousedown", (event) => {
+      if (menu && !menu.contains(event.target) && !link.contains(event.target)) close();
+    });
+    select.addEventListener("change", () => {
+      shown.textContent = select.options[select.selectedIndex]?.text ?? "";
+      onChange(select.value || null);
+    });
+    select.disabled = waiting !== null;
+    fill(waiting || placeholder, options);
+    const widget = h("div", { class: "form-row" }, h("label", { for: id }, label), select, link);
+    widget.load = (names) => {
+      close();
+      select.disabled = false;
+      fill(placeholder, names.map((name) => [name, name]));
+    };
+    widget.clear = () => {
+      close();
+      select.disabled = true;
+      fill(waiting, []);
+    };
+    return widget;
+  }
+
   // An editable combobox: a text input with role combobox that filters a listbox of options.
   function editableCombobox({ label, onChange }) {
     const id = nextId("va");
@@ -656,8 +755,13 @@
   function accountResults(accounts, pick) {
     const style = rel().account_results;
     const group = nextId("sa");
-    const radio = (account, attrs = {}) => h("input", { type: "radio", name: group,
-      onchange: () => pick(account), ...attrs });
+    const hidden = rel().hidden_inputs;
+    const radio = (account, attrs = {}) => {
+      const input = h("input", { type: "radio", name: group, onchange: () => pick(account),
+        ...(hidden ? { id: nextId("sa-radio"), class: "styled-hidden" } : attrs) });
+      // Hidden behind an empty styled box that takes the click: the row's words name it.
+      return hidden ? [input, h("label", { for: input.id, class: "radio-box" })] : input;
+    };
     const badge = (account) =>
       h("span", { class: `badge ${account.status.toLowerCase()}` }, account.status);
     if (style === "list") {
@@ -700,8 +804,8 @@
     const valueInput = h("input", { id: valueId, type: "text", autocomplete: "off" });
     const results = h("div", { class: "results" });
     const dialogError = h("div");
-    const assignButton = h("button", { type: "button", class: "btn primary",
-      onclick: () => { if (!isDisabled(assignButton)) showTerms(); } }, t("Assign"));
+    const assignButton = action(t("Assign"), () => { if (!isDisabled(assignButton)) showTerms(); },
+      { primary: true });
     const refreshAssign = () => setDisabled(assignButton,
       !(state.account && state.virtualAccount), r.dialog_buttons_disabled);
     refreshAssign();
@@ -710,12 +814,13 @@
       "editable-combobox": editableCombobox,
       "native-select": nativeSelect,
       "select-combobox": selectCombobox,
+      "select-box": selectBox,
     }[r.virtual_account_dropdown]({ label: t("Virtual Account Name"), onChange: onVirtualAccount,
       placeholder: t("Select a Virtual Account"), waiting: t("Select a Smart Account first") });
     const parameters = [["domain", t("Domain Identifier")], ["name", t("Account Name")],
       ["email", t("Email ID")]];
-    const parameterDropdown = (r.parameter_dropdown === "native-select" ? nativeSelect
-      : selectCombobox)({ label: t("Select an Existing Account"), placeholder: t("Select"),
+    const parameterDropdown = ({ "native-select": nativeSelect, "select-box": selectBox,
+      "custom-combobox": selectCombobox }[r.parameter_dropdown])({ label: t("Select an Existing Account"), placeholder: t("Select"),
       options: parameters, onChange: (key) => { state.by = key; } });
 
     async function loadVirtualAccounts(account) {
@@ -772,14 +877,14 @@
       parameterDropdown,
       h("div", { class: "form-row" }, h("label", { for: valueId }, t("Search Value")),
         h("div", { class: "inline" }, valueInput,
-          h("button", { type: "button", class: "btn", onclick: runSearch }, t("Search")))),
+          action(t("Search"), runSearch, { plain: true }))),
       hint, dialogError, results, vaCombo,
       h("div", { class: "dialog-actions" }, assignButton, cancel()));
 
     function showTerms() {
       const termsId = nextId("terms");
-      const submit = h("button", { type: "button", class: "btn primary",
-        onclick: () => { if (!isDisabled(submit)) confirmAssignment(); } }, t("Submit"));
+      const submit = action(t("Submit"), () => { if (!isDisabled(submit)) confirmAssignment(); },
+        { primary: true });
       setDisabled(submit, true, r.dialog_buttons_disabled);
       const step2 = h("div", { class: "step" },
         field("Smart Account", `${state.account.name} (${state.account.domain})`),
@@ -789,16 +894,18 @@
             "licences of its eligible lines in the selected Smart Account and Virtual Account, " +
             "and that the account holder agrees to the Smart Account Terms of Use."))),
         h("p", { class: "check" }, h("input", { type: "checkbox", id: termsId,
+          class: r.hidden_inputs ? "styled-hidden" : null,
           onchange: (event) => setDisabled(submit, !event.target.checked,
             r.dialog_buttons_disabled) }),
-          h("label", { for: termsId }, t("I accept the Terms of Use"))),
+          h("label", { for: termsId, class: r.hidden_inputs ? "check-box" : null },
+            t("I accept the Terms of Use"))),
         h("div", { class: "dialog-actions" }, submit, cancel()));
       step1.replaceWith(step2);
       step2.querySelector("input").focus();
     }
 
     function confirmAssignment() {
-      const confirm = modal("alertdialog", t(r.confirm_title),
+      const confirm = modal(r.confirm_role, t(r.confirm_title),
         { onEscape: () => closeModal(confirm.layer) });
       const yes = h("button", { type: "button", class: "btn primary", onclick: () => {
         closeModal(confirm.layer);
