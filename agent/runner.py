@@ -420,38 +420,19 @@ class Worker:
             "duration_s": duration,
             "artifacts": (*artifacts, *result.artifacts),
         }
-        if submitted_before:
-            earlier = (
-                "An earlier run clicked Yes on this order and stopped before reading the result"
-            )
-            now = f"after {looks} looks over {wait_s:g} s" if looks > 1 else "now"
-        else:
-            earlier = (
-                f"An attempt clicked Submit but the portal did not confirm ({_describe(error)})"
-            )
-            now = "now"
-        if maybe_submitted and result.outcome is Outcome.ALREADY_ASSIGNED:
-            update["outcome"] = Outcome.ASSIGNED
-            update["detail"] = (
-                f"{earlier}; the re-read shows the target on every eligible line, so that "
-                "submission went through."
-            )
-        elif maybe_submitted and result.outcome is Outcome.WOULD_ASSIGN:
-            update["outcome"] = Outcome.FAILED
-            update["detail"] = (
-                f"{earlier}, and the order does not show the target {now}. It was not submitted "
-                "again, to rule out a double submission: check it with `ccw-agent show "
-                f"{request.order_number}` before running it again."
-            )
-        elif maybe_submitted and not result.outcome.ended_well and not request.dry_run:
-            # A "no" read after a submission that may have gone through (a portal that disables
-            # assignment once an order is assigned) says nothing about that submission.
-            update["outcome"] = Outcome.FAILED
-            update["detail"] = (
-                f"{earlier}, and the re-read answered {result.outcome.value}: {result.detail} "
-                "Whether the submission went through is unknown; it was not submitted again: "
-                f"check it with `ccw-agent show {request.order_number}`."
-            )
+        judged = judge_read_after_yes(
+            result.outcome,
+            result.detail,
+            order_number=request.order_number,
+            maybe_submitted=maybe_submitted,
+            submitted_before=submitted_before,
+            dry_run=request.dry_run,
+            error=_describe(error),
+            looks=looks,
+            wait_s=wait_s,
+        )
+        if judged is not None:
+            update["outcome"], update["detail"] = judged
         return result.model_copy(update=update)
 
     async def call(self, label: str, call: Callable[[PortalSession], Awaitable[R]]) -> R:
@@ -462,6 +443,56 @@ class Worker:
             kept = f" (screenshots and traces: {', '.join(artifacts)})" if artifacts else ""
             raise PortalError(_describe(error) + kept) from error
         return result
+
+
+def judge_read_after_yes(
+    outcome: Outcome,
+    detail: str,
+    *,
+    order_number: str,
+    maybe_submitted: bool,
+    submitted_before: bool,
+    dry_run: bool,
+    error: str,
+    looks: int,
+    wait_s: float,
+) -> tuple[Outcome, str] | None:
+    """What the order's last read means when a Yes may have reached the portal before it.
+
+    `outcome` and `detail` are that read's; `maybe_submitted` says a Yes may have been clicked
+    for this order, by an attempt that got past Submit or (`submitted_before`) by an earlier run;
+    `error` is the last failure described to a person, `looks` the reads over the `wait_s` look
+    window. Returns the outcome and detail that replace the read's, or None when the read stands.
+
+    The rule lives with the runner, not the flows: only the runner knows an order's attempts and
+    runs, and its advice names a command of the CLI.
+    """
+    if submitted_before:
+        earlier = "An earlier run clicked Yes on this order and stopped before reading the result"
+        now = f"after {looks} looks over {wait_s:g} s" if looks > 1 else "now"
+    else:
+        earlier = f"An attempt clicked Submit but the portal did not confirm ({error})"
+        now = "now"
+    if maybe_submitted and outcome is Outcome.ALREADY_ASSIGNED:
+        return Outcome.ASSIGNED, (
+            f"{earlier}; the re-read shows the target on every eligible line, so that "
+            "submission went through."
+        )
+    if maybe_submitted and outcome is Outcome.WOULD_ASSIGN:
+        return Outcome.FAILED, (
+            f"{earlier}, and the order does not show the target {now}. It was not submitted "
+            "again, to rule out a double submission: check it with `ccw-agent show "
+            f"{order_number}` before running it again."
+        )
+    if maybe_submitted and not outcome.ended_well and not dry_run:
+        # A "no" read after a submission that may have gone through (a portal that disables
+        # assignment once an order is assigned) says nothing about that submission.
+        return Outcome.FAILED, (
+            f"{earlier}, and the re-read answered {outcome.value}: {detail} "
+            "Whether the submission went through is unknown; it was not submitted again: "
+            f"check it with `ccw-agent show {order_number}`."
+        )
+    return None
 
 
 def _describe(error: BaseException | None) -> str:
