@@ -15,7 +15,8 @@ from pages.assignments import SmartAccountAssignmentPage
 from pages.errors import StepFailed
 from pages.header import Header
 from pages.order_details import OrderDetailsPage
-from pages.search_results import SearchResultsPage, same_order
+from pages.orders import same_order
+from pages.search_results import SearchResultsPage
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from agent.bulk.csv_input import (
     OrderFile,
     iter_orders,
     load_orders,
-    order_key,
 )
 from flows.models import SearchBy
 from pages.errors import InputError
@@ -571,16 +570,6 @@ def test_order_numbers_take_ascii_digits_only(tmp_path: Path, number: str) -> No
         f"orders.csv row 2, column order_number: '{number}' has digits other than 0-9 (such as "
         "Arabic-Indic or full-width digits); type the order number with the digits 0 to 9"
     )
-
-
-def test_order_key_drops_leading_zeros_and_refuses_other_digits() -> None:
-    assert order_key("110000001") == "110000001"
-    assert order_key("0110000001") == "110000001"
-    assert order_key(" 000080000012 ") == "80000012"
-    assert order_key("000000") == "0"
-    for bad in ("", "11000000١", "１１０", "1.1E+08", "12AB"):
-        with pytest.raises(ValueError):
-            order_key(bad)
 
 
 def test_leading_zeros_do_not_make_another_order(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from pydantic_core import PydanticCustomError
 from flows.models import ORDER_NUMBER, AssignRequest, SearchBy
 from pages.errors import InputError
 from pages.labels import normalize
+from pages.orders import order_key
 
 REQUIRED_COLUMNS = ("order_number", "search_by", "smart_account", "virtual_account")
 OPTIONAL_COLUMNS = ("expect_domain", "reference")
@@ -57,7 +58,6 @@ _SEARCH_BY_WORDS = {
 _SEARCH_BY_CHOICES = ", ".join(member.value for member in SearchBy)
 # Excel turns long numbers typed in a General cell into this shape, losing digits.
 _SCIENTIFIC = re.compile(r"^\d+(?:[.,]\d+)?[eE]\+?\d+$")
-_ASCII_DIGITS = re.compile(r"[0-9]+")
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _DELIMITERS = (",", ";", "\t")  # in order of preference when the header uses as many of each
@@ -77,19 +77,6 @@ _SHOWN_MAX = 60
 def normalise_name(text: str) -> str:
     """Header or label text in one spelling: lower case, words joined by single underscores."""
     return re.sub(r"[\s_\-.]+", "_", text.strip().casefold()).strip("_")
-
-
-def order_key(number: str) -> str:
-    """An order number as orders are compared: its ASCII digits without leading zeros.
-
-    "0110000001" and "110000001" are one order; the rows keep the number as typed, which is what
-    the portal is searched for. Raises ValueError for anything but ASCII digits (surrounding
-    spaces aside), since other scripts' digits are refused in the input.
-    """
-    text = number.strip()
-    if not _ASCII_DIGITS.fullmatch(text):
-        raise ValueError(f"not an order number of ASCII digits: {number!r}")
-    return text.lstrip("0") or "0"
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
-from agent.bulk.csv_input import CsvRow, InvalidRow, order_key
+from agent.bulk.csv_input import CsvRow, InvalidRow
 from agent.bulk.storage import guarded, make_folder
 from flows.models import AssignResult, OrderView
 from pages.errors import ConfigError
+from pages.orders import order_key
 
 LEDGER_FILE = "ledger.sqlite3"
 SCHEMA_VERSION = 2

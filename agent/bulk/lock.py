@@ -19,10 +19,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from agent.bulk.csv_input import order_key
 from agent.bulk.signals import wait_for_event
 from agent.bulk.storage import describe, guarded, make_folder
 from pages.errors import LockHeld, OrderBusy, StorageError
+from pages.orders import order_key
 
 LOCK_FILE = "lock"
 
