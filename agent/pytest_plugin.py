@@ -17,9 +17,13 @@ there, and an async test that uses one of these fixtures is marked
 setup). A suite therefore writes `async def test_x(ccw_session): ...` in pytest-asyncio's strict
 or auto mode alike.
 
-Safety: a test marked `mutating`, and any test using the portal that is not marked `readonly`,
-is refused against anything but the mock unless `--ccw-allow-mutations` is given. A `readonly`
-test's `ccw_session` refuses the irreversible Yes of an assignment.
+Safety, in two places. At setup, a test marked `mutating`, and any test using the portal that is
+not marked `readonly`, is refused against anything but the mock unless `--ccw-allow-mutations` is
+given. At the click, every browser and context handed out here (pytest-playwright-asyncio's own
+`browser`, `context` and `page` included) is registered with pages.guard, so that the irreversible
+Yes is refused, whatever path a test took to it (page objects, flows, `getfixturevalue`), in a
+`readonly` test always, and against a portal other than the bundled mock unless
+`--ccw-allow-mutations` is given.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from collections.abc import Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypeGuard
+from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
@@ -36,8 +41,8 @@ from playwright.async_api import Browser, BrowserContext, Page
 from pydantic import SecretStr, ValidationError
 
 from agent.browser import launch_args, resolve_executable
-from agent.settings import Settings
-from flows.hosts import CredentialHosts
+from agent.settings import Settings, check_env_file
+from flows.hosts import CredentialHosts, is_loopback
 from flows.session import Credentials, PortalSession
 from flows.signin import ensure_signed_in
 from flows.view import NotFound, open_assignments
@@ -45,7 +50,8 @@ from mock_site.data import USERS
 from mock_site.releases import DEFAULT_RELEASE, RELEASES
 from mock_site.server import MockServer
 from pages.assignments import SmartAccountAssignmentPage
-from pages.errors import BrowserNotFound
+from pages.errors import BrowserNotFound, ConfigError
+from pages.guard import gate
 from pages.header import Header
 from pages.labels import Labels, labels
 
@@ -70,6 +76,10 @@ MARKERS = (
     "mutating: changes orders on the CCW portal; against anything but the bundled mock only "
     "with --ccw-allow-mutations",
 )
+
+
+# The node id of the running test when it is marked readonly; asked at every Yes.
+_READONLY_TEST = pytest.StashKey[str | None]()
 
 
 class ReadOnlyViolation(Exception):
@@ -171,6 +181,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     mutating = item.get_closest_marker("mutating") is not None
     if readonly and mutating:
         pytest.fail(f"{item.nodeid} is marked both readonly and mutating", pytrace=False)
+    item.config.stash[_READONLY_TEST] = item.nodeid if readonly else None
     asked = _loop_scope_asked(item) if _uses_the_portal_async(item) else None
     if asked not in (None, LOOP_SCOPE):
         # Playwright's objects answer on the loop that made them: it would fail on every await.
@@ -202,6 +213,10 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
     with any conftest that overrides that fixture, whichever plugin pytest loaded first.
     """
     value = yield
+    if isinstance(value, Browser | BrowserContext):
+        # Whatever fixture made it (ours, pytest-playwright-asyncio's, a conftest's): its pages'
+        # Yes asks the plugin first.
+        gate(value, _submission_policy(request.config))
     if fixturedef.argname == "browser_type_launch_args" and isinstance(value, dict):
         browsers = request.config.getoption("browser", None) or ["chromium"]
         if browsers == ["chromium"] and not value.keys() & {"executable_path", "channel"}:
@@ -215,9 +230,39 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
     return value
 
 
+def _submission_policy(config: pytest.Config) -> Callable[[str], str | None]:
+    """Why the irreversible Yes must not be clicked on a page at `url` now, or None."""
+
+    def refusal(url: str) -> str | None:
+        readonly = config.stash.get(_READONLY_TEST, None)
+        if readonly:
+            return f"{readonly} is marked readonly"
+        if config.getoption("ccw_allow_mutations"):
+            return None
+        base_url = config.getoption("ccw_base_url")
+        if base_url:
+            return (
+                f"the portal {base_url} is not the bundled mock; pass --ccw-allow-mutations "
+                "to let tests change its orders"
+            )
+        # The bundled mock is served on this machine only: a page elsewhere is not the mock.
+        host = urlsplit(url).hostname or ""
+        if not is_loopback(host):
+            return (
+                f"the page is on {host or url}, not on the bundled mock; pass "
+                "--ccw-allow-mutations to let tests change orders there"
+            )
+        return None
+
+    return refusal
+
+
 def _real_portal(config: pytest.Config, base_url: str) -> CcwPortal:
     try:
+        check_env_file()
         settings = Settings(base_url=base_url)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"ccw-agent settings: {exc}") from None
     except ValidationError as exc:
         raise pytest.UsageError(f"ccw-agent settings: {exc}") from None
     credentials = None
@@ -230,7 +275,7 @@ def _real_portal(config: pytest.Config, base_url: str) -> CcwPortal:
     return CcwPortal(
         base_url=settings.base_url,
         is_mock=False,
-        labels=labels(settings.locale),
+        labels=settings.labels,  # the locale's, with CCW_LABELS_FILE on top, as for the agent
         credentials=credentials,
         timeout_ms=settings.timeout_ms,
         allow_mutations=bool(config.getoption("ccw_allow_mutations")),

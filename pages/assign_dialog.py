@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from playwright.async_api import Locator, Page, Response, expect
+from playwright.async_api import Locator, Page, Response
 
-from pages.base import CHOSEN_MS, mark_messages_seen, read_stably, wait_for_landmark
+from pages.base import FoundBy, mark_messages_seen, read_stably, wait_for_landmark
+from pages.controls import Action, tick
 from pages.errors import PageError
+from pages.guard import check_submission
 from pages.labels import Labels, any_of, name_matcher, normalize, same_text
-from pages.widgets import choose_option, read_options
+from pages.widgets import DropDown, column_index
 
 # A Domain Identifier as written in an entry: dot-separated labels, not part of an email address.
 _DOMAIN = re.compile(
@@ -20,9 +23,11 @@ _DOMAIN = re.compile(
     re.IGNORECASE,
 )
 
-# For each radio: its accessible name (aria-label, aria-labelledby or its <label>) and the text
-# of the largest element around it that holds no other radio (its row, list item or card). An
-# element walk, because no role locator expresses "the entry this radio belongs to".
+# For each radio: its accessible name (aria-label, aria-labelledby or its <label>), the text of
+# the largest element around it that holds no other radio (its row, list item or card) and, in a
+# table, its row's cells and the table's column headers (a radio hidden behind an empty styled
+# label has no name: the row's words name it). An element walk, because no role locator
+# expresses "the entry this radio belongs to".
 _RADIO_ENTRIES = """
 radios => radios.map(radio => {
   const byIds = (radio.getAttribute('aria-labelledby') || '').split(/\\s+/)
@@ -35,7 +40,12 @@ radios => radios.map(radio => {
          && !radios.some(other => other !== radio && box.parentElement.contains(other))) {
     box = box.parentElement;
   }
-  return [name, box.innerText || ''];
+  const row = radio.closest('tr');
+  const table = row && row.closest('table');
+  const head = table && [...table.rows].find(r => r.cells.length
+    && [...r.cells].every(c => c.tagName === 'TH'));
+  return [name, box.innerText || '', row ? [...row.cells].map(c => c.innerText) : [],
+          head ? [...head.cells].map(c => c.innerText) : []];
 })
 """
 
@@ -71,30 +81,29 @@ class AssignDialog:
         self.labels = labels
         self.dialog = page.get_by_role("dialog", name=name_matcher(labels.assign_dialog))
         d = self.dialog
-        self.search_parameter = d.get_by_role(
-            "combobox", name=name_matcher(labels.select_existing_account)
-        )
+        self.search_parameter = DropDown(d, labels.select_existing_account)
         self.search_value = d.get_by_role("textbox", name=name_matcher(labels.search_value))
-        self.search_button = d.get_by_role("button", name=name_matcher(labels.search, whole=True))
-        self.radios = d.get_by_role("radio").filter(visible=True)
-        self.no_accounts = d.get_by_text(name_matcher(labels.no_smart_accounts))
+        self.search_action = Action(d, "button", labels.search)
+        # Radios hidden behind styled labels count: a person ticks them through the label.
+        self.radios = d.get_by_role("radio", include_hidden=True)
+        self.no_accounts = d.get_by_text(name_matcher(labels.no_smart_accounts)).filter(
+            visible=True
+        )
         self.results_landmark = self.radios.or_(self.no_accounts)
-        self.virtual_account = d.get_by_role(
-            "combobox", name=name_matcher(labels.virtual_account_name)
+        self.virtual_account = DropDown(d, labels.virtual_account_name)
+        # The controls that act: by role and exact name, else by their exact words only.
+        self.assign_action = Action(d, "button", labels.assign, acts=True)
+        self.terms = d.get_by_role(
+            "checkbox", name=name_matcher(labels.accept_terms), include_hidden=True
         )
-        self.assign_button = d.get_by_role("button", name=name_matcher(labels.assign, whole=True))
-        # disabled=False honours aria-disabled too, and waiting for it follows the page's timeout.
-        self._assign_enabled = d.get_by_role(
-            "button", name=name_matcher(labels.assign, whole=True), disabled=False
-        )
-        self.terms = d.get_by_role("checkbox", name=name_matcher(labels.accept_terms))
-        self.submit_button = d.get_by_role("button", name=name_matcher(labels.submit, whole=True))
+        self.submit_action = Action(d, "button", labels.submit, acts=True)
         # Cancel, or Close where a release names it so: both leave without changing anything.
         self.cancel_button = d.get_by_role("button", name=any_of((labels.cancel, labels.close)))
 
     async def wait(self) -> AssignDialog:
-        """Wait for the dialog's search-parameter drop-down."""
-        await wait_for_landmark(self.page, self.labels, self.search_parameter)
+        """Wait for the dialog and its search-parameter drop-down."""
+        await wait_for_landmark(self.page, self.labels, self.dialog)
+        await self.search_parameter.find()
         return self
 
     async def search_accounts(self, by: SearchBy, value: str) -> list[AccountRow]:
@@ -105,7 +114,7 @@ class AssignDialog:
             SearchBy.ACCOUNT_NAME: self.labels.by_account_name,
             SearchBy.EMAIL: self.labels.by_email,
         }[by]
-        await choose_option(self.search_parameter, name_matcher(parameter, whole=True))
+        await self.search_parameter.choose(name_matcher(parameter, whole=True))
         await self.search_value.fill(value)
         return await self.run_search()
 
@@ -115,14 +124,15 @@ class AssignDialog:
         Waits for the answer to the request the click starts before it looks: the accounts of an
         earlier search may still show until then, and would be read as this search's.
         """
+        search, _how = await self.search_action.wait()
         async with self.page.expect_response(_is_data_answer):
-            await self.search_button.click()
-        await wait_for_landmark(self.page, self.labels, self.results_landmark)
+            await search.click()
+        await wait_for_landmark(self.page, self.labels, self.results_landmark, hidden_ok=True)
         return await self.accounts()
 
     async def says_no_accounts(self) -> bool:
         """Whether the portal's own "No Smart Accounts found" shows (and no account does)."""
-        if not await self.no_accounts.filter(visible=True).count():
+        if not await self.no_accounts.count():
             return False
         return not await self.radios.count()
 
@@ -135,14 +145,18 @@ class AssignDialog:
         """
         return await read_stably(self.results_landmark, self._read_accounts)
 
-    async def _entries(self) -> list[tuple[str, str]]:
-        pairs: list[list[str]] = await self.radios.evaluate_all(_RADIO_ENTRIES)
-        return [(normalize(name), normalize(text)) for name, text in pairs]
-
     async def _read_accounts(self) -> list[AccountRow]:
-        return [self._row(name, text) for name, text in await self._entries()]
+        entries: list[list[Any]] = await self.radios.evaluate_all(_RADIO_ENTRIES)
+        return [
+            self._row(normalize(name), normalize(text), [normalize(c) for c in cells], headers)
+            for name, text, cells, headers in entries
+        ]
 
-    def _row(self, name: str, text: str) -> AccountRow:
+    def _row(self, name: str, text: str, cells: list[str], headers: list[str]) -> AccountRow:
+        if not name:
+            # A radio without a name of its own: the row's Account Name cell names it.
+            where = column_index([normalize(h) for h in headers], self.labels.column_account_name)
+            name = cells[where] if where is not None and where < len(cells) else ""
         rest = text.replace(name, " ", 1) if name else text
         domains = {m.group(0).lower() for m in _DOMAIN.finditer(rest)}
         statuses = [
@@ -171,31 +185,32 @@ class AssignDialog:
                 f"{account.account_name} ({account.domain}) is not exactly one entry of the "
                 f"results any more ({len(where)} found)"
             )
-        radio = self.radios.nth(where[0])
-        await radio.check()
-        await expect(radio).to_be_checked(timeout=CHOSEN_MS)
+        await tick(self.radios.nth(where[0]))
 
     async def virtual_accounts(self) -> list[str]:
         """The virtual accounts the selected Smart Account offers."""
-        return await read_options(self.virtual_account)
+        return await self.virtual_account.options()
 
     async def choose_virtual_account(self, name: str) -> str:
         """Choose the virtual account whose option text is exactly `name`."""
-        return await choose_option(self.virtual_account, name)
+        return await self.virtual_account.choose(name)
 
     async def wait_assign_enabled(self) -> None:
         """Wait until Assign is enabled (an SA and a VA are chosen)."""
-        await self._assign_enabled.wait_for()
+        await self.assign_action.wait_enabled()
 
-    async def assign(self) -> None:
-        """Click Assign and wait for the terms of use."""
-        await self.assign_button.click()
-        await wait_for_landmark(self.page, self.labels, self.terms)
+    async def assign(self) -> FoundBy:
+        """Click Assign (its exact words, and only one such control) and wait for the terms of
+        use; how Assign was found."""
+        how = await self.assign_action.click()
+        await wait_for_landmark(self.page, self.labels, self.terms, hidden_ok=True)
+        return how
 
     async def accept_terms_and_submit(self) -> ConfirmationDialog:
         """Tick the terms of use, click Submit and wait for the confirmation."""
-        await self.terms.check()
-        await self.submit_button.click()
+        await tick(self.terms)
+        await self.submit_action.wait_enabled()
+        await self.submit_action.click()
         return await ConfirmationDialog(self.page, self.labels).wait()
 
     async def cancel(self) -> None:
@@ -214,14 +229,16 @@ class ConfirmationDialog:
     def __init__(self, page: Page, labels: Labels) -> None:
         self.page = page
         self.labels = labels
-        self.dialog: Locator = page.get_by_role("alertdialog")
-        self.yes_button = self.dialog.get_by_role(
-            "button", name=name_matcher(labels.yes, whole=True)
+        yes = name_matcher(labels.yes, whole=True)
+        # An alert dialog, or a plain dialog (as jQuery UI draws one) that offers Yes.
+        self.dialog: Locator = page.get_by_role("alertdialog").or_(
+            page.get_by_role("dialog").filter(has=page.get_by_role("button", name=yes))
         )
+        self.yes = Action(self.dialog, "button", labels.yes, acts=True)
 
     async def wait(self) -> ConfirmationDialog:
         """Wait for the Yes button."""
-        await wait_for_landmark(self.page, self.labels, self.yes_button)
+        await wait_for_landmark(self.page, self.labels, self.yes.shown)
         return self
 
     async def confirm(self) -> None:
@@ -230,5 +247,7 @@ class ConfirmationDialog:
         Messages already on screen are marked first, so that an earlier order's toast is never
         read as this submission's answer (see SmartAccountAssignmentPage.wait_for_success).
         """
+        check_submission(self.page)
+        yes, _how = await self.yes.find()
         await mark_messages_seen(self.page)
-        await self.yes_button.click()
+        await yes.click()

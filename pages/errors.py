@@ -22,6 +22,7 @@ CcwAgentError
 │   ├── OptionNotOffered     a drop-down does not offer the option asked for
 │   └── ListboxUnstable      a drop-down's list kept closing before it could be used
 ├── SignOnShown              the sign-on page replaced the screen a step expected
+├── MutationRefused          a test harness refused the irreversible Yes (pages.guard)
 └── PortalError              the portal misbehaved; the only kind that is retried
     ├── StepFailed           a step timed out or a control was missing (keeps the cause)
     │   └── NotTaken         (flows.assign) every look after an unconfirmed Yes showed no change
@@ -140,3 +141,7 @@ def first_line(error: BaseException) -> str:
     """
     text = redact(str(error)).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+class MutationRefused(CcwAgentError):
+    """A test harness (pages.guard) refused the irreversible Yes on this page's portal."""
