@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.bulk import csv_input
+from agent.bulk import csv_file
 from agent.bulk.csv_input import (
     MAX_FILE_BYTES,
     CsvRow,
@@ -682,9 +682,9 @@ def test_a_file_that_grows_past_the_cap_while_read_is_refused(
 ) -> None:
     path = write(tmp_path, HEADER + "110000001,domain,acme.example,DEFAULT,,\n" * 3)
     size = path.stat().st_size
-    monkeypatch.setattr(csv_input, "MAX_FILE_BYTES", size - 1)
+    monkeypatch.setattr(csv_file, "MAX_FILE_BYTES", size - 1)
     # As if it had been small when opened: only the reading itself can tell.
-    monkeypatch.setattr(csv_input, "_check_file", lambda *_: None)
+    monkeypatch.setattr(csv_file, "_check_file", lambda *_: None)
 
     assert problems_of(path) == [
         f"orders.csv: is {size / 1048576:.1f} MiB; the limit is 0 MiB, so split it into "
@@ -705,7 +705,7 @@ def big_file(tmp_path: Path, rows: int) -> Path:
 def test_iter_orders_yields_rows_one_at_a_time_before_a_problem_further_down(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(csv_input, "CHUNK_BYTES", 64)  # as if the file were large
+    monkeypatch.setattr(csv_file, "CHUNK_BYTES", 64)  # as if the file were large
     path = write(
         tmp_path,
         (
@@ -814,7 +814,7 @@ def test_too_many_problems_are_listed_up_to_a_cap(tmp_path: Path) -> None:
 def test_line_endings_split_across_chunks_are_read_as_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(csv_input, "CHUNK_BYTES", 7)  # every boundary falls somewhere odd
+    monkeypatch.setattr(csv_file, "CHUNK_BYTES", 7)  # every boundary falls somewhere odd
     rows = [
         "110000001,domain,acme.example,DEFAULT,,PO-1",
         '110000002,account_name,Société Générale,DEFAULT,,"two\r\nlines"',
