@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
+import stat
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 from urllib.parse import urlsplit
 
 import structlog
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows.hosts import CredentialHosts, parse_host_patterns
+from pages.errors import ConfigError
 from pages.labels import Labels, labels, read_label_file
 from pages.secrets import register, register_totp_secret
 
@@ -22,6 +24,10 @@ ENV_FILE = ".env"
 # Settings that decide where the credentials go: a .env file in the working folder that sets them
 # is worth a warning, since the credentials themselves often come from the environment.
 WHERE_CREDENTIALS_GO = ("CCW_BASE_URL", "CCW_ALLOWED_HOSTS")
+# Settings that decide what code runs as the user, or which browser gets the session: shown once
+# whenever they are not the defaults, wherever they came from.
+WHAT_RUNS = ("CCW_BROWSER_EXECUTABLE", "CCW_BROWSER_ENDPOINT")
+SECRET_VARIABLES = ("CCW_PASSWORD", "CCW_TOTP_SECRET")
 
 log = structlog.get_logger(__name__)
 
@@ -75,13 +81,13 @@ class Settings(BaseSettings):
         default=None, description="TOML file of single labels replacing the locale's."
     )
 
-    browser_executable: Path | None = None
+    browser_executable: Path | None = Field(default=None, description="Chromium to launch.")
     browser_endpoint: str | None = Field(
         default=None,
         description="ws:// Playwright server or http:// CDP endpoint of a remote browser.",
     )
     headless: bool = True
-    slow_mo_ms: Annotated[int, Field(ge=0)] = 0
+    slow_mo_ms: Annotated[int, Field(ge=0, le=10_000)] = 0
 
     state_dir: Path = Field(default_factory=default_state_dir)
     artifacts_dir: Path | None = None
@@ -92,12 +98,12 @@ class Settings(BaseSettings):
     # A read-only step the portal fails is recovered in place and run again, this many runs in
     # all, before the order's attempt fails; every order has this much time for all its attempts.
     step_attempts: Annotated[int, Field(ge=1, le=10)] = 4
-    order_budget_s: Annotated[float, Field(gt=0)] = 300.0
+    order_budget_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = 300.0
     # Yes again after an error only when every look since showed the order unchanged; 0: never.
     resubmits: Annotated[int, Field(ge=0, le=3)] = 1
-    retry_backoff_s: Annotated[float, Field(ge=0)] = 2.0
+    retry_backoff_s: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 2.0
     workers: Annotated[int, Field(ge=1, le=32)] = 2
-    max_submits_per_minute: Annotated[float, Field(gt=0)] | None = None
+    max_submits_per_minute: Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)] | None = None
 
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.AUTO
@@ -106,7 +112,14 @@ class Settings(BaseSettings):
     @classmethod
     def _http_url(cls, value: str) -> str:
         parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if "@" in parts.netloc:
+            # Checked first, and the value never repeated: it would print the password. In the
+            # URL it would also reach every kept trace and the saved session's file name.
+            raise ValueError(
+                "holds a user name or password (user:password@host); give the address alone "
+                "and the credentials in CCW_USERNAME and CCW_PASSWORD"
+            )
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value
 
@@ -117,6 +130,9 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{value!r}: expected ws:// (Playwright server) or http:// (CDP endpoint)"
             )
+        if value:
+            # A grid's address may carry its password: no message or log line may show it.
+            register(urlsplit(value).password)
         return value or None
 
     @field_validator("password")
@@ -153,6 +169,9 @@ class Settings(BaseSettings):
     @classmethod
     def _label_file(cls, value: Path | None) -> Path | None:
         if value is not None:
+            problem = unsafe_to_trust(value)
+            if problem:
+                raise ValueError(problem)
             read_label_file(value)  # raises ValueError naming the file and the label
         return value
 
@@ -163,6 +182,20 @@ class Settings(BaseSettings):
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError(f"{value!r} is not one of DEBUG, INFO, WARNING, ERROR")
         return level
+
+    @model_validator(mode="after")
+    def _backoff_within_budget(self) -> Self:
+        # The waits between attempts: base * (1 + 2 + ... + 2^(n-2)) plus up to one base of
+        # jitter each. They must fit in the order's time, or a run may wait past it.
+        waits = self.attempts - 1
+        longest = self.retry_backoff_s * ((2**waits - 1) + waits)
+        if longest > self.order_budget_s:
+            raise ValueError(
+                f"CCW_RETRY_BACKOFF_S={self.retry_backoff_s:g} with CCW_ATTEMPTS={self.attempts} "
+                f"may wait {longest:g} s between attempts, more than CCW_ORDER_BUDGET_S="
+                f"{self.order_budget_s:g}: lower the backoff or the attempts, or raise the budget"
+            )
+        return self
 
     @property
     def labels(self) -> Labels:
@@ -219,3 +252,75 @@ def warn_if_env_file_redirects(settings: Settings, env_file: Path = Path(ENV_FIL
             advice="credentials are typed only on the hosts these allow; check the file",
         )
     return named
+
+
+def unsafe_to_trust(path: Path, *, folder: bool = False) -> str | None:
+    """Why a settings file or folder could have been planted or changed by someone else, or None.
+
+    As ssh treats its keys: it must belong to this user (or root) and be writable by no one else.
+    A path that does not exist is not judged here.
+    """
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    kind = "folder" if folder else "file"
+    owners = (os.getuid(), 0)
+    if info.st_uid not in owners:
+        return (
+            f"{path} is owned by user id {info.st_uid}, not by you: another user could change "
+            f"what the agent does. Use a {kind} of your own (chown it to yourself)"
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return (
+            f"{path} is writable by other users, who could change what the agent does: "
+            f"run `chmod go-w {path}`"
+        )
+    return None
+
+
+def check_env_file(env_file: Path = Path(ENV_FILE)) -> None:
+    """ConfigError if the working folder's .env file could have been planted by someone else."""
+    problem = unsafe_to_trust(env_file)
+    if problem:
+        raise ConfigError(f"{ENV_FILE} refused: {problem}")
+
+
+def check_state_folders(settings: Settings) -> None:
+    """ConfigError if the state folder or its saved sessions could be changed by someone else."""
+    for folder in (settings.state_dir, settings.session_file.parent):
+        problem = unsafe_to_trust(folder, folder=True)
+        if problem:
+            raise ConfigError(f"CCW_STATE_DIR refused: {problem}")
+
+
+def config_notices(settings: Settings, env_file: Path = Path(ENV_FILE)) -> list[str]:
+    """What a person should know about the settings in effect, one sentence each.
+
+    A .env file holding a secret that other users can read; the settings that decide what code
+    runs or where the browser connects, whenever they are not the defaults.
+    """
+    notices: list[str] = []
+    try:
+        mode = env_file.stat().st_mode if env_file.is_file() else 0
+        from_file = dotenv_values(env_file) if mode else {}
+    except (OSError, UnicodeDecodeError):
+        from_file = {}
+    secrets = [name for name in SECRET_VARIABLES if from_file.get(name)]
+    if secrets and mode & (stat.S_IRGRP | stat.S_IROTH):
+        notices.append(
+            f"{env_file} holds {' and '.join(secrets)} and other users can read it: "
+            f"run `chmod 600 {env_file}`"
+        )
+    if settings.browser_executable is not None:
+        notices.append(
+            f"CCW_BROWSER_EXECUTABLE: the browser launched is {settings.browser_executable}"
+        )
+    if settings.browser_endpoint is not None:
+        parts = urlsplit(settings.browser_endpoint)
+        where = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # never a user:password@
+        notices.append(
+            f"CCW_BROWSER_ENDPOINT: the browser is the remote one at {where}; it receives the "
+            "session's cookies"
+        )
+    return notices

@@ -10,7 +10,13 @@ from rich.console import Console
 
 from agent.logs import configure_logging
 from agent.runner import Target
-from agent.settings import Settings, warn_if_env_file_redirects
+from agent.settings import (
+    Settings,
+    check_env_file,
+    check_state_folders,
+    config_notices,
+    warn_if_env_file_redirects,
+)
 from flows.session import Credentials
 from pages.errors import ConfigError
 
@@ -19,17 +25,27 @@ def load_settings(**overrides: object) -> Settings:
     """Settings from the environment and .env, with command-line options on top (all validated);
     ConfigError naming the option or environment variable of each bad value."""
     given = {key: value for key, value in overrides.items() if value is not None}
+    check_env_file()  # before it is read: a planted file must not decide anything
     try:
-        return Settings(**given)  # type: ignore[arg-type]
+        settings = Settings(**given)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
-            f"{_setting_name(str(err['loc'][0]), given)}: {err['msg']}" for err in exc.errors()
+            f"{_setting_name(_field(err['loc']), given)}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(f"invalid settings: {problems}") from exc
+    check_state_folders(settings)
+    return settings
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    # A check of several settings together has no field; its message names the variables.
+    return str(loc[0]) if loc else ""
 
 
 def _setting_name(field: str, given: dict[str, object]) -> str:
     """Where a bad value came from: the command-line option, else the environment variable."""
+    if not field:
+        return "settings"
     return "--" + field.replace("_", "-") if field in given else f"CCW_{field.upper()}"
 
 
@@ -41,6 +57,8 @@ def target_for(
     `release`, else its default one), whose address `notices` shows."""
     configure_logging(settings.log_level, settings.log_format)
     warn_if_env_file_redirects(settings)
+    for notice in config_notices(settings):
+        notices.print(f"notice: {notice}", markup=False, highlight=False)
     if not mock:
         yield Target.from_settings(settings)
         return

@@ -6,7 +6,10 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urlsplit
+
+from publicsuffixlist import PublicSuffixList
 
 from pages.errors import CredentialHostRefused
 
@@ -22,7 +25,9 @@ _HOSTNAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
 def parse_host_patterns(text: str) -> tuple[str, ...]:
     """Host names, IP addresses or `*.domain` wildcards, separated by commas or spaces.
 
-    Raises ValueError naming the first entry that is none of those (a URL, a port, `*.com`).
+    Raises ValueError naming the first entry that is none of those (a URL, a port), or a
+    wildcard over a public suffix (`*.com`, `*.co.uk`, `*.github.io`), where anyone may own a
+    name.
     """
     patterns: list[str] = []
     for entry in re.split(r"[,\s]+", text.strip()):
@@ -49,9 +54,18 @@ def _pattern(entry: str) -> str:
         raise ValueError(f"{entry!r} is not a host name") from None
     if not _HOSTNAME.fullmatch(name):
         raise ValueError(f"{entry!r} is not a host name or a *.domain wildcard")
-    if wildcard and "." not in name:
-        raise ValueError(f"{entry!r} is too wide: a wildcard needs a domain such as *.example.com")
+    if wildcard and ("." not in name or _public_suffixes().is_public(name)):
+        raise ValueError(
+            f"{entry!r} is too wide: {name} is a public suffix, under which anyone can register "
+            "a name; give your own domain, such as *.example.com"
+        )
     return f"*.{name}" if wildcard else name
+
+
+@cache
+def _public_suffixes() -> PublicSuffixList:
+    # The list the package ships (ICANN and private sections): read from disk, never fetched.
+    return PublicSuffixList()
 
 
 def is_loopback(host: str) -> bool:

@@ -160,9 +160,31 @@ def labels(locale: str = FALLBACK_LOCALE, overrides: Path | None = None) -> Labe
 
 
 def read_label_file(path: Path) -> Words:
-    """The labels a TOML file sets, checked against the catalogue's keys and types."""
+    """The labels a TOML file sets, checked against the catalogue's keys and types.
+
+    Only a regular file of at most 64 KiB is read: a FIFO would block, a device never end, and a
+    label file is a few hundred bytes. It is opened without blocking and judged by the open file,
+    so that nothing can be swapped in between the check and the read.
+    """
+    import os
+    import stat
+
+    limit = 64 * 1024
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as stream:
+            info = os.fstat(stream.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise CatalogueError(f"label file {path}: not a regular file")
+            if info.st_size > limit:
+                raise CatalogueError(
+                    f"label file {path}: {info.st_size} bytes, more than a label file's "
+                    f"{limit // 1024} KiB"
+                )
+            data = stream.read(limit + 1)
+        if len(data) > limit:  # grew since it was measured
+            raise CatalogueError(f"label file {path}: more than {limit // 1024} KiB")
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise CatalogueError(f"label file {path}: cannot be read ({reason})") from None
