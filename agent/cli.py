@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from enum import Enum
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import structlog
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from agent import jobs
 from agent.bulk import merge_reports, parse_shard
@@ -24,9 +28,10 @@ from agent.doctor import print_report
 from agent.doctor import write_overrides as write_label_file
 from agent.exits import Exit, exit_for
 from agent.files import can_write_in, nearest_folder
+from agent.logs import printable
 from agent.output import print_result, print_view
 from agent.runner import Target
-from agent.settings import TraceMode
+from agent.settings import Settings, TraceMode
 from agent.targets import load_settings, target_for
 from flows.models import ORDER_NUMBER, AssignRequest, AssignResult, Outcome, SearchBy
 from pages.errors import (
@@ -81,14 +86,78 @@ InternalSupportOpt = Annotated[
 ]
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        try:
+            console.print(f"ccw-agent {package_version('ccw-agent')}", markup=False)
+        except PackageNotFoundError:
+            console.print("ccw-agent (version unknown: the package is not installed)")
+        raise typer.Exit(int(Exit.OK))
+
+
 @app.callback()
-def private_files() -> None:
+def private_files(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     # Every file the agent writes (sessions, ledger, reports, artifacts) is its owner's only.
     os.umask(0o077)
 
 
+def shown(value: object) -> str:
+    """Any text from the user, a file or the portal, made safe to put in a rich markup string:
+    no markup of its own, no terminal control, no secret."""
+    return escape(printable(redact(str(value))))
+
+
+Model = TypeVar("Model")
+
+
+def scrubbed(value: Model, clean: Callable[[str], str] = shown) -> Model:
+    """A copy of a result with `clean` applied to every text in it (nested models included), so
+    that printers written for trusted text can be handed the portal's words."""
+    cleaned: object
+    if isinstance(value, Enum | bool | int | float) or value is None:
+        return value
+    if isinstance(value, str):
+        cleaned = clean(value)
+    elif isinstance(value, BaseModel):
+        fields = type(value).model_fields
+        cleaned = value.model_copy(
+            update={name: scrubbed(getattr(value, name), clean) for name in fields}
+        )
+    elif isinstance(value, tuple | list):
+        cleaned = type(value)(scrubbed(item, clean) for item in value)
+    elif isinstance(value, dict):
+        cleaned = {key: scrubbed(item, clean) for key, item in value.items()}
+    elif isinstance(value, Path):
+        cleaned = Path(clean(str(value)))
+    else:
+        return value
+    return cleaned  # type: ignore[return-value]
+
+
+def as_json(result: BaseModel) -> str:
+    """The result for programs: every text printable (JSON escapes C0, not C1 or sequences)."""
+    return scrubbed(result, printable).model_dump_json(indent=2)
+
+
+def print_or_summarise(show_it: Callable[[], None], summary: str) -> None:
+    """Show a result; should that fail, one plain line instead. Printing comes after work that
+    cannot be undone (a submission), so it must not turn a done job into a traceback."""
+    try:
+        show_it()
+    except Exception as exc:  # noqa: BLE001 - whatever broke the table, the outcome must show
+        log.warning("result_not_printable", error=type(exc).__name__)
+        print(printable(redact(summary)))
+
+
 def fail(code: Exit, message: str) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {redact(message)}", highlight=False)
+    errors.print(f"[bold red]error:[/] {shown(message)}", highlight=False)
     raise typer.Exit(int(code))
 
 
@@ -156,7 +225,7 @@ def login(
                 "or use --interactive to sign in yourself",
             )
         email = asyncio.run(jobs.login(target, interactive=interactive, timeout_s=timeout))
-        console.print(f"Signed in as {email}; session saved to {target.store.path}")
+        console.print(f"Signed in as {shown(email)}; session saved to {shown(target.store.path)}")
 
 
 @app.command()
@@ -166,21 +235,24 @@ def show(
     headed: HeadedOpt = False,
     slow_mo: SlowMoOpt = 0,
     trace: TraceOpt = False,
-    as_json: JsonOpt = False,
+    json_output: JsonOpt = False,
 ) -> None:
     """Steps 1-4: the order's status, holds, and each line's Smart Account and Virtual Account."""
     if not ORDER_NUMBER.match(order):
         fail(Exit.INVALID_INPUT, f"ORDER: {order!r} is not an order number (6 to 12 digits)")
     with portal(mock, debug_overrides(headed, slow_mo, trace)) as target:
         result = asyncio.run(jobs.show(target, order))
-    if as_json:
-        print(result.model_dump_json(indent=2))
+    if json_output:
+        print(as_json(result))
     elif result.view is None:
         console.print(
             f"{Outcome.ORDER_NOT_FOUND.value}: {order}: {Outcome.ORDER_NOT_FOUND.sentence}"
         )
     else:
-        print_view(console, result.view)
+        view = scrubbed(result.view)
+        print_or_summarise(
+            lambda: print_view(console, view), f"order {order}: {result.view.status}"
+        )
     raise typer.Exit(int(Exit.OK if result.view is not None else Exit.NEEDS_ATTENTION))
 
 
@@ -214,7 +286,7 @@ def assign(
     headed: HeadedOpt = False,
     slow_mo: SlowMoOpt = 0,
     trace: TraceOpt = False,
-    as_json: JsonOpt = False,
+    json_output: JsonOpt = False,
 ) -> None:
     """Steps 1-10: assign ORDER's eligible lines to a Smart Account and Virtual Account."""
     given = [
@@ -241,11 +313,16 @@ def assign(
         fail(Exit.INVALID_INPUT, "; ".join(_option_error(err) for err in exc.errors()))
     with portal(mock, debug_overrides(headed, slow_mo, trace)) as target:
         result: AssignResult = asyncio.run(jobs.assign(target, request))
-    if as_json:
-        print(result.model_dump_json(indent=2))
+    if json_output:
+        print_or_summarise(lambda: print(as_json(result)), _one_line(result))
     else:
-        print_result(console, result)
+        readable = scrubbed(result)
+        print_or_summarise(lambda: print_result(console, readable), _one_line(result))
     raise typer.Exit(int(exit_for([result.outcome])))
+
+
+def _one_line(result: AssignResult) -> str:
+    return f"{result.outcome.value}: {result.order_number}: {result.outcome.sentence}"
 
 
 def _option_error(err: object) -> str:
@@ -270,13 +347,20 @@ def doctor(
             help="Write a label file (for CCW_LABELS_FILE) with the names found on screen.",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Let --write-overrides replace a file that exists."),
+    ] = False,
     release: Annotated[
-        str | None, typer.Option("--release", help="With --mock: the mock's release.")
+        str | None,
+        typer.Option(
+            "--release", help="With --mock: the mock's release.", show_default="the default one"
+        ),
     ] = None,
     mock: MockOpt = False,
     headed: HeadedOpt = False,
     slow_mo: SlowMoOpt = 0,
-    as_json: JsonOpt = False,
+    json_output: JsonOpt = False,
 ) -> None:
     """Steps 1-8 read-only: is every label the agent needs on screen, and what shows instead."""
     if not ORDER_NUMBER.match(order):
@@ -290,28 +374,47 @@ def doctor(
             fail(
                 Exit.INVALID_INPUT, f"--release {release!r}: expected one of {', '.join(RELEASES)}"
             )
-    if write_overrides is not None and (
-        write_overrides.is_dir() or not can_write_in(nearest_folder(write_overrides))
-    ):
-        fail(
-            Exit.INVALID_INPUT,
-            f"--write-overrides {write_overrides}: not a file in a writable folder",
-        )
+    if write_overrides is not None:
+        check_overrides_path(write_overrides, force)
     with portal(mock, debug_overrides(headed, slow_mo, False), release) as target:
         report = asyncio.run(jobs.doctor(target, order))
-    if as_json:
-        print(report.model_dump_json(indent=2))
+    if json_output:
+        print(as_json(report))
     else:
-        print_report(console, report)
+        readable = scrubbed(report)
+        print_or_summarise(
+            lambda: print_report(console, readable),
+            f"doctor: order {order}: {'every label found' if report.ok else 'labels missing'}",
+        )
     if write_overrides is not None:
         with handled():
             count = write_label_file(report, write_overrides)
         errors.print(
-            f"Wrote {count} label(s) to {write_overrides}; use it with "
-            f"CCW_LABELS_FILE={write_overrides}",
+            f"Wrote {count} label(s) to {shown(write_overrides)}; use it with "
+            f"CCW_LABELS_FILE={shown(write_overrides)}",
             highlight=False,
         )
     raise typer.Exit(int(Exit.OK if report.ok else Exit.NEEDS_ATTENTION))
+
+
+def check_overrides_path(path: Path, force: bool) -> None:
+    """Exit 2 before any work unless a label file can be written at `path`; a file that exists
+    (perhaps edited by hand) is replaced only with --force."""
+    if path.is_dir():
+        fail(Exit.INVALID_INPUT, f"--write-overrides {path}: is a folder; give a file name")
+    if (path.exists() or path.is_symlink()) and not force:
+        fail(
+            Exit.INVALID_INPUT,
+            f"--write-overrides {path}: the file exists (it may hold labels written by hand); "
+            "give another name, or --force to replace it",
+        )
+    if path.exists() and not path.is_file():
+        fail(Exit.INVALID_INPUT, f"--write-overrides {path}: not a regular file")
+    if not can_write_in(nearest_folder(path)):
+        fail(
+            Exit.INVALID_INPUT,
+            f"--write-overrides {path}: {nearest_folder(path)} is not a writable folder",
+        )
 
 
 @app.command("mock-site")
@@ -351,7 +454,11 @@ def bulk(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", min=1, max=32, help="Browser contexts working at once [default: 2]."
+            "--workers",
+            min=1,
+            max=32,
+            help="Browser contexts working at once.",
+            show_default="2, or CCW_WORKERS",
         ),
     ] = None,
     dry_run: Annotated[
@@ -366,8 +473,8 @@ def bulk(
         typer.Option(
             "--report",
             metavar="PATH",
-            help="Report file, .csv, .json or .html (repeat for several). "
-            "[default: .csv and .json, in the state folder's reports/]",
+            help="Report file, .csv, .json or .html (repeat for several).",
+            show_default=".csv and .json in the state folder's reports/",
         ),
     ] = None,
     skip_invalid: Annotated[
@@ -382,6 +489,7 @@ def bulk(
             "--max-submits-per-minute",
             metavar="R",
             help="At most R submissions per minute across all workers.",
+            show_default="no cap, or CCW_MAX_SUBMITS_PER_MINUTE",
         ),
     ] = None,
     shard: Annotated[
@@ -409,7 +517,7 @@ def bulk(
             max_submits_per_minute=max_submits_per_minute,
             **debug_overrides(headed, slow_mo, trace),
         )
-        reports = check_report_paths(report or ())
+        reports = check_report_paths(report or (), inputs=(file,))
         options = BulkOptions(
             workers=settings.workers,
             dry_run=dry_run,
@@ -434,9 +542,12 @@ def bulk(
             )
             summary = asyncio.run(run_bulk(target, file, loaded, options, observer=observer))
     if interactive:
-        console.print(summary_table(summary.counts))
+        print_or_summarise(
+            lambda: console.print(summary_table(summary.counts)),
+            f"bulk run {summary.run_id}: {dict(summary.counts)}",
+        )
         for path in summary.reports:
-            console.print(f"Report: {path}")
+            console.print(f"Report: {shown(path)}")
     if summary.status == "interrupted":
         fail(
             Exit.INTERRUPTED,
@@ -473,8 +584,8 @@ def report_export(
         typer.Option(
             "--report",
             metavar="PATH",
-            help="Report file, .csv, .json or .html (repeat for several). "
-            "[default: .csv and .json, in the state folder's reports/]",
+            help="Report file, .csv, .json or .html (repeat for several).",
+            show_default=".csv and .json in the state folder's reports/",
         ),
     ] = None,
     state_dir: Annotated[
@@ -482,8 +593,9 @@ def report_export(
         typer.Option(
             "--state-dir",
             metavar="DIR",
-            help="The state folder whose ledger holds the run [default: CCW_STATE_DIR; "
-            "runs with --mock are in its mock/ folder].",
+            help="The state folder whose ledger holds the run (runs with --mock are in its "
+            "mock/ folder).",
+            show_default="CCW_STATE_DIR",
         ),
     ] = None,
 ) -> None:
@@ -492,10 +604,10 @@ def report_export(
         settings = load_settings(state_dir=state_dir)
         exported = export_report(settings.state_dir, run, check_report_paths(report or ()))
     for path in exported.reports:
-        console.print(f"Report: {path}")
+        console.print(f"Report: {shown(path)}")
     if exported.finished:
         console.print(
-            f"The run {exported.run_id} had no row left to do; it is now marked finished."
+            f"The run {shown(exported.run_id)} had no row left to do; it is now marked finished."
         )
 
 
@@ -504,7 +616,19 @@ def report_merge(
     out: Annotated[Path, typer.Argument(help="Merged report to write (.csv, .json or .html).")],
     inputs: Annotated[list[Path], typer.Argument(help="The shard reports of one input.")],
 ) -> None:
-    """Merge the reports of the shards of one input file into one report, in row order."""
+    """Merge the reports of the shards of one input file into one report, in row order.
+
+    Screenshots are embedded in an HTML report only from the state folder's artifacts: a report
+    names files, and a merged page must not carry any other file of this machine.
+    """
     with handled():
-        rows = merge_reports(inputs, out)
-    console.print(f"Merged {len(inputs)} reports ({len(rows)} rows) into {out}")
+        settings = load_settings()
+        check_report_paths([out], inputs=inputs, option="OUT")
+        rows = merge_reports(inputs, out, screenshots_from=artifact_folders(settings))
+    console.print(f"Merged {len(inputs)} reports ({len(rows)} rows) into {shown(out)}")
+
+
+def artifact_folders(settings: Settings) -> tuple[Path, ...]:
+    """Where the agent's screenshots are: the artifacts folder, and the mock runs' one."""
+    mock = settings.model_copy(update={"state_dir": settings.state_dir / "mock"})
+    return (settings.artifacts_path, mock.artifacts_path)

@@ -105,9 +105,22 @@ def _rows_word(count: int) -> str:
 class HtmlReport:
     """The page: rows go to a temporary file as they come; `end` writes the whole page."""
 
-    def __init__(self, out: AtomicText, about: Sequence[tuple[str, str]], stack: ExitStack) -> None:
+    def __init__(
+        self,
+        out: AtomicText,
+        about: Sequence[tuple[str, str]],
+        stack: ExitStack,
+        screenshots_from: Sequence[Path] | None = None,
+    ) -> None:
+        """`screenshots_from`: the only folders whose screenshots are embedded, for rows read
+        from files someone else may have written; None for the ledger's own rows."""
         self._out = out
         self._about = tuple(about)
+        self._folders = (
+            None
+            if screenshots_from is None
+            else tuple(folder.resolve() for folder in screenshots_from)
+        )
         with guarded("write", out.path):
             self._body: IO[str] = stack.enter_context(
                 tempfile.TemporaryFile(
@@ -144,6 +157,16 @@ class HtmlReport:
 
     def _screenshot(self, order: str, path: Path) -> None:
         name = escape(path.name)
+        if self._folders is not None:
+            real = path.resolve()
+            if not any(real.is_relative_to(folder) for folder in self._folders):
+                self._note(
+                    f"Screenshot {name} not embedded: it is not in the agent's artifacts folder."
+                )
+                return
+        if path.exists() and not path.is_file():
+            self._note(f"Screenshot {name} not embedded: not a regular file.")
+            return
         try:
             with path.open("rb") as image:
                 size = image.seek(0, 2)

@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from agent.bulk.html_report import HtmlReport
 from agent.bulk.ledger import (
@@ -32,6 +32,7 @@ from agent.bulk.ledger import (
 from agent.bulk.statuses import NOT_RUN
 from agent.bulk.storage import AtomicText, atomic_files
 from agent.files import can_write_in, nearest_folder
+from agent.logs import printable
 from flows.models import OrderView, Outcome
 from pages.errors import ConfigError, InputError
 
@@ -52,8 +53,11 @@ REPORT_COLUMNS = (
     "duration_s",
     "artifacts",
 )
-# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection). A cell that
+# starts with the quote itself is quoted too, so that reading a report back is exact: `'=SUM(1)`
+# written as `''=SUM(1)` reads back as `'=SUM(1)`, never as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_QUOTE = "'"
 _ARTIFACT_SEPARATOR = "; "
 
 
@@ -77,6 +81,24 @@ class ReportRow(BaseModel):
     attempts: int
     duration_s: float | None
     artifacts: tuple[str, ...]
+
+    @field_validator(
+        "order_number",
+        "sales_order",
+        "search_by",
+        "smart_account",
+        "virtual_account",
+        "expect_domain",
+        "reference",
+        "outcome",
+        "detail",
+        "before",
+        "after",
+    )
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        # The portal's words and the input's cells: no terminal control reaches a report.
+        return printable(value)
 
     @classmethod
     def from_entry(cls, entry: RowEntry) -> ReportRow:
@@ -136,12 +158,14 @@ def summarise_assignment(view: OrderView | None) -> str:
 
 
 def neutralise(cell: str) -> str:
-    """Prefix a quote to a cell a spreadsheet would otherwise run as a formula."""
-    return f"'{cell}" if cell.startswith(_FORMULA_START) else cell
+    """Prefix a quote to a cell a spreadsheet would otherwise run as a formula, and to a cell
+    that starts with a quote, so that `_restore` gives back exactly the cell's text."""
+    return f"{_QUOTE}{cell}" if cell.startswith((*_FORMULA_START, _QUOTE)) else cell
 
 
 def _restore(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) else cell
+    quoted = cell.startswith(_QUOTE) and cell[1:].startswith((*_FORMULA_START, _QUOTE))
+    return cell[1:] if quoted else cell
 
 
 def _csv_cells(row: ReportRow) -> list[str]:
@@ -198,17 +222,45 @@ _ENCODINGS = {".csv": "utf-8-sig", ".json": "utf-8", ".html": "utf-8"}
 REPORT_SUFFIXES = tuple(_ENCODINGS)
 
 
-def check_report_paths(paths: Iterable[Path]) -> tuple[Path, ...]:
-    """--report paths that can be written, found out now rather than after the whole run;
-    ConfigError naming the first that cannot."""
+def check_report_paths(
+    paths: Iterable[Path], *, inputs: Iterable[Path] = (), option: str = "--report"
+) -> tuple[Path, ...]:
+    """Report paths that can be written, found out now rather than after the whole run;
+    ConfigError naming the first that cannot: a report must not replace one of the `inputs`
+    (the CSV file, the reports being merged), a folder, or another report of the same command,
+    and its folder must be writable."""
     reports = tuple(paths)
+    given = [path for path in inputs if path.exists()]
+    seen: list[Path] = []
     for path in reports:
         if path.suffix.lower() not in REPORT_SUFFIXES:
-            raise ConfigError(f"--report {path}: the file must end in .csv, .json or .html")
+            raise ConfigError(f"{option} {path}: the file must end in .csv, .json or .html")
+        if path.is_dir():
+            raise ConfigError(f"{option} {path}: is a folder; give a file name")
+        if path.exists() and not path.is_file():
+            raise ConfigError(f"{option} {path}: not a regular file")
+        for source in given:
+            if _same_file(path, source):
+                raise ConfigError(
+                    f"{option} {path}: is the input {source}; the report would overwrite it"
+                )
+        if any(_same_file(path, earlier) for earlier in seen):
+            raise ConfigError(f"{option} {path}: given twice")
+        seen.append(path)
         folder = nearest_folder(path)
         if not can_write_in(folder):
-            raise ConfigError(f"--report {path}: {folder} is not a writable folder")
+            raise ConfigError(f"{option} {path}: {folder} is not a writable folder")
     return reports
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (a link, another spelling), whether or not `a` exists."""
+    try:
+        if a.exists() and b.exists():
+            return a.samefile(b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
 
 
 def _encoding(path: Path) -> str:
@@ -224,13 +276,15 @@ def write_report(
     *,
     in_order: bool = False,
     about: Sequence[tuple[str, str]] = (),
+    screenshots_from: Sequence[Path] | None = None,
 ) -> Counter[str]:
     """Write the report to each path, in the format its extension names (.csv, .json, .html).
 
     Rows `in_order` (by row number, as the ledger gives them) are streamed as they come, in
     constant memory; other rows are sorted first. `about` is what the HTML page says of the run
-    (label, text). Either every file is written whole or, on a StorageError naming the file,
-    none is touched. Returns the rows per outcome.
+    (label, text); `screenshots_from` the only folders whose screenshots it embeds (None: rows
+    from the ledger, which names only the agent's own). Either every file is written whole or,
+    on a StorageError naming the file, none is touched. Returns the rows per outcome.
     """
     targets = [paths] if isinstance(paths, Path) else [Path(path) for path in paths]
     encodings = [_encoding(path) for path in targets]
@@ -246,7 +300,7 @@ def write_report(
             elif suffix == ".json":
                 writers.append(_JsonReport(out))
             else:
-                writers.append(HtmlReport(out, about, stack))
+                writers.append(HtmlReport(out, about, stack, screenshots_from))
         for row in rows:
             summary[row.outcome] += 1
             for writer in writers:
@@ -337,10 +391,18 @@ def _read_json(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
     return list(document["columns"]), list(document["rows"])
 
 
-def merge_reports(paths: Sequence[Path], out: Path | Iterable[Path]) -> list[ReportRow]:
-    """Merge the reports of the shards of one input into one (any format), refusing overlaps."""
+def merge_reports(
+    paths: Sequence[Path], out: Path | Iterable[Path], *, screenshots_from: Sequence[Path] = ()
+) -> list[ReportRow]:
+    """Merge the reports of the shards of one input into one (any format), refusing overlaps.
+
+    The inputs are files anyone may have written: an HTML output embeds only the screenshots
+    that lie in `screenshots_from` (the agent's artifacts folders), none by default.
+    """
     if not paths:
         raise InputError("no reports to merge")
+    outputs = [out] if isinstance(out, Path) else list(out)
+    check_report_paths(outputs, inputs=paths, option="merged report")
     # Keyed by position, not name: the same file given twice is an overlap too.
     seen_orders: dict[str, int] = {}
     seen_rows: dict[int, int] = {}
@@ -365,5 +427,10 @@ def merge_reports(paths: Sequence[Path], out: Path | Iterable[Path]) -> list[Rep
             "the reports overlap; merge only the shards of one input, each once:\n"
             + "\n".join(f"  {problem}" for problem in problems)
         )
-    write_report(out, merged, about=[("Merged from", ", ".join(path.name for path in paths))])
+    write_report(
+        outputs,
+        merged,
+        about=[("Merged from", ", ".join(path.name for path in paths))],
+        screenshots_from=screenshots_from,
+    )
     return sorted(merged, key=lambda row: row.row)
