@@ -248,3 +248,24 @@ def test_without_the_qa_extra_the_plugin_stays_out_of_an_unrelated_suite(tmp_pat
     # plugin's fixtures
     assert "1 passed" in _pytest_in(tmp_path, "-q", without_qa=True)
     assert "ccw_session" not in _pytest_in(tmp_path, "--fixtures", without_qa=True)
+
+
+def test_the_portal_s_labels_take_the_label_file_of_the_settings(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a label file in CCW_LABELS_FILE, as the agent would use it
+    label_file = pytester.path / "labels.toml"
+    label_file.write_text('search = "Find"\n', encoding="utf-8")
+    monkeypatch.setenv("CCW_LABELS_FILE", str(label_file))
+    pytester.makepyfile(
+        """
+        def test_labels(ccw_portal):
+            assert ccw_portal.labels.search == "Find"
+        """
+    )
+
+    # When a suite runs against another portal
+    result = pytester.runpytest_subprocess(f"--ccw-base-url={STAGING}")
+
+    # Then its labels are the file's
+    result.assert_outcomes(passed=1)

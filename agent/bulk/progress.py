@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.bulk.statuses import status_style
-from agent.logs import configure_logging
+from agent.logs import configure_logging, printable
 from agent.settings import LogFormat
 
 log = structlog.get_logger(__name__)
@@ -114,7 +114,7 @@ class RichObserver:
         configure_logging(level, LogFormat.CONSOLE, stream=stream)
 
     def notice(self, message: str) -> None:
-        self.console.print(Text(message, style="yellow"))
+        self.console.print(Text(printable(message), style="yellow"))
 
     def start(self, *, run_id: str, total: int, done: Mapping[str, int], workers: int) -> None:
         self._counts.update(done)
