@@ -23,6 +23,7 @@ from agent.capture import (
     restore,
     to_test,
 )
+from agent.capture.__main__ import main as capture_main
 from agent.capture.bundle import MANIFEST, Screen
 from agent.capture.dom import clean_html
 from agent.capture.fixtures import EXPECTED
@@ -331,3 +332,16 @@ def test_the_shipped_example_fixtures_hold_none_of_the_mocks_data_values() -> No
     found = [(f.name, hit) for f in folders for hit in find_values(f, mock_values())]
 
     assert folders and found == []
+
+
+def test_the_check_command_exits_1_and_names_the_file_when_a_value_is_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bundle").mkdir()
+    (tmp_path / "bundle" / "01-order_details.html").write_text("<p>Globex Industries</p>")
+    (tmp_path / "mine.txt").write_text("Initech\nglobex industries\n")
+
+    code = capture_main(["check", str(tmp_path / "bundle"), str(tmp_path / "mine.txt")])
+
+    assert code == 1
+    assert "01-order_details.html: globex industries" in capsys.readouterr().out

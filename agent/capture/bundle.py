@@ -278,12 +278,17 @@ def value_pattern(value: str) -> re.Pattern[str]:
 
 def values_in(texts: Mapping[str, str], values: Iterable[str]) -> list[tuple[str, str]]:
     """Every (name, value) where a value shows in a text, as written or HTML-escaped."""
+    folded = {name: normal(text) for name, text in texts.items()}
     hits = []
     for value in {v for v in values if v and v.strip()}:
-        forms = {value_pattern(value), value_pattern(escape(value, quote=True))}
-        hits += [
-            (name, value) for name, text in texts.items() if any(p.search(text) for p in forms)
-        ]
+        forms = {value, escape(value, quote=True)}
+        needles = {normal(form).lstrip("0") for form in forms}
+        for name, text in texts.items():
+            # A plain substring search first: the pattern runs only where the words are.
+            if any(needle in folded[name] for needle in needles) and any(
+                value_pattern(form).search(text) for form in forms
+            ):
+                hits.append((name, value))
     return sorted(hits)
 
 
