@@ -143,7 +143,7 @@ class AssignDialog:
         read from the words of its own entry (the row, list item or card that holds no other
         radio). A domain or status that cannot be read is "" (never guessed).
         """
-        return await read_stably(self.results_landmark, self._read_accounts)
+        return await read_stably(self.results_landmark, self._read_accounts, hidden_ok=True)
 
     async def _read_accounts(self) -> list[AccountRow]:
         entries: list[list[Any]] = await self.radios.evaluate_all(_RADIO_ENTRIES)

@@ -9,10 +9,12 @@ only as probes, with one of the named limits below.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import TypeVar
+from enum import StrEnum
+from typing import Literal, TypeVar
 
 from playwright.async_api import Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -42,6 +44,28 @@ CHOSEN_MS = 5_000.0
 REASON_MS = 2_000.0
 
 _READ_ATTEMPTS = 3
+
+# Our own attribute, set by a script on an element it found by meaning (the widget drawn over a
+# hidden select, the label that stands for a hidden radio, an action without a role), so that a
+# locator can point at it. Each use takes a fresh token: an earlier mark is never clicked.
+MARK = "data-ccw-target"
+_TOKENS = itertools.count(1)
+
+
+def new_mark() -> tuple[str, str]:
+    """A fresh token for MARK, and the CSS selector of the element that will carry it (our own
+    attribute: nothing of the portal's markup is assumed)."""
+    token = str(next(_TOKENS))
+    return token, f"[{MARK}='{token}']"
+
+
+class FoundBy(StrEnum):
+    """How a control was found, in the order of trust: first to last."""
+
+    ROLE = "role"
+    LABEL = "label"
+    WORDS = "visible words"
+
 
 T = TypeVar("T")
 
@@ -78,17 +102,22 @@ async def sign_on_showing(page: Page, labels: Labels) -> bool:
     return await sign_on_marker(page, labels).count() > 0
 
 
-async def wait_for_landmark(page: Page, labels: Labels, landmark: Locator) -> None:
+async def wait_for_landmark(
+    page: Page, labels: Labels, landmark: Locator, *, hidden_ok: bool = False
+) -> None:
     """Wait until `landmark` shows; fail fast when the sign-on page or a server error shows instead.
 
     The landmark wins when both show (a toast of an earlier failure may linger beside a screen
-    that has since loaded). Pop-ups are dismissed while it waits.
+    that has since loaded). Pop-ups are dismissed while it waits. With `hidden_ok`, a landmark
+    that is in the page but hidden counts (an input a styled label stands for).
     Raises SignOnShown, PortalServerError, or Playwright's TimeoutError when nothing shows within
     the page's default timeout.
     """
-    visible = landmark.filter(visible=True)
+    visible = landmark if hidden_ok else landmark.filter(visible=True)
     either = visible.or_(sign_on_marker(page, labels)).or_(server_error(page, labels))
-    await either.first.wait_for()
+    # Every part but a hidden-ok landmark is filtered to what is visible, so "attached" is
+    # "shows" for them.
+    await either.first.wait_for(state="attached")
     if await visible.count():
         return
     await raise_if_server_error(page, labels)
@@ -181,21 +210,26 @@ _FIELD_SEPARATOR = re.compile(r"\s+[·•|]\s+|\t")
 _NEXT_LABEL = re.compile(r"\s+(?=[^\W\d][\w'’ -]{0,30}?\s?:(?:\s|$))")
 
 
-async def read_stably(landmark: Locator, read: Callable[[], Awaitable[T]]) -> T:
+async def read_stably(
+    landmark: Locator, read: Callable[[], Awaitable[T]], *, hidden_ok: bool = False
+) -> T:
     """Read while `landmark` shows, and again if a pop-up covered the screen during the read.
 
     Reads (counts, texts) do not trigger Playwright's pop-up handlers, and a modal pop-up hides
     the screen from role locators, so a read could see an empty table. The wait for the landmark
     before each read dismisses pop-ups; the check after it rejects a read a pop-up interrupted.
+    With `hidden_ok`, a landmark in the page but hidden counts (an input a styled label stands
+    for, found with include_hidden, which a modal pop-up does not hide).
     """
+    state: Literal["attached", "visible"] = "attached" if hidden_ok else "visible"
     for attempt in range(1, _READ_ATTEMPTS + 1):
-        await landmark.first.wait_for()
+        await landmark.first.wait_for(state=state)
         try:
             value = await read()
         except PlaywrightTimeoutError:
             if attempt == _READ_ATTEMPTS:
                 raise
             continue
-        if await landmark.first.is_visible():
+        if await (landmark.count() if hidden_ok else landmark.first.is_visible()):
             return value
     raise PageError("a pop-up kept covering the screen while it was read")

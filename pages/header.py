@@ -10,6 +10,7 @@ from playwright.async_api import Locator, Page, expect
 from pages.base import READ_MS, read_stably, server_error, sign_on_marker, wait_for_landmark
 from pages.labels import Labels, name_matcher
 from pages.order_details import OrderDetailsPage
+from pages.orders import same_order
 from pages.search_results import SearchResultsPage
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
@@ -54,7 +55,7 @@ class Header:
         await (await self._button()).click()
         results = SearchResultsPage(self.page, self.labels)
         details = OrderDetailsPage(self.page, self.labels)
-        stale = [n for n in shown_before if n.lstrip("0") != number.lstrip("0")]
+        stale = [n for n in shown_before if not same_order(n, number)]
         arrived = results.links_other_than(stale).or_(results.no_results)
         await wait_for_landmark(self.page, self.labels, arrived.or_(details.heading))
         if await details.heading.filter(visible=True).count():

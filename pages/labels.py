@@ -37,6 +37,8 @@ class Labels:
     accept_cookies: str
     feedback: str
     no_thanks: str
+    # The only words of a tip or cover that may be clicked to get it out of the way ("Got it").
+    dismiss: tuple[str, ...]
 
     # generic server error
     server_error: str

@@ -7,10 +7,29 @@ import re
 from playwright.async_api import Page
 
 from pages.assignments import SmartAccountAssignmentPage
-from pages.base import READ_MS, read_stably, text_after, wait_for_landmark
-from pages.labels import Labels, name_matcher, same_text
+from pages.base import READ_MS, FoundBy, read_stably, text_after, wait_for_landmark
+from pages.controls import Action, field_matcher, field_name
+from pages.labels import Labels, label_pattern, name_matcher, normalize, same_text
 
-_DIGITS = re.compile(r"(?<!\d)\d{6,12}(?!\d)")
+_DIGITS = re.compile(r"(?<![0-9])[0-9]{6,12}(?![0-9])")
+
+# The screen's text, and every short text followed by a next element (a label and its value:
+# "Status" then "Booked", in table cells, <dt>/<dd>, or <div>s), in one call: a field is read
+# after its label with or without a colon, in the same element or the next.
+_FIELDS = """
+body => {
+  const pairs = [];
+  for (const el of body.querySelectorAll('*')) {
+    const next = el.nextElementSibling;
+    if (!next || el.children.length > 3) continue;
+    const label = el.innerText || '';
+    if (!label.trim() || label.length > 60) continue;
+    const value = next.innerText || '';
+    if (value.trim() && value.length <= 300) pairs.push([label, value]);
+  }
+  return [body.innerText || '', pairs];
+}
+"""
 
 
 class OrderDetailsPage:
@@ -20,11 +39,16 @@ class OrderDetailsPage:
         self.page = page
         self.labels = labels
         self.heading = page.get_by_role("heading", name=name_matcher(labels.order_details_heading))
-        self.status = page.get_by_text(name_matcher(labels.status_prefix))
-        self.assignments_link = page.get_by_role("link", name=name_matcher(labels.view_assignments))
+        # "Status:", or "Status" alone in the element before its value.
+        self.status = page.get_by_text(
+            re.compile(rf"(?<!\w){label_pattern(field_name(labels.status_prefix))}(?!\w)", re.I)
+        )
+        self.assignments_action = Action(page, "link", labels.view_assignments, whole=False)
+        self.assignments_link = self.assignments_action.shown
         # The whole screen's text (CSS "body": there is no role for it): "Status:" and "Holds:"
         # are read as label/value pairs from it, whatever elements the portal wraps them in.
         self._screen = page.locator("body")
+        self.found_by: FoundBy | None = None
 
     async def wait(self) -> OrderDetailsPage:
         """Wait for the heading and the status line."""
@@ -56,18 +80,35 @@ class OrderDetailsPage:
         return found.group(1) if found else None
 
     async def order_status(self) -> str:
-        """The text after "Status:"."""
-        return text_after(await self._text(), self.labels.status_prefix) or ""
+        """The text after "Status:" (or "Status" alone in the element before it)."""
+        return await self._field(self.labels.status_prefix) or ""
 
     async def holds(self) -> tuple[str, ...]:
         """The holds listed after "Holds:" ("None" is no hold)."""
-        listed = text_after(await self._text(), self.labels.holds_prefix)
+        listed = await self._field(self.labels.holds_prefix)
         if not listed or same_text(listed, self.labels.no_holds):
             return ()
         return tuple(part.strip() for part in listed.split(",") if part.strip())
 
+    async def _field(self, label: str) -> str | None:
+        """A field's value: after its label and colon on the screen's text; else the element
+        after the element that holds the label alone (no colon, an icon's words tolerated)."""
+        text, pairs = await self._fields()
+        found = text_after(text, label)
+        if found:
+            return found
+        alone = field_matcher(label)
+        return next((normalize(value) for name, value in pairs if alone.match(name)), None)
+
     async def _text(self) -> str:
-        return await read_stably(self.heading, lambda: self._screen.inner_text(timeout=READ_MS))
+        return (await self._fields())[0]
+
+    async def _fields(self) -> tuple[str, list[list[str]]]:
+        async def read() -> tuple[str, list[list[str]]]:
+            text, pairs = await self._screen.evaluate(_FIELDS, timeout=READ_MS)
+            return str(text), pairs
+
+        return await read_stably(self.heading, read)
 
     async def open_smart_account_assignments(self) -> SmartAccountAssignmentPage:
         """Click "View or change Smart Account Assignments" in the alert banner.
@@ -76,8 +117,8 @@ class OrderDetailsPage:
         is clicked.
         """
         screen = SmartAccountAssignmentPage(self.page, self.labels)
-        link = self.assignments_link
-        await wait_for_landmark(self.page, self.labels, link.or_(screen.heading))
+        await wait_for_landmark(self.page, self.labels, self.assignments_link.or_(screen.heading))
         if not await screen.heading.filter(visible=True).count():
-            await link.first.click()
+            link, self.found_by = await self.assignments_action.find()
+            await link.click()
         return await screen.wait()

@@ -1,20 +1,90 @@
-"""Pop-ups that may cover any screen (cookie banner, feedback survey), dismissed automatically."""
+"""Pop-ups that may cover any screen (cookie banner, feedback survey, tips), dismissed
+automatically."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from weakref import WeakSet
 
+import structlog
 from playwright.async_api import Locator, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from pages.labels import Labels, name_matcher
+from pages.base import MARK, READ_MS, new_mark
+from pages.labels import Labels, any_of, name_matcher, normalize
+
+log = structlog.get_logger()
 
 _INSTALLED: WeakSet[Page] = WeakSet()
+
+# Our own attribute on a dismiss-worded control found not to be a tip (a dialog's "Close" beside
+# its other controls): it is never looked at again.
+NOT_A_TIP = "data-ccw-not-a-tip"
+
+# Whether a dismiss-worded control belongs to a cover that offers nothing else: the nearest
+# element around it that covers most of the window (or a dialog), all of whose visible controls
+# say one of the dismiss words. Marks the control with the token when it is, else NOT_A_TIP.
+_TIP_JS = r"""
+(control, [dismiss, attribute, token, notTip]) => {
+  const shown = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const covers = el => {
+    const r = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    const layered = style.position === 'fixed' || style.position === 'absolute';
+    return (layered && r.width * r.height >= 0.4 * innerWidth * innerHeight)
+      || el.matches('[role=dialog], [role=alertdialog], dialog, [role=tooltip]');
+  };
+  const words = el => (el.innerText || el.value || el.getAttribute('aria-label') || '')
+    .replace(/\s+/g, ' ').trim().toLowerCase();
+  let cover = control.parentElement;
+  while (cover && cover !== document.body && !covers(cover)) cover = cover.parentElement;
+  const controls = cover && cover !== document.body ? [...cover.querySelectorAll(
+    'a, button, input, select, textarea, [role=button], [role=link], [onclick]')].filter(shown)
+    : [];
+  const onlyDismiss = controls.length > 0 && controls.every(c => dismiss.includes(words(c)));
+  control.setAttribute(onlyDismiss ? attribute : notTip, onlyDismiss ? token : '');
+  return onlyDismiss ? words(control) : '';
+}
+"""
 
 
 def cookie_banner(page: Page, labels: Labels) -> Locator:
     """The cookie-consent banner (a region or a dialog)."""
     name = name_matcher(labels.cookie_preferences)
     return page.get_by_role("region", name=name).or_(page.get_by_role("dialog", name=name))
+
+
+def dismiss_controls(page: Page, labels: Labels) -> Locator:
+    """Visible buttons and links worded as a dismissal ("Got it", "Close", ...) not yet found to
+    belong to something other than a tip."""
+    words = any_of(labels.dismiss)
+    return (
+        page.get_by_role("button", name=words)
+        .or_(page.get_by_role("link", name=words))
+        .filter(visible=True)
+        .and_(page.locator(f":not([{NOT_A_TIP}])"))
+    )
+
+
+async def dismiss_tips(page: Page, labels: Labels) -> list[str]:
+    """Click away every tip or cover showing that offers only dismiss words; the words clicked.
+
+    A control with those words inside anything that offers more (a dialog's "Close" beside its
+    form) is marked and left alone: nothing else is ever clicked to get out of the way.
+    """
+    dismiss = [normalize(word).casefold() for word in labels.dismiss]
+    clicked: list[str] = []
+    candidates = dismiss_controls(page, labels)
+    for _ in range(await candidates.count()):
+        token, selector = new_mark()
+
+        said = await candidates.first.evaluate(_TIP_JS, [dismiss, MARK, token, NOT_A_TIP])
+        if said:
+            # Bounded: something drawn over the tip's own button is not ours to move.
+            with suppress(PlaywrightTimeoutError):
+                await page.locator(selector).click(timeout=READ_MS)
+                clicked.append(str(said))
+    return clicked
 
 
 def feedback_dialog(page: Page, labels: Labels) -> Locator:
@@ -42,5 +112,15 @@ async def install_popup_handlers(page: Page, labels: Labels) -> None:
     async def decline_feedback(dialog: Locator) -> None:
         await dialog.get_by_role("button", name=no_thanks).click()
 
+    seen: set[str] = set()
+
+    async def clear_tips(_control: Locator) -> None:
+        for words in await dismiss_tips(page, labels):
+            if words not in seen:
+                seen.add(words)
+                log.info("tip_dismissed", words=words)
+
     await page.add_locator_handler(cookie_banner(page, labels), accept_cookies)
     await page.add_locator_handler(feedback_dialog(page, labels), decline_feedback)
+    # A control that is not a tip's stays on screen: do not wait for it to go.
+    await page.add_locator_handler(dismiss_controls(page, labels), clear_tips, no_wait_after=True)

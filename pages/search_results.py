@@ -11,10 +11,11 @@ from playwright.async_api import Locator, Page
 from pages.base import read_stably, wait_for_landmark
 from pages.labels import Labels, name_matcher
 from pages.order_details import OrderDetailsPage
+from pages.orders import any_spelling, same_order
 
 # A link whose accessible name holds an order number (6 to 12 digits), alone or among words
 # ("110000001", "Order 110000001"); a "Download" or "Help" link never matches.
-_HAS_NUMBER = re.compile(r"(?<!\d)\d{6,12}(?!\d)")
+_HAS_NUMBER = re.compile(r"(?<![0-9])[0-9]{6,12}(?![0-9])")
 
 # For each order link, the text of the largest element around it that holds no other order link:
 # the row, list entry or card that describes this match, whatever the portal's markup. The walk
@@ -45,11 +46,6 @@ class SearchMatch:
     def holds(self, number: str) -> bool:
         """Whether this entry is the order `number`, by its link or by its entry's words."""
         return any(same_order(shown, number) for shown in (self.number, *self.also))
-
-
-def same_order(a: str, b: str) -> bool:
-    """Order numbers are digits compared without leading zeros."""
-    return a.lstrip("0") == b.lstrip("0")
 
 
 class SearchResultsPage:
@@ -84,7 +80,7 @@ class SearchResultsPage:
         """The order links that name an order other than `numbers` (all of them when empty)."""
         if not numbers:
             return self.order_links
-        others = "|".join(f"0*{re.escape(n.lstrip('0'))}" for n in numbers)
+        others = "|".join(any_spelling(n) for n in numbers)
         name = re.compile(rf"(?<!\d)(?!(?:{others})(?!\d))\d{{6,12}}(?!\d)")
         return self.page.get_by_role("link", name=name)
 
@@ -137,7 +133,5 @@ class SearchResultsPage:
 
     def link_to(self, number: str) -> Locator:
         """The visible links whose name holds this order number as a whole number."""
-        digits = re.escape(number.lstrip("0"))
-        return self.page.get_by_role("link", name=re.compile(rf"(?<!\d)0*{digits}(?!\d)")).filter(
-            visible=True
-        )
+        name = re.compile(rf"(?<![0-9]){any_spelling(number)}(?![0-9])")
+        return self.page.get_by_role("link", name=name).filter(visible=True)

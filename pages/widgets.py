@@ -1,15 +1,25 @@
-"""Drop-downs (native or ARIA combobox) and tables read by their column headers."""
+"""Drop-downs (native, ARIA combobox, or a widget drawn over a hidden select) and tables read by
+their column headers."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from playwright.async_api import Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from pages.base import CHOSEN_MS, CLICK_OPEN_MS, LIST_MS, READ_MS, read_stably
+from pages.base import (
+    CHOSEN_MS,
+    CLICK_OPEN_MS,
+    LIST_MS,
+    MARK,
+    READ_MS,
+    FoundBy,
+    new_mark,
+    read_stably,
+)
 from pages.errors import ListboxUnstable, OptionNotOffered
 from pages.labels import name_matcher, normalize, same_text
 
@@ -216,3 +226,136 @@ def rows_by_header(
         {key: (row[i] if i is not None and i < len(row) else None) for key, i in where.items()}
         for row in rows
     ]
+
+
+# The element drawn over a hidden <select> (a jQuery "selectBox", Chosen or Select2 widget): the
+# nearest visible sibling after it (else before it) that is not its label. Marked with our own
+# attribute so that a locator can click it.
+_DRAWN_JS = """
+(select, [attribute, token]) => {
+  const shown = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  if (shown(select)) return false;
+  const siblings = [];
+  for (let el = select.nextElementSibling; el; el = el.nextElementSibling) siblings.push(el);
+  for (let el = select.previousElementSibling; el; el = el.previousElementSibling) {
+    siblings.push(el);
+  }
+  const drawn = siblings.find(el => el.tagName !== 'LABEL' && shown(el));
+  if (!drawn) return false;
+  drawn.setAttribute(attribute, token);
+  return true;
+}
+"""
+
+# Among the visible elements showing an option's words, the ones a person would click in the
+# list the widget opened: clickable, not the widget itself; those inside a list first.
+_OPTION_LINKS_JS = """
+(elements, drawn) => elements.map((el, i) => {
+  const style = getComputedStyle(el);
+  const clickable = !!el.closest('a, button, li, [role=option], [onclick]')
+    || style.cursor === 'pointer';
+  const inWidget = drawn ? drawn.contains(el) : false;
+  const listed = !!el.closest('ul, ol, [role=listbox], [role=menu]');
+  return [i, clickable && !inWidget && el.tagName !== 'LABEL' && el.tagName !== 'OPTION', listed];
+})
+"""
+
+
+class DropDown:
+    """A drop-down as a person finds it: a combobox named by the label; else the field the label
+    names, a native <select> shown as it is or hidden under a drawn widget (a link showing the
+    current choice, whose list of options is a list of links)."""
+
+    def __init__(self, scope: Locator, label: str) -> None:
+        self.scope = scope
+        self.label = label
+        self.by_role = scope.get_by_role("combobox", name=name_matcher(label))
+        self.by_label = scope.get_by_label(name_matcher(label))
+        self.attached = self.by_role.or_(self.by_label)
+
+    async def find(self) -> tuple[Locator, FoundBy]:
+        """The drop-down's control (waited for: the page's default timeout) and how it was
+        found. A hidden <select> found by its label is returned as such."""
+        await self.attached.first.wait_for(state="attached")
+        if await self.by_role.filter(visible=True).count():
+            return self.by_role.filter(visible=True).first, FoundBy.ROLE
+        return self.by_label.first, FoundBy.LABEL
+
+    async def options(self) -> list[str]:
+        """The options it offers (a custom list is opened and closed again)."""
+        control, how = await self.find()
+        if how is FoundBy.ROLE or await control.is_visible():
+            return await read_options(control)
+        await _enabled_select(control).wait_for(state="attached")
+        return await _native_options(control)
+
+    async def choose(self, option: str | re.Pattern[str]) -> str:
+        """Choose an option (a string matched whole, a pattern as given); the text now shown.
+
+        Raises OptionNotOffered when nothing matches.
+        """
+        control, how = await self.find()
+        if how is FoundBy.ROLE or await control.is_visible():
+            return await choose_option(control, option)
+        return await _choose_drawn(control, option)
+
+
+def _enabled_select(select: Locator) -> Locator:
+    """A <select> once it is enabled (a list filled by a background request is disabled until
+    its options arrive); the CSS pseudo-class is the only way to ask it of a hidden one."""
+    return select.and_(select.page.locator("select:enabled"))
+
+
+async def _choose_drawn(select: Locator, option: str | re.Pattern[str]) -> str:
+    """Choose through the widget drawn over a hidden <select>, as a person does: click the
+    widget, click the option's words in the list it opens; through the select itself (with its
+    change event) only when no widget or no list shows. Checked on the select and the widget."""
+    wanted = option if isinstance(option, re.Pattern) else _whole(option)
+    await _enabled_select(select).wait_for(state="attached")
+    label = _pick(await _native_options(select), wanted)
+    page = select.page
+    token, selector = new_mark()
+    drawn = page.locator(selector)
+    has_widget = bool(await select.evaluate(_DRAWN_JS, [MARK, token], timeout=READ_MS))
+    for _ in range(_ATTEMPTS):
+        if has_widget and same_text(await drawn.inner_text(timeout=READ_MS), label):
+            break
+        if not has_widget or not await _pick_in_opened_list(drawn, label):
+            await select.select_option(label=label, force=True)
+        if same_text(await _selected_text(select), label):
+            break
+    if has_widget:
+        await expect(drawn).to_have_text(_whole(label), timeout=CHOSEN_MS)
+    if not same_text(await _selected_text(select), label):
+        raise ListboxUnstable(f"{label!r} was clicked but the drop-down does not show it")
+    return label
+
+
+async def _pick_in_opened_list(drawn: Locator, label: str) -> bool:
+    """Open the drawn widget's list and click the option's words; False when no list showed."""
+    page = drawn.page
+    await drawn.click()
+    words = page.get_by_text(_whole(label)).filter(visible=True)
+    try:
+        await words.first.wait_for(timeout=CLICK_OPEN_MS)
+    except PlaywrightTimeoutError:
+        return False
+    handle = await drawn.element_handle(timeout=READ_MS)
+    found: list[list[Any]] = await words.evaluate_all(_OPTION_LINKS_JS, handle)
+    usable = [(i, listed) for i, ok, listed in found if ok]
+    if not usable:
+        return False
+    listed = [i for i, in_list in usable if in_list]
+    index = listed[-1] if listed else usable[-1][0]
+    try:
+        await words.nth(index).click(timeout=CLICK_OPEN_MS)
+    except PlaywrightTimeoutError:
+        return False
+    return True
+
+
+async def _selected_text(select: Locator) -> str:
+    text = await select.evaluate(
+        "s => s.selectedIndex >= 0 ? s.options[s.selectedIndex].text : ''", timeout=READ_MS
+    )
+    return normalize(str(text))

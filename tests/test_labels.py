@@ -33,6 +33,7 @@ ENGLISH = {
     "accept_cookies": "Accept All Cookies",
     "feedback": "Feedback",
     "no_thanks": "No thanks",
+    "dismiss": ("Got it", "Dismiss", "Close", "No thanks", "Not now", "\u00d7"),
     "server_error": "Something went wrong",
     "try_again": ("Try again", "Retry"),
     "global_search": "Global Search",

@@ -1,0 +1,194 @@
+"""Finding a control as a person does, in one fixed order of trust.
+
+1. its role and accessible name (what assistive technology announces);
+2. else its label (a form field whose <label> names it, even when the field itself is hidden
+   behind a styled box);
+3. else its visible words, matched whole (white space and case normalised; a couple of short
+   words an icon adds, such as "?" or "EDIT", tolerated), on something a person can click: an
+   element that is a link, a button or has a click cursor.
+
+The controls that act (Assign, Submit, Yes) are never looser than their exact words: without
+their role they are taken only when exactly one clickable element on the screen (or in the
+dialog) shows exactly those words; anything else is a PageError saying what was seen.
+
+What a person clicks is what is clicked: a hidden radio or checkbox is ticked through the
+visible label that stands for it; an action without a role is clicked where its words are.
+Elements are pointed at through our own marker attribute (set by a script on the element found
+by meaning), never by the portal's ids or classes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from playwright.async_api import Locator, Page, expect
+
+from pages.base import CHOSEN_MS, MARK, READ_MS, FoundBy, new_mark
+from pages.errors import PageError
+from pages.labels import label_pattern, name_matcher, wordings
+
+# Whether an element is something a person clicks, and whether it looks switched off. A
+# jQuery-era action is an <a> without href or a styled <span>: no role, only its looks say so.
+_CLICKABLE_JS = """
+el => {
+  const style = getComputedStyle(el);
+  const clickable = !!el.closest('a, button, [role=button], [role=link], [onclick]')
+    || style.cursor === 'pointer';
+  const off = !!el.closest('[disabled], [aria-disabled=true]')
+    || /(^|\\s)disabled(\\s|$)/.test(el.className || '')
+    || style.cursor === 'not-allowed' || style.pointerEvents === 'none';
+  return [clickable, off];
+}
+"""
+_ALL_CLICKABLE_JS = f"elements => elements.map({_CLICKABLE_JS})"
+
+# The visible element that stands for a hidden input: a label of it that has a box, else the
+# largest element around it that holds no other input of its kind (its row or list item).
+_PROXY_JS = """
+(input, [attribute, token]) => {
+  const shown = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  if (shown(input)) { input.setAttribute(attribute, token); return 'input'; }
+  const label = [...(input.labels || [])].find(shown);
+  if (label) { label.setAttribute(attribute, token); return 'label'; }
+  const box = input.closest('label');
+  if (box && shown(box)) { box.setAttribute(attribute, token); return 'label'; }
+  return '';
+}
+"""
+
+# A few short words an icon may add to a label ("Holds ?", "Purchase Order #* EDIT").
+_ICON_WORDS = r"(?:\s*[*?:ⓘ]|\s+[^\s]{1,5}){0,2}"
+
+
+def words_matcher(label: str, *, exact: bool) -> re.Pattern[str]:
+    """The visible words of a control named `label`: exactly them (`exact`), or them with a
+    plural and up to two short words an icon adds."""
+    body = label_pattern(label)
+    if exact:
+        return re.compile(rf"^\s*{body}\s*$", re.IGNORECASE)
+    return re.compile(rf"^\s*{body}s?{_ICON_WORDS}\s*$", re.IGNORECASE)
+
+
+def field_name(label: str) -> str:
+    """A field label without the colon the catalogue writes ("Status:" -> "Status")."""
+    return label.rstrip().rstrip(":").rstrip()
+
+
+def field_matcher(label: str) -> re.Pattern[str]:
+    """A field's label alone, with or without its colon and with an icon's words: the whole
+    text of the element that labels a value ("Status", "Status:", "Holds ?")."""
+    bodies = "|".join(label_pattern(field_name(w)) for w in wordings(label))
+    return re.compile(rf"^\s*(?:{bodies})\s*:?{_ICON_WORDS}\s*$", re.IGNORECASE)
+
+
+async def _mark(locator: Locator) -> Locator:
+    """A locator for exactly the element `locator` points at now, by our own marker."""
+    token, selector = new_mark()
+    await locator.evaluate(f"(el, t) => el.setAttribute('{MARK}', t)", token, timeout=READ_MS)
+    return locator.page.locator(selector)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A control a person clicks (button or link), by its role and name, else by its words.
+
+    `acts`: a control that changes something (Assign, Submit, Yes), taken by its words only when
+    they are exactly the catalogue's and exactly one clickable element shows them.
+    """
+
+    scope: Page | Locator
+    role: str
+    label: str
+    acts: bool = False
+    whole: bool = True
+
+    @property
+    def by_role(self) -> Locator:
+        name = name_matcher(self.label, whole=self.whole or self.acts)
+        return self.scope.get_by_role(self.role, name=name).filter(visible=True)  # type: ignore[arg-type]
+
+    @property
+    def by_words(self) -> Locator:
+        pattern = words_matcher(self.label, exact=self.acts)
+        return self.scope.get_by_text(pattern).filter(visible=True)
+
+    @property
+    def shown(self) -> Locator:
+        """Either way of finding it, for waiting until the control shows."""
+        return self.by_role.or_(self.by_words)
+
+    async def find(self) -> tuple[Locator, FoundBy]:
+        """The control on screen now (checked, not waited), and how it was found.
+
+        Raises PageError when only words show and they do not make one clickable control.
+        """
+        if await self.by_role.count():
+            return self.by_role.first, FoundBy.ROLE
+        flags: list[list[bool]] = await self.by_words.evaluate_all(_ALL_CLICKABLE_JS)
+        clickable = [i for i, (can_click, _off) in enumerate(flags) if can_click]
+        if len(clickable) == 1 or (clickable and not self.acts):
+            return await _mark(self.by_words.nth(clickable[0])), FoundBy.WORDS
+        seen = f"{len(clickable)} clickable elements" if clickable else "no clickable element"
+        raise PageError(
+            f'no {self.role} named "{self.label}"; {seen} show those words'
+            + (" (a control that acts is taken by its words only when it is the only one)"
+               if self.acts else "")
+        )  # fmt: skip
+
+    async def wait(self) -> tuple[Locator, FoundBy]:
+        """Wait (the page's default timeout) until the control shows, then find it."""
+        await self.shown.first.wait_for()
+        return await self.find()
+
+    async def click(self) -> FoundBy:
+        """Wait for the control, click it; how it was found."""
+        control, how = await self.wait()
+        await control.click()
+        return how
+
+    async def is_enabled(self) -> bool:
+        """Whether the control shows and is not switched off (checked, not waited)."""
+        control, how = await self.find()
+        if how is FoundBy.ROLE:
+            return await control.is_enabled(timeout=READ_MS)
+        _clickable, off = await control.evaluate(_CLICKABLE_JS, timeout=READ_MS)
+        return not off
+
+    async def wait_enabled(self) -> None:
+        """Wait (the page's default timeout) until the control is enabled."""
+        enabled_role = self.scope.get_by_role(
+            self.role,  # type: ignore[arg-type]
+            name=name_matcher(self.label, whole=self.whole or self.acts),
+            disabled=False,
+        ).filter(visible=True)
+        await self.shown.first.wait_for()
+        if await self.by_role.count():
+            await enabled_role.first.wait_for()
+            return
+        control, _how = await self.find()
+        token = await control.get_attribute(MARK, timeout=READ_MS)
+        await control.page.wait_for_function(
+            f"t => {{ const el = document.querySelector(`[{MARK}='${{t}}']`);"
+            f" return !!el && !({_CLICKABLE_JS})(el)[1]; }}",
+            arg=token,
+        )
+
+
+async def tick(box: Locator) -> str:
+    """Tick a radio or checkbox as a person does; what was clicked ("input" or "label").
+
+    A visible input is checked itself; one hidden behind a styled label is clicked through that
+    label (or the label around it). Raises PageError when nothing visible stands for it.
+    """
+    token, selector = new_mark()
+    clicked = str(await box.evaluate(_PROXY_JS, [MARK, token], timeout=READ_MS))
+    if clicked == "input":
+        await box.check()
+    elif clicked:
+        if not await box.is_checked(timeout=READ_MS):
+            await box.page.locator(selector).click()
+    else:
+        raise PageError("a hidden choice has no visible label or box to click")
+    await expect(box).to_be_checked(timeout=CHOSEN_MS)
+    return clicked
