@@ -351,6 +351,20 @@ def doctor(
         bool,
         typer.Option("--force", help="Let --write-overrides replace a file that exists."),
     ] = False,
+    domain: Annotated[
+        str | None,
+        typer.Option(
+            "--domain",
+            help="Search and pick this Smart Account by Domain Identifier in the dialog.",
+            show_default="the order's current Smart Account",
+        ),
+    ] = None,
+    account_name: Annotated[
+        str | None, typer.Option("--account-name", help="Or by Account Name (exact).")
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help="Or by the Email ID of one of its users.")
+    ] = None,
     release: Annotated[
         str | None,
         typer.Option(
@@ -362,9 +376,32 @@ def doctor(
     slow_mo: SlowMoOpt = 0,
     json_output: JsonOpt = False,
 ) -> None:
-    """Steps 1-8 read-only: is every label the agent needs on screen, and what shows instead."""
+    """Steps 1-8 read-only: is every label the agent needs on screen, how it was found, and
+    what shows instead. It picks an account in the dialog to check the Virtual Account drop-down
+    and Assign, and never clicks Assign, Submit or Yes."""
     if not ORDER_NUMBER.match(order):
         fail(Exit.INVALID_INPUT, f"ORDER: {order!r} is not an order number (6 to 12 digits)")
+    given = [
+        (SearchBy.DOMAIN, domain),
+        (SearchBy.ACCOUNT_NAME, account_name),
+        (SearchBy.EMAIL, email),
+    ]
+    chosen = [(kind, value) for kind, value in given if value is not None]
+    if len(chosen) > 1:
+        fail(Exit.INVALID_INPUT, "give at most one of --domain, --account-name, --email")
+    search: tuple[SearchBy, str] | None = None
+    if chosen:
+        try:
+            # The same checks as assign's (a domain name, an email address, a name's length).
+            checked = AssignRequest(
+                order_number=order,
+                search_by=chosen[0][0],
+                smart_account=chosen[0][1],
+                virtual_account="-",
+            )
+        except ValidationError as exc:
+            fail(Exit.INVALID_INPUT, "; ".join(_option_error(err) for err in exc.errors()))
+        search = (checked.search_by, checked.smart_account)
     if release is not None:
         from mock_site.releases import RELEASES
 
@@ -377,7 +414,7 @@ def doctor(
     if write_overrides is not None:
         check_overrides_path(write_overrides, force)
     with portal(mock, debug_overrides(headed, slow_mo, False), release) as target:
-        report = asyncio.run(jobs.doctor(target, order))
+        report = asyncio.run(jobs.doctor(target, order, search))
     if json_output:
         print(as_json(report))
     else:

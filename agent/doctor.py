@@ -24,7 +24,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -38,23 +38,23 @@ from rich.table import Table
 
 from agent.files import write_private
 from flows.session import PortalSession
+from flows.signin import ensure_signed_in
 from pages.assign_dialog import AssignDialog, SearchBy
-from pages.assignments import SmartAccountAssignmentPage
-from pages.base import wait_for_landmark
-from pages.errors import (
-    LoginFailed,
-    LoginRequired,
-    PageError,
-    PortalServerError,
-    SignOnShown,
-    StepFailed,
-    first_line,
+from pages.assignments import AssignmentRow, SmartAccountAssignmentPage
+from pages.base import FoundBy, wait_for_landmark
+from pages.controls import Action
+from pages.errors import PageError, PortalServerError, StepFailed, first_line
+from pages.labels import (
+    Labels,
+    any_of,
+    name_matcher,
+    normalize,
+    read_label_file,
+    same_text,
+    wordings,
 )
-from pages.labels import Labels, any_of, name_matcher, normalize, read_label_file, wordings
-from pages.popups import install_popup_handlers
-from pages.secrets import one_time_code
-from pages.signon import AfterVerify, SignOnPage
-from pages.widgets import read_options
+from pages.orders import any_spelling
+from pages.widgets import DropDown
 
 # not_checked: a label the doctor never looks at (shown only after Assign); not_reached: the
 # walk stopped before the screen that shows it.
@@ -93,6 +93,8 @@ class LabelCheck(BaseModel):
     shown: str | None = None
     candidates: list[Candidate] = []
     note: str = ""
+    # How it was found, in the agent's order of trust: role, label, visible words.
+    how: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -212,10 +214,14 @@ async def shown_name(control: Locator) -> str | None:
     return found[1] if found else None
 
 
-async def _shows(control: Locator, wait_ms: float | None) -> bool:
+async def _shows(
+    control: Locator,
+    wait_ms: float | None,
+    state: Literal["attached", "visible"] = "visible",
+) -> bool:
     """Whether `control` shows within `wait_ms` (None: the page's default timeout)."""
     try:
-        await control.first.wait_for(timeout=wait_ms)
+        await control.first.wait_for(timeout=wait_ms, state=state)
     except PlaywrightTimeoutError:
         return False
     return True
@@ -228,19 +234,26 @@ class _Stop(Exception):
     """The walk cannot go on (a needed control missing without a clear substitute)."""
 
 
+# The controls that act: found by their exact words only, never substituted by a guess.
+ACTING = frozenset({"assign", "submit", "yes"})
+
+
 class Doctor:
     """One read-only walk through steps 1-8 on a signed-in (or to be signed-in) page."""
 
-    def __init__(self, session: PortalSession, order: str) -> None:
+    def __init__(
+        self, session: PortalSession, order: str, search: tuple[SearchBy, str] | None = None
+    ) -> None:
         self.session = session
         self.page = session.page
         self.labels = session.labels
         self.order = order
+        self.search_for = search
         self.checks: list[LabelCheck] = []
         self.notes: list[str] = []
         # The labels with every substitute taken so far, for the page objects the walk reuses.
         self.effective: Labels = session.labels
-        self.domain: str | None = None
+        self.current: AssignmentRow | None = None
 
     # recording
 
@@ -265,6 +278,53 @@ class Doctor:
             if key not in done:
                 self._record(step, key, role, True, status, note=note)
 
+    def claimed(self, key: str, name: str) -> bool:
+        """Whether `name` is what another catalogue entry of the same kind of control names (its
+        own words or the substitute the walk took for it): never a substitute for `key`.
+        Entries the catalogue names with the same words as `key` name one thing, and do not
+        count."""
+        own = getattr(self.labels, key)
+        for field in fields(Labels):
+            other = getattr(self.labels, field.name)
+            if field.name == key or KINDS.get(field.name) != KINDS.get(key):
+                continue
+            if isinstance(other, str) and same_text(other, own):
+                continue
+            for words in (getattr(self.labels, field.name), getattr(self.effective, field.name)):
+                texts = words if isinstance(words, tuple) else wordings(words)
+                if any(same_text(name, text) for text in texts):
+                    return True
+        return False
+
+    async def _find(
+        self, key: str, role: str, scope: Page | Locator, whole: bool, wait_ms: float | None
+    ) -> tuple[Locator, FoundBy] | None:
+        """The control named by the label, in the agent's own order of trust (role and name,
+        label, visible words), once it shows within `wait_ms`; None when it does not."""
+        label = getattr(self.effective, key)
+        if role in CLICKED_ROLES:
+            action = Action(scope, role, label, acts=key in ACTING, whole=whole)
+            if not await _shows(action.shown, wait_ms):
+                return None
+            try:
+                return await action.find()
+            except PageError as exc:
+                self.notes.append(f'"{label}": {exc}')
+                return None
+        if role == "combobox" and isinstance(scope, Locator):
+            drop = DropDown(scope, label)
+            if not await _shows(drop.attached, wait_ms, state="attached"):
+                return None
+            return await drop.find()
+        control = scope.get_by_role(role, name=name_matcher(label, whole=whole))  # type: ignore[arg-type]
+        if await _shows(control.filter(visible=True), wait_ms):
+            return control.filter(visible=True).first, FoundBy.ROLE
+        if role in ("textbox", "searchbox"):
+            labelled = scope.get_by_label(name_matcher(label, whole=whole)).filter(visible=True)
+            if await labelled.count():
+                return labelled.first, FoundBy.LABEL
+        return None
+
     async def probe(
         self,
         step: int,
@@ -278,19 +338,24 @@ class Doctor:
     ) -> Locator | None:
         """The control of `role` named by the label `key`; else the clear substitute; else None.
 
-        It is given `wait_ms` to show (None: the page's default timeout, for a control that is
-        the landmark of a screen still loading). Records the check either way. A control that is
-        missing with no clear substitute ends the walk (`_Stop`) when it is needed.
+        It is found as the agent finds it (role and name, then label, then visible words) and
+        the check says which way. It is given `wait_ms` to show (None: the page's default
+        timeout, for a control that is the landmark of a screen still loading). A substitute is
+        a control of the same role only, never one whose name another catalogue entry holds, and
+        never for Assign, Submit or Yes. A control that is missing with no clear substitute ends
+        the walk (`_Stop`) when it is needed.
         """
         label = str(getattr(self.labels, key))
-        name = name_matcher(getattr(self.labels, key), whole=whole)
-        control = scope.get_by_role(role, name=name).filter(visible=True)  # type: ignore[arg-type]
-        if await _shows(control, wait_ms):
-            shown = await shown_name(control) or label
-            self._record(step, key, role, needed, "found", shown=shown)
-            return control.first
-        candidates = ranked(getattr(self.labels, key), await snapshot_names(scope, role))
-        fit = clear_fit(candidates)
+        found = await self._find(key, role, scope, whole, wait_ms)
+        if found is not None:
+            control, how = found
+            shown = await shown_name(control) if how is FoundBy.ROLE else None
+            self._record(step, key, role, needed, "found", shown=shown or label, how=how)
+            return control
+        names = await snapshot_names(scope, role)
+        candidates = [c for c in ranked(getattr(self.labels, key), names)
+                      if not self.claimed(key, c.name)]  # fmt: skip
+        fit = None if key in ACTING else clear_fit(candidates)
         if fit is not None and role in CLICKED_ROLES and changes_something(label, fit.name):
             # The walk clicks what it goes on with: never a control whose name says it removes,
             # transfers or confirms something ("Unassign Smart Account" for "Assign ...").
@@ -305,7 +370,7 @@ class Doctor:
         only = f" (the only {role} there)" if len(candidates) == 1 else ""
         self._record(
             step, key, role, needed, "substituted", shown=fit.name, candidates=closest,
-            note=f'went on with "{fit.name}"{only}',
+            note=f'went on with "{fit.name}"{only}', how=FoundBy.ROLE,
         )  # fmt: skip
         self.effective = _with(self.effective, key, fit.name)
         exact = re.compile(rf"^\s*{re.escape(fit.name)}\s*$", re.IGNORECASE)
@@ -348,13 +413,9 @@ class Doctor:
         )
 
     async def sign_in(self) -> None:
-        """Step 1: open the portal; sign in on the sign-on page when it shows."""
-        await install_popup_handlers(self.page, self.labels)
-        await self.page.goto(self.session.base_url)
-        try:
-            await self.landmark(1, "searchbox")
-        except SignOnShown:
-            await self._sign_on()
+        """Step 1 as the flows sign in (flows.signin), except that any visible search box shows
+        the portal is open: its name is one of those checked."""
+        await ensure_signed_in(self.session, any_search_box=True)
         await self._signed_in_as()
 
     async def _signed_in_as(self) -> None:
@@ -365,44 +426,7 @@ class Doctor:
             self._record(1, "signed_in_as", "text", False, "missing", note="not shown")
             return
         shown = normalize(await text.first.inner_text())
-        self._record(1, "signed_in_as", "text", False, "found", shown=shown)
-
-    async def _sign_on(self) -> None:
-        """flows.signin's sign-in, except that "signed in" is any search box (its name is one
-        of those checked, so the flows' named landmark cannot be waited for here)."""
-        credentials = self.session.credentials
-        if credentials is None:
-            raise LoginRequired("the portal asks for a sign-in and no credentials are configured")
-        signon = SignOnPage(self.page, self.labels, before_typing=self.session.sign_on_hosts.check)
-        signon.signed_in = self.page.get_by_role("searchbox").filter(visible=True)
-        failure: str | None = None
-        async with self.session.secret_section():
-            try:
-                await signon.wait()
-                if await signon.asks_for_email():
-                    await signon.submit_email(credentials.username)
-                after = await signon.submit_password(credentials.password.get_secret_value())
-                if after is AfterVerify.CODE_REQUESTED:
-                    if credentials.totp_secret is None:
-                        raise LoginFailed(
-                            "the sign-on page asks for a one-time code and no TOTP secret is set"
-                        )
-                    code = one_time_code(credentials.totp_secret.get_secret_value())
-                    after = await signon.submit_code(code)
-                if after is AfterVerify.REJECTED:
-                    refusal = await signon.error_text()
-                    raise LoginFailed(refusal or "the sign-on page refused the sign-in")
-                await self.landmark(1, "searchbox")
-                if self.session.on_signed_in is not None:
-                    await self.session.on_signed_in()
-            except (PlaywrightError, AssertionError, SignOnShown, PageError) as exc:
-                await signon.forget_typed()
-                failure = str(exc) if isinstance(exc, PageError) else first_line(exc)
-            except BaseException:
-                await signon.forget_typed()
-                raise
-        if failure is not None:
-            raise StepFailed(1, "sign_in", f"signing in did not complete: {failure}")
+        self._record(1, "signed_in_as", "text", False, "found", shown=shown, how=FoundBy.WORDS)
 
     async def search(self) -> None:
         """Step 2: the header's search box and Search button; search the order."""
@@ -432,8 +456,8 @@ class Doctor:
                          note="the portal opened the single match directly")  # fmt: skip
         else:
             await self.probe(2, "search_results_heading", "heading", self.page)
-            digits = self.order.lstrip("0")
-            match = self.page.get_by_role("link", name=re.compile(rf"(?<!\d)0*{digits}(?!\d)"))
+            number = re.compile(rf"(?<![0-9]){any_spelling(self.order)}(?![0-9])")
+            match = self.page.get_by_role("link", name=number)
             try:
                 await match.filter(visible=True).first.click()
             except PlaywrightError as exc:
@@ -452,7 +476,7 @@ class Doctor:
         await self.probe(4, "column_product", "columnheader", self.page, needed=False)
         button = await self.probe(4, "assign_smart_account", "button", self.page, whole=True)
         assert button is not None
-        self.domain = await self._current_domain()
+        self.current = await self._current_account()
         if await button.is_disabled() or await button.get_attribute("aria-disabled") == "true":
             why = self.page.get_by_text(name_matcher(self.labels.assignment_unavailable))
             shown = await why.count()
@@ -461,21 +485,24 @@ class Doctor:
                 f"Assign Smart Account is disabled for order {self.order} ({reason}); the dialog "
                 "was not checked: run the doctor on an order that can be assigned."
             )
+            self.unchecked(5, DIALOG_KEYS, "not_checked", "Assign Smart Account is disabled")
             return None
         return button
 
-    async def _current_domain(self) -> str | None:
-        """The Domain Identifier a line of the order shows, when the screen shows one."""
+    async def _current_account(self) -> AssignmentRow | None:
+        """The Smart Account a line of the order shows now, when the screen shows one."""
         screen = SmartAccountAssignmentPage(self.page, self.effective)
         try:
             rows = await screen.lines()
         except (PageError, PlaywrightError, AssertionError) as exc:
             self.notes.append(f"The order's lines could not be read: {first_line(exc)}")
             return None
-        return next((row.domain for row in rows if row.domain), None)
+        named = [row for row in rows if row.domain] or [row for row in rows if row.smart_account]
+        return named[0] if named else None
 
     async def dialog(self, assign: Locator) -> None:
-        """Steps 5-8: open the dialog, check its controls and options, then Cancel."""
+        """Steps 5-8: open the dialog, check its controls, search and pick an account, check the
+        Virtual Account drop-down and Assign, then Cancel."""
         await assign.click()
         await self.landmark(5, "dialog")
         dialog = await self.probe(5, "assign_dialog", "dialog", self.page)
@@ -486,24 +513,78 @@ class Doctor:
             await self._cancel(dialog)
 
     async def _dialog_controls(self, dialog: Locator) -> None:
-        parameter = await self.probe(6, "select_existing_account", "combobox", dialog)
-        assert parameter is not None
-        offered = await read_options(parameter)
+        await self.probe(6, "select_existing_account", "combobox", dialog)
+        offered = await DropDown(dialog, self.effective.select_existing_account).options()
         for key in ("by_domain", "by_account_name", "by_email"):
             self._option(6, key, offered)
         await self.probe(6, "search_value", "textbox", dialog)
         await self.probe(6, "search", "button", dialog, whole=True)
-        await self.probe(7, "virtual_account_name", "combobox", dialog)
-        await self.probe(7, "assign", "button", dialog, whole=True)
-        await self._virtual_accounts()
+        if await self._pick_account():
+            await self.probe(7, "virtual_account_name", "combobox", dialog, wait_ms=None)
+            await self._virtual_accounts(dialog)
+            await self.probe(8, "assign", "button", dialog, whole=True)
+        else:
+            self.unchecked(
+                7,
+                [("virtual_account_name", "combobox"), ("assign", "button")],
+                "not_checked",
+                "shown once an account is picked, and none was",
+            )
+
+    def _target(self) -> tuple[SearchBy, str] | None:
+        """What to search: the account asked for, else the order's current one."""
+        if self.search_for is not None:
+            return self.search_for
+        if self.current is None:
+            return None
+        if self.current.domain:
+            return SearchBy.DOMAIN, self.current.domain
+        return SearchBy.ACCOUNT_NAME, self.current.smart_account or ""
+
+    async def _pick_account(self) -> bool:
+        """Search the account (by the option the walk found) and pick it, as the flow does;
+        whether one account was picked."""
+        target = self._target()
+        if target is None or not target[1]:
+            self.notes.append(
+                "No account searched: give --domain, --account-name or --email, or an order "
+                "whose lines show their Smart Account."
+            )
+            return False
+        by, value = target
+        dialog = AssignDialog(self.page, self.effective)
+        try:
+            accounts = await dialog.search_accounts(by, value)
+        except (PageError, PlaywrightError, AssertionError) as exc:
+            self.notes.append(f"The search for {value} did not complete: {first_line(exc)}")
+            return False
+        if by is SearchBy.DOMAIN:
+            exact = [a for a in accounts if same_text(a.domain, value)]
+        elif by is SearchBy.ACCOUNT_NAME:
+            exact = [a for a in accounts if same_text(a.account_name, value)]
+        else:
+            exact = accounts
+        if len(exact) != 1:
+            self.notes.append(
+                f"The search for {value} found {len(exact)} matching accounts "
+                f"({', '.join(a.account_name for a in accounts) or 'none'}); none was picked."
+            )
+            return False
+        try:
+            await dialog.select_account(exact[0])
+        except (PageError, PlaywrightError, AssertionError) as exc:
+            self.notes.append(f"{exact[0].account_name} could not be picked: {first_line(exc)}")
+            return False
+        self.notes.append(f"Picked {exact[0].account_name} ({exact[0].domain}) to go on.")
+        return True
 
     def _option(self, step: int, key: str, offered: list[str]) -> None:
         label = getattr(self.labels, key)
         if any(name_matcher(label, whole=True).match(text) for text in offered):
             match = next(t for t in offered if name_matcher(label, whole=True).match(t))
-            self._record(step, key, "option", True, "found", shown=match)
+            self._record(step, key, "option", True, "found", shown=match, how=FoundBy.WORDS)
             return
-        candidates = ranked(label, offered)
+        candidates = [c for c in ranked(label, offered) if not self.claimed(key, c.name)]
         fit = clear_fit(candidates)
         if fit is None:
             self._record(step, key, "option", True, "missing", candidates=candidates[:3],
@@ -513,31 +594,14 @@ class Doctor:
                      candidates=candidates[:3], note=f'went on with "{fit.name}"')  # fmt: skip
         self.effective = _with(self.effective, key, fit.name)
 
-    async def _virtual_accounts(self) -> None:
-        """Search the order's own Smart Account by domain and list its Virtual Accounts."""
-        if self.domain is None:
-            self.notes.append(
-                "Virtual Accounts not listed: the order's lines show no Domain Identifier to "
-                "search for."
-            )
-            return
-        # The labels with the substitutes taken: the dialog finds the search option by them.
-        dialog = AssignDialog(self.page, self.effective)
+    async def _virtual_accounts(self, dialog: Locator) -> None:
+        """List the Virtual Accounts the picked account offers."""
         try:
-            accounts = await dialog.search_accounts(SearchBy.DOMAIN, self.domain)
-            account = next((a for a in accounts if a.domain == self.domain), None)
-            if account is None:
-                self.notes.append(f"The search for {self.domain} found no account of that domain.")
-                return
-            await dialog.select_account(account)
-            names = await dialog.virtual_accounts()
+            names = await DropDown(dialog, self.effective.virtual_account_name).options()
         except (PageError, PlaywrightError, AssertionError) as exc:
             self.notes.append(f"Virtual Accounts not listed: {first_line(exc)}")
             return
-        self.notes.append(
-            f"{account.account_name} ({self.domain}) offers the Virtual Accounts "
-            f"{', '.join(names) or '(none)'}."
-        )
+        self.notes.append(f"It offers the Virtual Accounts {', '.join(names) or '(none)'}.")
 
     async def _cancel(self, dialog: Locator) -> None:
         """Step 8: leave the dialog by Cancel (or Close), changing nothing."""
@@ -546,7 +610,7 @@ class Doctor:
         if await button.filter(visible=True).count():
             name = await shown_name(button) or lab.cancel
             key = "close" if name_matcher(lab.close, whole=True).match(name) else "cancel"
-            self._record(8, key, "button", True, "found", shown=name)
+            self._record(8, key, "button", True, "found", shown=name, how=FoundBy.ROLE)
             await button.filter(visible=True).first.click()
         else:
             found = await self.probe(8, "cancel", "button", dialog, whole=True)
@@ -579,11 +643,35 @@ DIALOG_KEYS = [
     ("assign", "button"),
 ]
 AFTER_ASSIGN_KEYS = [("accept_terms", "checkbox"), ("submit", "button")]
+# The kind of control each catalogue entry names: a substitute is never a name another entry of
+# the same kind holds (a combobox "Select an Existing Account" is not the Virtual Account's).
+KINDS: dict[str, str] = dict(
+    (
+        *HEADER_KEYS,
+        *ASSIGNMENT_KEYS,
+        *DIALOG_KEYS,
+        *AFTER_ASSIGN_KEYS,
+        ("column_product", "columnheader"),
+        ("search_results_heading", "heading"),
+        ("order_details_heading", "heading"),
+        ("view_assignments", "link"),
+        ("cancel", "button"),
+        ("close", "button"),
+        ("yes", "button"),
+        ("no", "button"),
+    )
+)
 
 
-async def diagnose(session: PortalSession, order: str) -> DoctorReport:
-    """Steps 1-8 read-only on ORDER: every label the procedure needs, found or not."""
-    doctor = Doctor(session, order)
+async def diagnose(
+    session: PortalSession, order: str, search: tuple[SearchBy, str] | None = None
+) -> DoctorReport:
+    """Steps 1-8 read-only on ORDER: every label the procedure needs, found or not, and how.
+
+    `search`: the account to search and pick in the dialog (by, value); by default the order's
+    current Smart Account, as its lines show it.
+    """
+    doctor = Doctor(session, order, search)
     await doctor.walk()
     return DoctorReport(
         portal=session.base_url, order=order, checks=doctor.checks, notes=doctor.notes

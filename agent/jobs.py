@@ -13,7 +13,7 @@ from agent.browser import configured_browser
 from agent.bulk.csv_input import CsvRow, OrderFile
 from agent.doctor import DoctorReport, diagnose
 from agent.runner import Target, Worker
-from flows.models import AssignRequest, AssignResult, ViewResult
+from flows.models import AssignRequest, AssignResult, SearchBy, ViewResult
 from flows.signin import sign_in, wait_for_interactive_sign_in
 from flows.view import view_assignment
 
@@ -51,10 +51,13 @@ async def assign(target: Target, request: AssignRequest) -> AssignResult:
         return await worker.assign(request)
 
 
-async def doctor(target: Target, order: str) -> DoctorReport:
-    """The doctor's read-only walk on one order."""
+async def doctor(
+    target: Target, order: str, search: tuple[SearchBy, str] | None = None
+) -> DoctorReport:
+    """The doctor's read-only walk on one order (picking `search`'s account in the dialog, by
+    default the order's current one)."""
     async with open_worker(target) as worker:
-        return await worker.call(order, lambda session: diagnose(session, order))
+        return await worker.call(order, lambda session: diagnose(session, order, search))
 
 
 async def preflight(target: Target, orders: OrderFile) -> DoctorReport | None:

@@ -17,12 +17,14 @@ from pages.secrets import one_time_code
 from pages.signon import AfterVerify, SignOnPage
 
 
-async def ensure_signed_in(session: PortalSession) -> str:
+async def ensure_signed_in(session: PortalSession, *, any_search_box: bool = False) -> str:
     """Open the portal's home; sign in when the sign-on page shows. Returns the user's email.
 
     When the previous flow call ended normally on a portal screen that shows the header's search
     and no dialog, that screen is used as it is: no page load per order. An expired session is
     then noticed by the next step, which signs in again (flows.steps.with_resignin).
+    `any_search_box`: any visible search box shows the portal is open, whatever its name (for
+    `doctor`, which checks that name).
     Raises LoginRequired when the portal wants a sign-in and there are no credentials.
     """
     await install_popup_handlers(session.page, session.labels)
@@ -31,17 +33,17 @@ async def ensure_signed_in(session: PortalSession) -> str:
         return session.signed_in_email
     try:
         await session.page.goto(session.base_url)
-        header = await _header(session).wait()
+        header = await _header(session, any_search_box).wait()
     except SignOnShown:
         if session.credentials is None:
             raise LoginRequired(SESSION_EXPIRED) from None
-        return await sign_in(session)
+        return await sign_in(session, any_search_box=any_search_box)
     except (PlaywrightError, AssertionError) as exc:
         raise StepFailed(1, "sign_in", f"the portal did not open: {first_line(exc)}") from exc
     return await _email(session, header)
 
 
-async def sign_in(session: PortalSession) -> str:
+async def sign_in(session: PortalSession, *, any_search_box: bool = False) -> str:
     """Sign in with the session's credentials (TOTP code when asked). Returns the user's email.
 
     Every value is typed only on a page of `session.sign_on_hosts` (else CredentialHostRefused,
@@ -57,6 +59,7 @@ async def sign_in(session: PortalSession) -> str:
         raise LoginRequired("no credentials to sign in with; run `ccw-agent login`")
     await install_popup_handlers(session.page, session.labels)
     signon = SignOnPage(session.page, session.labels, before_typing=session.sign_on_hosts.check)
+    signon.signed_in = _header(session, any_search_box).search_box.filter(visible=True)
     failure: str | None = None
     async with session.secret_section():
         try:
@@ -64,7 +67,8 @@ async def sign_in(session: PortalSession) -> str:
             if adopted or not await sign_on_showing(session.page, session.labels):
                 await session.page.goto(session.base_url)
                 try:
-                    return await _email(session, await _header(session).wait())
+                    header = await _header(session, any_search_box).wait()
+                    return await _email(session, header)
                 except SignOnShown:
                     pass  # the expected case: the portal asks for a sign-in
             await signon.wait()
@@ -82,7 +86,7 @@ async def sign_in(session: PortalSession) -> str:
                 raise LoginFailed(
                     await signon.error_text() or "the sign-on page refused the sign-in"
                 )
-            header = await _header(session).wait()
+            header = await _header(session, any_search_box).wait()
             # Inside the section: saving reads the new session cookies (storage state).
             session.signed_in_email = None  # a new sign-in: read it again
             if session.on_signed_in is not None:
@@ -138,8 +142,8 @@ async def _still_open(session: PortalSession) -> bool:
     return await _header(session).ready_for_search()
 
 
-def _header(session: PortalSession) -> Header:
-    return Header(session.page, session.labels)
+def _header(session: PortalSession, any_search_box: bool = False) -> Header:
+    return Header(session.page, session.labels, any_search_box=any_search_box)
 
 
 async def _email(session: PortalSession, header: Header) -> str:

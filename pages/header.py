@@ -19,10 +19,13 @@ _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 class Header:
     """The header: the Global Search box and its Search button, and "Signed in as ..."."""
 
-    def __init__(self, page: Page, labels: Labels) -> None:
+    def __init__(self, page: Page, labels: Labels, *, any_search_box: bool = False) -> None:
+        """`any_search_box`: any search box counts as the header's (for `doctor`, which checks
+        the box's name and so cannot wait for it)."""
         self.page = page
         self.labels = labels
-        self.search_box = page.get_by_role("searchbox", name=name_matcher(labels.global_search))
+        name = None if any_search_box else name_matcher(labels.global_search)
+        self.search_box = page.get_by_role("searchbox", name=name)
         # The header's own Search button: inside the search landmark or the banner that holds the
         # box, so a "Search" button elsewhere on the page (or in a dialog) is never clicked.
         holder = (
