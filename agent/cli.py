@@ -29,7 +29,7 @@ from agent.doctor import write_overrides as write_label_file
 from agent.exits import Exit, exit_for
 from agent.files import can_write_in, nearest_folder
 from agent.logs import printable
-from agent.output import print_result, print_view
+from agent.output import for_output, print_result, print_view
 from agent.runner import Target
 from agent.settings import Settings, TraceMode
 from agent.targets import load_settings, target_for
@@ -420,7 +420,7 @@ def doctor(
     else:
         readable = scrubbed(report)
         print_or_summarise(
-            lambda: print_report(console, readable),
+            lambda: print_report(for_output(console), readable),
             f"doctor: order {order}: {'every label found' if report.ok else 'labels missing'}",
         )
     if write_overrides is not None:
@@ -531,7 +531,12 @@ def bulk(
     ] = None,
     shard: Annotated[
         str | None,
-        typer.Option("--shard", metavar="K/N", help="Run only shard K of N of the file's orders."),
+        typer.Option(
+            "--shard",
+            metavar="K/N",
+            help="Run only shard K of N of the file's orders.",
+            show_default="the whole file",
+        ),
     ] = None,
     preflight: Annotated[
         bool,

@@ -692,8 +692,14 @@ _STYLE = {
 def print_report(console: Console, report: DoctorReport) -> None:
     """The report as a table a person can read, then its notes and what to do."""
     table = Table(title=f"ccw-agent doctor: order {report.order} on {report.portal}")
-    for column in ("Step", "Label", "Role", "Catalogue name", "Result", "On screen"):
-        table.add_column(column)
+    # A label's key is what a label file names, so it is never cut; on a narrow terminal the
+    # other cells wrap (long words broken) rather than end in "…".
+    table.add_column("Step", justify="right", no_wrap=True)
+    table.add_column(
+        "Label", no_wrap=True, min_width=max((len(c.key) for c in report.checks), default=5)
+    )
+    for column in ("Role", "Catalogue name", "Result", "On screen"):
+        table.add_column(column, overflow="fold")
     for c in report.checks:
         result = c.status.replace("_", " ") + ("" if c.needed else " (optional)")
         if c.status in ("missing", "substituted"):

@@ -81,3 +81,16 @@ def print_result(console: Console, result: AssignResult) -> None:
         console.print(order_table(result.before))
     for path in result.artifacts:
         console.print(f"  artifact: {path}")
+
+
+# Wide enough for any table the agent prints: off a terminal nothing is cut to fit a screen.
+UNBOUNDED_WIDTH = 10_000
+
+
+def for_output(console: Console) -> Console:
+    """`console` on a terminal; otherwise (a file, a pipe, cron mail) a console on the same
+    stream as wide as what is printed, so that tables keep every cell whole on one line instead
+    of being squeezed into rich's default of 80 columns."""
+    if console.is_terminal:
+        return console
+    return Console(file=console.file, width=UNBOUNDED_WIDTH, highlight=False)

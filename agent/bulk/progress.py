@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Protocol, TextIO, cast
 
 import structlog
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
@@ -88,23 +90,52 @@ class _ConsoleStream:
         return True
 
 
-class RichObserver:
-    """A progress bar with counts by outcome and an ETA; warnings print above it."""
+# The progress line's bar, in cells: with the count, the rate and the times it fits 80 columns.
+BAR_WIDTH = 20
 
-    def __init__(self, console: Console, log_level: str = "INFO") -> None:
+
+class RateColumn(ProgressColumn):
+    """Rows per minute, over the last half minute of progress."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if speed is None:
+            return Text("–/min", style="progress.data.speed")
+        return Text(f"{speed * 60:.1f}/min", style="progress.data.speed")
+
+
+class _CountedProgress(Progress):
+    """The progress line, and under it the rows per outcome on a line of their own: however
+    many outcomes there are, they never push the bar, the count or the ETA off the line."""
+
+    def __init__(self, *columns: ProgressColumn, console: Console) -> None:
+        self.counts = Text()  # before Progress draws itself for the first time
+        super().__init__(*columns, console=console)
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        if self.counts:
+            yield self.counts
+
+
+class RichObserver:
+    """A progress line (bar, done/total, rate, elapsed time and ETA) with the counts by outcome
+    on a line below it; warnings print above them."""
+
+    def __init__(self, console: Console, log_level: str = "INFO", *, noun: str = "orders") -> None:
         self.console = console
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._task: TaskID | None = None
-        self._progress = Progress(
+        self.progress = _CountedProgress(
             SpinnerColumn(),
-            TextColumn("[bold]orders"),
-            BarColumn(),
+            TextColumn(f"[bold]{noun}"),
+            BarColumn(bar_width=BAR_WIDTH),
             MofNCompleteColumn(),
+            RateColumn(),
             TimeElapsedColumn(),
             TextColumn("eta"),
             TimeRemainingColumn(),
-            TextColumn("{task.fields[counts]}"),
             console=console,
         )
         # Step-by-step lines would bury the bar; warnings and errors still show above it.
@@ -125,31 +156,33 @@ class RichObserver:
                 style="dim",
             )
         )
-        self._progress.start()
-        self._task = self._progress.add_task(
-            "orders", total=total, completed=sum(done.values()), counts=self._counts_text()
-        )
+        self.progress.counts = self._counts_text()
+        self.progress.start()
+        self._task = self.progress.add_task("orders", total=total, completed=sum(done.values()))
 
     def row_done(self, order: str, outcome: str, detail: str) -> None:
         with self._lock:
             self._counts[outcome] += 1
-            counts = self._counts_text()
+            self.progress.counts = self._counts_text()
         if self._task is not None:
-            self._progress.update(self._task, advance=1, counts=counts)
+            self.progress.update(self._task, advance=1)
 
     def stop(self) -> None:
-        self._progress.stop()
+        self.progress.stop()
 
-    def _counts_text(self) -> str:
-        return " · ".join(
-            f"[{status_style(outcome)}]{outcome} {count}[/]"
-            for outcome, count in sorted(self._counts.items())
-        )
+    def _counts_text(self) -> Text:
+        # Wrapped, never cut, when a narrow terminal cannot hold every outcome on one line.
+        counts = Text(overflow="fold")
+        for index, (outcome, count) in enumerate(sorted(self._counts.items())):
+            if index:
+                counts.append(" · ")
+            counts.append(f"{outcome} {count}", style=status_style(outcome))
+        return counts
 
 
-def summary_table(counts: Mapping[str, int]) -> Table:
+def summary_table(counts: Mapping[str, int], title: str = "Bulk run") -> Table:
     """Rows per outcome, as the run ends."""
-    table = Table(title="Bulk run", title_justify="left")
+    table = Table(title=title, title_justify="left")
     table.add_column("Outcome")
     table.add_column("Rows", justify="right")
     for outcome, count in sorted(counts.items()):
