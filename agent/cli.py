@@ -20,6 +20,7 @@ from rich.markup import escape
 
 from agent import jobs
 from agent.bulk import merge_reports, parse_shard
+from agent.bulk.audit import audit_exit, read_audit_input
 from agent.bulk.csv_input import OrderFile
 from agent.bulk.progress import BulkObserver, LogObserver, RichObserver, summary_table
 from agent.bulk.report import check_report_paths
@@ -597,6 +598,94 @@ def bulk(
             "run the same command with --resume to continue",
         )
     raise typer.Exit(int(exit_for(summary.outcomes)))
+
+
+@app.command()
+def audit(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A bulk CSV, a bulk report (.csv or .json) or one column of order numbers."
+        ),
+    ],
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=32,
+            help="Browser contexts reading at once.",
+            show_default="2, or CCW_WORKERS",
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Continue the last unfinished audit of this file and shard."),
+    ] = False,
+    report: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--report",
+            metavar="PATH",
+            help="Report file, .csv, .json or .html (repeat for several).",
+            show_default=".csv and .json in the state folder's reports/",
+        ),
+    ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Read the valid rows; report invalid ones as invalid_input."
+        ),
+    ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="K/N",
+            help="Read only shard K of N of the file's orders.",
+            show_default="the whole file",
+        ),
+    ] = None,
+    mock: MockOpt = False,
+    headed: HeadedOpt = False,
+    slow_mo: SlowMoOpt = 0,
+    trace: TraceOpt = False,
+) -> None:
+    """Steps 1-4 on every order of a file, never assigning: where each order is, whether it can
+    be assigned (and if not, why), and whether it is on the file's target."""
+    with handled():
+        settings = load_settings(workers=workers, **debug_overrides(headed, slow_mo, trace))
+        reports = check_report_paths(report or (), inputs=(file,))
+        options = BulkOptions(
+            workers=settings.workers,
+            resume=resume,
+            shard=parse_shard(shard) if shard else None,
+            reports=reports,
+            audit=True,
+        )
+        orders = read_audit_input(file)
+        if not skip_invalid:
+            orders.check()
+        with target_for(settings, mock, notices=errors) as target:
+            interactive = errors.is_terminal
+            observer: BulkObserver = (
+                RichObserver(errors, settings.log_level) if interactive else LogObserver()
+            )
+            summary = asyncio.run(run_bulk(target, file, orders, options, observer=observer))
+    if interactive:
+        print_or_summarise(
+            lambda: console.print(summary_table(summary.counts, title="Audit")),
+            f"audit {summary.run_id}: {dict(summary.counts)}",
+        )
+        for path in summary.reports:
+            console.print(f"Report: {shown(path)}")
+    if summary.status == "interrupted":
+        fail(
+            Exit.INTERRUPTED,
+            f"interrupted with {summary.unfinished} order(s) not read (run {summary.run_id}); "
+            "run the same command with --resume to continue",
+        )
+    raise typer.Exit(int(audit_exit(summary.outcomes)))
 
 
 def run_preflight(target: Target, loaded: OrderFile) -> None:

@@ -37,7 +37,8 @@ def advice(view: OrderView) -> list[str]:
     if view.assign_disabled_reason:
         notes.append(
             f"Assignment is not available here ({view.assign_disabled_reason}); moving licences "
-            "that are already delivered is an Asset Transfer, not this flow."
+            "that are already delivered is an Asset Transfer, not this flow: open a case with "
+            "Cisco Licensing Support."
         )
     return notes
 

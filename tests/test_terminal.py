@@ -119,6 +119,7 @@ def test_every_option_that_takes_a_value_shows_its_default_in_help() -> None:
                 unshown.append(f"{name} {param.opts[0]}")
     # Then every option that takes a value says what it is without it
     assert unshown == []
+    assert "audit" in dict(_commands(root))
 
 
 def test_bulk_help_shows_the_workers_default() -> None:

@@ -19,7 +19,7 @@ from html import escape
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from agent.bulk.statuses import NOT_RUN, status_sentence
+from agent.bulk.statuses import AUDIT_ONLY, NOT_RUN, status_sentence
 from agent.bulk.storage import AtomicText, guarded
 from flows.models import Outcome
 
@@ -33,7 +33,7 @@ _CHUNK = 3 * 64 * 1024  # a multiple of 3, so base64 chunks join without padding
 
 _ORDER = [outcome.value for outcome in Outcome] + list(NOT_RUN)
 
-_STYLE = """
+STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 1.5rem auto; max-width: 80rem;
        padding: 0 1rem; color: #1b1f23; }
 h1 { font-size: 1.5rem; }
@@ -78,7 +78,7 @@ def _sha256_source(text: str) -> str:
 
 # Nothing may load from outside the page: only its own style, its own script, data: images.
 CONTENT_SECURITY_POLICY = (
-    f"default-src 'none'; img-src data:; style-src {_sha256_source(_STYLE)}; "
+    f"default-src 'none'; img-src data:; style-src {_sha256_source(STYLE)}; "
     f"script-src {_sha256_source(_SCRIPT)}; base-uri 'none'; form-action 'none'"
 )
 
@@ -91,6 +91,8 @@ def _sorted_outcomes(summary: Mapping[str, int]) -> list[str]:
 def _colour(outcome: str) -> str:
     if outcome in (Outcome.ASSIGNED, Outcome.ALREADY_ASSIGNED, Outcome.WOULD_ASSIGN):
         return "#2da44e"
+    if outcome in AUDIT_ONLY:
+        return "#2da44e" if AUDIT_ONLY[outcome].style == "green" else "#bf8700"
     if outcome == Outcome.FAILED:
         return "#cf222e"
     if outcome in NOT_RUN:
@@ -205,7 +207,7 @@ class HtmlReport:
             f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
             '<meta name="referrer" content="no-referrer">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{escape(title)} — ccw-agent</title>\n<style>{_STYLE}</style>\n</head>\n"
+            f"<title>{escape(title)} — ccw-agent</title>\n<style>{STYLE}</style>\n</head>\n"
             f"<body>\n<main>\n<h1>{escape(title)}</h1>\n"
         )
         facts = [*self._about, ("Report written", _now())]
@@ -214,8 +216,8 @@ class HtmlReport:
             + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>\n" for k, v in facts)
             + "</dl>\n"
         )
-        write(_chart(outcomes, summary, total))
-        write(_meanings(outcomes, summary))
+        write(chart(outcomes, summary, total))
+        write(meanings(outcomes, summary))
         write(
             '<h2 id="rows-heading">Rows</h2>\n'
             '<div class="filter" id="filter" hidden><label for="outcome-filter">Outcome</label> '
@@ -245,7 +247,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _chart(outcomes: list[str], summary: Mapping[str, int], total: int) -> str:
+def chart(outcomes: list[str], summary: Mapping[str, int], total: int) -> str:
     """A horizontal bar per outcome, each a named image of its count, with visible labels."""
     label_width, bar_width, bar_height, gap = 210, 380, 22, 8
     width = label_width + bar_width + 80
@@ -276,7 +278,7 @@ def _chart(outcomes: list[str], summary: Mapping[str, int], total: int) -> str:
     )
 
 
-def _meanings(outcomes: list[str], summary: Mapping[str, int]) -> str:
+def meanings(outcomes: list[str], summary: Mapping[str, int]) -> str:
     """The counts again as a table, with what each outcome means: the chart's text version."""
     return (
         '<table id="outcomes">\n<caption>What each outcome means</caption>\n'

@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -112,6 +112,26 @@ class RunInfo:
     started_at: str
     ended_at: str | None
     status: RunStatus
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """A row to read, not to assign (`audit`): its order and, when the file gives one, the
+    target as written (search_by, smart_account, virtual_account, expect_domain...)."""
+
+    row: int
+    order_number: str
+    target: Mapping[str, str | None] = field(default_factory=dict)
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class UnfinishedRow:
+    """An OrderRow still to read; `in_flight` means an earlier attempt began and did not end."""
+
+    row: OrderRow
+    in_flight: bool
+    attempts: int
 
 
 @dataclass(frozen=True)
@@ -221,7 +241,7 @@ class Ledger:
         *,
         input_path: str | Path,
         input_sha256: str,
-        rows: Iterable[CsvRow | InvalidRow],
+        rows: Iterable[CsvRow | OrderRow | InvalidRow],
         invalid: Iterable[InvalidRow] = (),
         options: Mapping[str, Any] | None = None,
         shard: str | None = None,
@@ -234,9 +254,22 @@ class Ledger:
         run_id = str(uuid.uuid4())
         now = _now()
 
-        def records(items: Iterable[CsvRow | InvalidRow]) -> Iterator[tuple[object, ...]]:
+        def records(
+            items: Iterable[CsvRow | OrderRow | InvalidRow],
+        ) -> Iterator[tuple[object, ...]]:
             for item in items:
-                if isinstance(item, CsvRow):
+                if isinstance(item, OrderRow):
+                    yield (
+                        run_id,
+                        item.row,
+                        item.order_number,
+                        json.dumps(dict(item.target)),
+                        item.reference,
+                        PENDING,
+                        "",
+                        now,
+                    )
+                elif isinstance(item, CsvRow):
                     yield (
                         run_id,
                         item.row,
@@ -361,6 +394,28 @@ class Ledger:
                 return
             last = found[-1][0]
 
+    def iter_unfinished(self, run_id: str) -> Iterator[UnfinishedRow]:
+        """Rows not finished, as OrderRows whatever their target, in file order, in batches
+        (what `audit` reads: a row there may name an order and no target)."""
+        marks = ", ".join("?" for _ in UNFINISHED)
+        last = 0
+        while True:
+            found = self._read(
+                "SELECT row_number, order_number, target, reference, status, attempts FROM rows"
+                f" WHERE run_id = ? AND status IN ({marks}) AND row_number > ?"
+                " ORDER BY row_number LIMIT ?",
+                (run_id, *UNFINISHED, last, BATCH_ROWS),
+            )
+            for number, order, target, ref, status, attempts in found:
+                yield UnfinishedRow(
+                    row=OrderRow(number, order, json.loads(target), ref),
+                    in_flight=status != PENDING,
+                    attempts=attempts,
+                )
+            if len(found) < BATCH_ROWS:
+                return
+            last = found[-1][0]
+
     def pending_rows(self, run_id: str) -> list[PendingRow]:
         """Rows not finished (pending, in flight, submitting), in file order."""
         return list(self.iter_pending(run_id))
@@ -456,6 +511,37 @@ class Ledger:
                 None if result.after is None else result.after.model_dump_json(),
                 json.dumps(list(result.artifacts)),
                 result.duration_s,
+                read,
+                _now(),
+            ),
+        )
+
+    def record_read(
+        self,
+        run_id: str,
+        row_number: int,
+        status: str,
+        *,
+        detail: str,
+        view: OrderView | None,
+        attempts: int,
+        artifacts: Iterable[str] = (),
+        duration_s: float | None = None,
+    ) -> None:
+        """A read-only row's end (`audit`): its status, and the order as the portal showed it."""
+        read = None if view is None else _canonical(view.sales_order)
+        self._update_row(
+            run_id,
+            row_number,
+            "status = ?, attempts = MAX(attempts, ?), detail = ?, before = ?, artifacts = ?,"
+            " duration_s = ?, sales_order = COALESCE(?, sales_order), updated_at = ?",
+            (
+                status,
+                attempts,
+                detail,
+                None if view is None else view.model_dump_json(),
+                json.dumps(list(artifacts)),
+                duration_s,
                 read,
                 _now(),
             ),

@@ -24,8 +24,9 @@ from urllib.parse import urlsplit
 import structlog
 from structlog.contextvars import bound_contextvars
 
+from agent.bulk.audit import AuditPool, write_audit_report
 from agent.bulk.csv_input import CsvRow, InvalidRow, LoadedOrders
-from agent.bulk.ledger import LEDGER_FILE, UNFINISHED, Ledger
+from agent.bulk.ledger import LEDGER_FILE, UNFINISHED, Ledger, OrderRow
 from agent.bulk.lock import StateLock
 from agent.bulk.pool import WorkerPool
 from agent.bulk.progress import BulkObserver, LogObserver
@@ -50,15 +51,22 @@ class BulkOptions:
     shard: Shard | None = None
     max_submits_per_minute: float | None = None
     reports: tuple[Path, ...] = ()
+    # Read every order with steps 1-4 (agent.bulk.audit) instead of assigning it.
+    audit: bool = False
 
     def outcome_options(self, base_url: str) -> dict[str, Any]:
         """The options that change what a row ends as, and the portal it ran against."""
-        return {
+        options: dict[str, Any] = {
             "dry_run": self.dry_run,
             "allow_pending": self.allow_pending,
             "allow_internal": self.allow_internal,
             "portal": urlsplit(base_url).netloc,
         }
+        if self.audit:
+            # Named only when set, so that a bulk run's options read as they always have and
+            # an audit never resumes a bulk run of the same file, nor the reverse.
+            options["audit"] = True
+        return options
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,7 @@ class OrderSource(Protocol):
     @property
     def warnings(self) -> Sequence[str]: ...
 
-    def items(self) -> Iterable[CsvRow | InvalidRow]:
+    def items(self) -> Iterable[CsvRow | OrderRow | InvalidRow]:
         """Valid and invalid rows, in file order; may read the file again on each call."""
         ...
 
@@ -176,7 +184,8 @@ async def run_bulk(
             fatal: CcwAgentError | None = None
             try:
                 if to_do:
-                    pool = WorkerPool(target, ledger, run_id, options, observer, stop, workers)
+                    kind = AuditPool if options.audit else WorkerPool
+                    pool = kind(target, ledger, run_id, options, observer, stop, workers)
                     with stop.handling_signals():
                         fatal = await pool.run()
             finally:
@@ -252,7 +261,7 @@ def _finish(
     """
     reports = options.reports or default_reports(state_dir, input_path, run_id)
     try:
-        counts = write_run_report(ledger, run_id, reports)
+        counts = write_any_report(ledger, run_id, reports)
     except StorageError as exc:
         raise StorageError(
             f"{exc}. Every result is in the ledger and the run {run_id} stays unfinished: write "
@@ -270,6 +279,13 @@ def _finish(
         reports=[str(path) for path in reports],
     )
     return BulkSummary(run_id, resumed, status, dict(counts), tuple(reports))
+
+
+def write_any_report(ledger: Ledger, run_id: str, paths: Sequence[Path]) -> Counter[str]:
+    """The run's report: an audit's columns for an audit run, else the bulk report's."""
+    if ledger.run(run_id).options.get("audit"):
+        return write_audit_report(ledger, run_id, paths)
+    return write_run_report(ledger, run_id, paths)
 
 
 def finish_if_done(ledger: Ledger, run_id: str, state_dir: Path, counts: Mapping[str, int]) -> bool:
@@ -304,6 +320,6 @@ def export_report(state_dir: Path, run: str, reports: Sequence[Path] = ()) -> Ex
         paths = tuple(reports) or default_reports(
             state_dir, Path(ledger.run(run_id).input_path), run_id
         )
-        counts = write_run_report(ledger, run_id, paths)
+        counts = write_any_report(ledger, run_id, paths)
         finished = finish_if_done(ledger, run_id, state_dir, counts)
     return Exported(run_id, paths, finished)

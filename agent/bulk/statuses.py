@@ -33,10 +33,31 @@ NOT_RUN: dict[str, NotRun] = {
 }
 
 
+# What `audit` says of an order beyond the outcomes it shares with bulk (not_eligible,
+# order_not_found, failed): a sentence and a style, as for the rows not run.
+AUDIT_ONLY: dict[str, NotRun] = {
+    "on_target": NotRun(
+        "Every eligible line carries the file's target Smart Account and Virtual Account.", "green"
+    ),
+    "not_on_target": NotRun(
+        "The order can be assigned and is not on the file's target yet.", "cyan"
+    ),
+    "unproven": NotRun(
+        "The lines carry the target's Virtual Account, but the portal shows account names, not "
+        "Domain Identifiers, so steps 1-4 cannot tell whether the account is the target; "
+        "`bulk --dry-run` tells (already_assigned or would_assign).",
+        "yellow",
+    ),
+    "assignable": NotRun("The order can be assigned (the file names no target).", "green"),
+}
+
+
 def status_sentence(status: str) -> str:
     """What a row's status means, in words for people."""
     if status in NOT_RUN:
         return NOT_RUN[status].sentence
+    if status in AUDIT_ONLY:
+        return AUDIT_ONLY[status].sentence
     try:
         return Outcome(status).sentence
     except ValueError:
@@ -47,6 +68,8 @@ def status_style(status: str) -> str:
     """The rich style a terminal shows a row's status in."""
     if status in NOT_RUN:
         return NOT_RUN[status].style
+    if status in AUDIT_ONLY:
+        return AUDIT_ONLY[status].style
     try:
         return Outcome(status).style
     except ValueError:
