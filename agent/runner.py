@@ -248,11 +248,13 @@ class Worker:
 
     async def _finish_attempt(self, failed: bool) -> list[str]:
         kept: list[Path] = []
-        if failed and self._page is not None:
+        # The screen the attempt ended on: a tab the portal opened, else the worker's page.
+        shown = self._session.page if self._session is not None else self._page
+        if failed and shown is not None:
             shot = self._artifact_path("screenshot.png")
             private_folder(shot.parent)
             try:
-                await self._page.screenshot(path=shot, full_page=True)
+                await shown.screenshot(path=shot, full_page=True)
                 make_private(shot)
                 kept.append(shot)
             except (PlaywrightError, OSError) as exc:
@@ -263,6 +265,8 @@ class Worker:
                 kept += await self._tracer.end(keep, self._artifact_path("trace.zip"))
             except PlaywrightError as exc:
                 log.warning("trace_failed", error=first_line(exc))
+        if self._session is not None and not self._page_broken():
+            await self._session.close_followed()
         return [str(path) for path in kept]
 
     # --- running ------------------------------------------------------------------------------
@@ -305,8 +309,10 @@ class Worker:
                     self.on_attempt_failed(first_line(exc))
                 if isinstance(exc, PlaywrightError) or self._page_broken():
                     await self.close()
+                if isinstance(exc, PortalError) and exc.final:
+                    break  # the portal answered; starting over would only hear it again
                 if attempt < attempts and (
-                    time.monotonic() >= deadline or not await self._backoff(attempt)
+                    time.monotonic() >= deadline or not await self._backoff(attempt, deadline)
                 ):
                     break
                 continue
@@ -321,10 +327,12 @@ class Worker:
     def _page_broken(self) -> bool:
         return self._page is None or self._page.is_closed()
 
-    async def _backoff(self, attempt: int) -> bool:
-        """Wait before the next attempt; False when a stop was requested meanwhile."""
+    async def _backoff(self, attempt: int, deadline: float) -> bool:
+        """Wait before the next attempt, never past the order's deadline; False when a stop was
+        requested meanwhile."""
         delay = self.settings.retry_backoff_s * 2 ** (attempt - 1)
         delay += random.uniform(0, self.settings.retry_backoff_s)
+        delay = max(0.0, min(delay, deadline - time.monotonic()))
         return not await wait_for_event(self.stop, delay)
 
     async def assign(

@@ -62,19 +62,25 @@ def choose_virtual_account(offered: Sequence[str], wanted: str) -> str | None:
 def lines_on_target(
     lines: Sequence[LineAssignment], *, name: str | None, domain: str | None, virtual_account: str
 ) -> bool:
-    """Whether every line given carries the target; a None name or domain is not compared.
+    """Whether every line given carries the target.
 
-    A domain is compared only where the table shows one; callers decide whether the evidence
-    left (name only, domain only) is enough.
+    An account is its Domain Identifier: where the line shows a domain and the target's is
+    known, the domain alone decides (however the line writes the name beside it); by name only
+    where the line shows no domain, and then exactly (a None name is not compared). Callers
+    decide whether the evidence left (name only) is enough.
     """
     if not lines:
         return False
     return all(
-        same_text(line.virtual_account, virtual_account)
-        and (name is None or same_text(line.smart_account, name))
-        and (domain is None or line.domain is None or same_text(line.domain, domain))
+        same_text(line.virtual_account, virtual_account) and _on_account(line, name, domain)
         for line in lines
     )
+
+
+def _on_account(line: LineAssignment, name: str | None, domain: str | None) -> bool:
+    if line.domain is not None and domain is not None:
+        return same_text(line.domain, domain)
+    return name is None or same_text(line.smart_account, name)
 
 
 def describe(rows: Sequence[AccountRow]) -> str:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from flows.hosts import CredentialHosts
 from pages.base import DEFAULT_TIMEOUT_MS
 from pages.labels import Labels, labels
+from pages.popups import install_popup_handlers
 from pages.secrets import register, register_totp_secret
 
 
@@ -103,6 +105,33 @@ class PortalSession:
     def __post_init__(self) -> None:
         # One place sets the limit of every wait; page objects take no timeouts of their own.
         self.page.set_default_timeout(self.timeout_ms)
+        # The page the session was made with, while `page` is a tab the portal opened.
+        self._home: Page | None = None
+
+    async def follow(self, page: Page) -> None:
+        """Go on in `page`, a tab or window the portal opened (Order Details in a new tab):
+        the same limits and pop-up handling as the session's own page. Closed again by
+        `close_followed`, when the order is done."""
+        if page is self.page:
+            return
+        page.set_default_timeout(self.timeout_ms)
+        await install_popup_handlers(page, self.labels)
+        if self._home is None:
+            self._home = self.page
+        self.page = page
+
+    async def close_followed(self) -> None:
+        """Close the tabs the portal opened for the last order and go back to the session's
+        own page."""
+        if self._home is None:
+            return
+        home, self._home = self._home, None
+        for page in home.context.pages:
+            if page is not home and not page.is_closed():
+                with suppress(PlaywrightError):
+                    await page.close()
+        self.page = home
+        self.screen_reusable = False
 
     def out_of_time(self) -> bool:
         """Whether the current order has spent its time budget."""

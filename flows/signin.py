@@ -27,6 +27,7 @@ async def ensure_signed_in(session: PortalSession, *, any_search_box: bool = Fal
     `doctor`, which checks that name).
     Raises LoginRequired when the portal wants a sign-in and there are no credentials.
     """
+    await session.close_followed()  # the tabs the last order opened
     await install_popup_handlers(session.page, session.labels)
     reusable, session.screen_reusable = session.screen_reusable, False
     if reusable and session.signed_in_email is not None and await _still_open(session):

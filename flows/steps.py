@@ -99,7 +99,7 @@ async def read_step(
             async with step(session, number, name, order, logged=logged):
                 return await action()
         except PortalError as exc:
-            if run == session.step_attempts or session.out_of_time():
+            if exc.final or run == session.step_attempts or session.out_of_time():
                 raise
             log.warning(
                 "step_retry", step=number, name=name, order=order, run=run, error=first_line(exc)
@@ -155,4 +155,5 @@ async def _diagnose(
         return server_error
     except PlaywrightError:
         pass  # the page itself is gone (closed, crashed): the original failure says enough
-    return StepFailed(number, name, first_line(exc))
+    final = isinstance(exc, PageError) and exc.final
+    return StepFailed(number, name, first_line(exc), final=final)

@@ -69,7 +69,8 @@ async def open_assignments(
     if isinstance(found, NotFound):
         return found
     details, facts = await read_step(
-        session, 3, "open_order", order_number, lambda: _open_details(found, order_number),
+        session, 3, "open_order", order_number,
+        lambda: _open_details(session, found, order_number),
         logged=log_steps,
     )  # fmt: skip
 
@@ -122,11 +123,13 @@ async def _search(
 
 
 async def _open_details(
-    found: SearchResultsPage | OrderDetailsPage, order_number: str
+    session: PortalSession, found: SearchResultsPage | OrderDetailsPage, order_number: str
 ) -> tuple[OrderDetailsPage, tuple[str | None, str, tuple[str, ...]]]:
     details = await (
         found.wait() if isinstance(found, OrderDetailsPage) else found.open_order(order_number)
     )
+    # Order Details may have opened in a new tab: the order's next steps are taken there.
+    await session.follow(details.page)
     sales_order, web_order = await details.sales_order(), await details.web_order()
     shown = [number for number in (sales_order, web_order) if number]
     if not any(same_order(number, order_number) for number in shown):

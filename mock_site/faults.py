@@ -49,6 +49,11 @@ class Faults(BaseModel):
     # Not a fault but a release variant (the `compact` release turns it on): the global search
     # opens a single match's Order Details directly instead of listing it.
     single_match_opens_details: bool = False
+    # A portal that answers a search that found nothing in words of its own (not the
+    # reference's "No results found" / "No Smart Accounts found"): an agent must not wait for
+    # words it knows, nor read these as a "no".
+    no_orders_words: str | None = Field(default=None, min_length=1)
+    no_accounts_words: str | None = Field(default=None, min_length=1)
 
 
 PROFILES: dict[str, Faults] = {

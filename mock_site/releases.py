@@ -95,6 +95,13 @@ class Release(BaseModel):
     tip_after_ms: int | None = None
     # The confirmation's role: alertdialog, or a plain dialog as jQuery UI draws it.
     confirm_role: Literal["alertdialog", "dialog"] = "alertdialog"
+    # Smart Account search results in pages of this many ("Page 1 of 2", "Next page"), longest
+    # names first; None: all at once.
+    account_page_size: int | None = None
+    # How a cell holding both writes an account (the `smart_account_with_domain` column).
+    account_writing: Literal["parens", "slash", "dash", "two-lines", "domain-first"] = "parens"
+    # The search results' order links open Order Details in a new tab.
+    details_in_new_tab: bool = False
     # Accessible names this release changed, English reference name -> the release's own: a
     # release that renames what the reference pins, as a real portal may do one day. Empty for
     # the releases that keep the reference's names.
@@ -243,6 +250,25 @@ LEGACY = Release(
     confirm_role="dialog",
 )
 
+# A portal that pages its results and opens the order in a new tab: the exact match of a
+# search may be on the second page, and an account is written "Initech / initech.example".
+PAGED = CLASSIC.model_copy(
+    update={
+        "name": "paged",
+        "summary": "results in pages of two, 'Name / domain' cells, orders in a new tab",
+        "assignment_columns": (
+            "line",
+            "product",
+            "smart_account_with_domain",
+            "virtual_account",
+            "eligibility",
+        ),
+        "account_page_size": 2,
+        "account_writing": "slash",
+        "details_in_new_tab": True,
+    }
+)
+
 # The classic layout on the day the portal renamed a few controls: an agent with the reference's
 # names fails here until a label file gives it the new ones (`ccw-agent doctor` writes one).
 RENAMED = CLASSIC.model_copy(
@@ -259,9 +285,14 @@ RENAMED = CLASSIC.model_copy(
     }
 )
 
-RELEASES: dict[str, Release] = {r.name: r for r in (CLASSIC, LEDGER, COMPACT, LEGACY, RENAMED)}
+RELEASES: dict[str, Release] = {
+    r.name: r for r in (CLASSIC, LEDGER, COMPACT, LEGACY, PAGED, RENAMED)
+}
 # The releases that keep every name of the reference, on which the agent works unconfigured.
 REFERENCE_RELEASES: tuple[str, ...] = tuple(n for n, r in RELEASES.items() if not r.renamed)
+# Of those, the ones that are also ARIA-correct: every control the reference names carries its
+# role (`legacy` draws drop-downs, radios and actions without one, as the real portal does).
+ARIA_RELEASES: tuple[str, ...] = tuple(n for n in REFERENCE_RELEASES if n != LEGACY.name)
 
 
 class UnknownRelease(ValueError):

@@ -336,6 +336,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 if len(results) == 1 and opens:
                     found["open"] = results[0]["sales_order"]
+                if not results and mock.engine.faults.no_orders_words:
+                    found["empty_message"] = mock.engine.faults.no_orders_words
                 return 200, found
             case "GET", ["orders", number]:
                 return 200, portal.order_details(email, number)
@@ -353,10 +355,32 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200, result
             case "GET", ["smart-accounts"]:
                 by, value = query.get("by", ""), query.get("value", "")
-                return 200, {"accounts": portal.search_accounts(by, value)}
+                return 200, self._account_page(portal.search_accounts(by, value), query)
             case "GET", ["smart-accounts", domain, "virtual-accounts"]:
                 return 200, {"virtual_accounts": portal.virtual_accounts(domain)}
         return 404, {"error": "Not found"}
+
+    def _account_page(
+        self, accounts: list[dict[str, str]], query: dict[str, str]
+    ) -> dict[str, Any]:
+        """One page of the accounts found, as the release pages them (all at once when it does
+        not), with the portal's own words for an empty answer when a knob sets them."""
+        mock = self.server.mock
+        size = mock.release.account_page_size
+        answer: dict[str, Any] = {"accounts": accounts, "total": len(accounts)}
+        if not accounts and mock.engine.faults.no_accounts_words:
+            answer["empty_message"] = mock.engine.faults.no_accounts_words
+        if size is None:
+            return answer
+        # Longest names first: an exact match (the shortest name) tends to land on a later page.
+        ordered = sorted(accounts, key=lambda a: (-len(a["name"]), a["name"], a["domain"]))
+        pages = max(1, -(-len(ordered) // size))
+        try:
+            page = min(max(int(query.get("page", "1")), 1), pages)
+        except ValueError:
+            page = 1
+        answer.update(accounts=ordered[(page - 1) * size : page * size], page=page, pages=pages)
+        return answer
 
     # --- control API ---------------------------------------------------------------------------
 

@@ -154,6 +154,11 @@ FRENCH: dict[str, str] = {
         "Les affectations de compte Smart montrent désormais chaque ligne de la commande."
     ),
     "Got it": "J'ai compris",
+    "Previous page": "Page précédente",
+    "Next page": "Page suivante",
+    "Page {page} of {pages} \u00b7 {total} Smart Accounts": (
+        "Page {page} sur {pages} \u00b7 {total} comptes Smart"
+    ),
     "Confirm": "Confirmer",
     "None": "Aucun",
     "{label}:": "{label}\u00a0:",

@@ -9,11 +9,21 @@ from typing import Any
 
 from playwright.async_api import Locator, Page, Response
 
-from pages.base import FoundBy, mark_messages_seen, read_stably, wait_for_landmark
+from pages.base import (
+    READ_MS,
+    SEEN_ATTRIBUTE,
+    FoundBy,
+    mark_messages_seen,
+    read_stably,
+    unseen,
+    wait_for_answer,
+    wait_for_landmark,
+)
 from pages.controls import Action, tick
-from pages.errors import PageError
+from pages.errors import IncompleteList, PageError
 from pages.guard import check_submission
 from pages.labels import Labels, any_of, name_matcher, normalize, same_text
+from pages.lists import MAX_PAGES, list_count, next_control
 from pages.widgets import DropDown, column_index
 
 # A Domain Identifier as written in an entry: dot-separated labels, not part of an email address.
@@ -48,6 +58,11 @@ radios => radios.map(radio => {
           head ? [...head.cells].map(c => c.innerText) : []];
 })
 """
+
+
+# Marks the accounts on screen before "Next page" (our own attribute, as for messages), so that
+# the next page's accounts are told from them.
+_MARK_SHOWN = f"els => els.forEach(el => el.setAttribute('{SEEN_ATTRIBUTE}', ''))"
 
 
 class SearchBy(StrEnum):
@@ -119,16 +134,24 @@ class AssignDialog:
         return await self.run_search()
 
     async def run_search(self) -> list[AccountRow]:
-        """Click the dialog's Search (again) and return the accounts found.
+        """Click the dialog's Search (again) and return every account found, on every page.
 
         Waits for the answer to the request the click starts before it looks: the accounts of an
-        earlier search may still show until then, and would be read as this search's.
+        earlier search may still show until then, and would be read as this search's. An answer
+        in words the agent does not know ends the search at once (UnknownAnswer).
         """
+        await self._search_again()
+        return await self.accounts()
+
+    async def _search_again(self) -> None:
+        """Click Search and wait for its first page of results (or the portal's "none")."""
         search, _how = await self.search_action.wait()
+        before = await self.dialog.inner_text(timeout=READ_MS)
         async with self.page.expect_response(_is_data_answer):
             await search.click()
-        await wait_for_landmark(self.page, self.labels, self.results_landmark, hidden_ok=True)
-        return await self.accounts()
+        await wait_for_answer(
+            self.page, self.labels, self.results_landmark, self.dialog, before, hidden_ok=True
+        )
 
     async def says_no_accounts(self) -> bool:
         """Whether the portal's own "No Smart Accounts found" shows (and no account does)."""
@@ -137,13 +160,49 @@ class AssignDialog:
         return not await self.radios.count()
 
     async def accounts(self) -> list[AccountRow]:
-        """The accounts found, as a table of radios or a list of entries alike ([] when none).
+        """Every account found, as a table of radios or a list of entries alike ([] when none),
+        read to the end of the list: each next page (or "Show more") is followed.
 
         Each account is a radio named by the account name; its Domain Identifier and status are
         read from the words of its own entry (the row, list item or card that holds no other
         radio). A domain or status that cannot be read is "" (never guessed).
+        Raises IncompleteList past MAX_PAGES pages, or when the list's own count ("Page 1 of 3",
+        "7 Smart Accounts") disagrees with what was read: an answer rests on the whole list.
         """
+        found = await self._page_accounts()
+        pages = 1
+        while await self._next_page(pages):
+            if pages >= MAX_PAGES:
+                raise IncompleteList(
+                    f"more results than the agent reads (over {MAX_PAGES} pages); search by "
+                    "Domain Identifier to narrow them"
+                )
+            found += await self._page_accounts()
+            pages += 1
+        unique = list({(row.account_name.casefold(), row.domain): row for row in found}.values())
+        said = list_count(await self.dialog.inner_text(timeout=READ_MS), self.labels)
+        if said.pages is not None and said.pages > pages:
+            raise IncompleteList(f"the results say {said.pages} pages; {pages} could be read")
+        if said.total is not None and found and said.total != len(unique):
+            raise IncompleteList(
+                f"the results say {said.total} accounts; {len(unique)} could be read"
+            )
+        return unique
+
+    async def _page_accounts(self) -> list[AccountRow]:
         return await read_stably(self.results_landmark, self._read_accounts, hidden_ok=True)
+
+    async def _next_page(self, pages_read: int) -> bool:
+        """Show more of the results (next page, "Show more"), when the screen offers it; whether
+        it did. The accounts shown so far are marked, so that only new ones count as arrived."""
+        more = next_control(self.dialog, self.labels, pages_read)
+        if not await more.count():
+            return False
+        await self.radios.evaluate_all(_MARK_SHOWN)
+        await more.first.click()
+        arrived = unseen(self.radios).or_(self.no_accounts)
+        await wait_for_landmark(self.page, self.labels, arrived, hidden_ok=True)
+        return True
 
     async def _read_accounts(self) -> list[AccountRow]:
         entries: list[list[Any]] = await self.radios.evaluate_all(_RADIO_ENTRIES)
@@ -172,14 +231,27 @@ class AssignDialog:
         )
 
     async def select_account(self, account: AccountRow) -> None:
-        """Tick the radio of the one entry with this account name AND this domain."""
-        rows = await self._read_accounts()
-        where = [
-            i
-            for i, row in enumerate(rows)
-            if same_text(row.account_name, account.account_name)
-            and same_text(row.domain, account.domain)
-        ]
+        """Tick the radio of the one entry with this account name AND this domain; when it is
+        on another page of the results, from the first page on, page by page."""
+
+        async def entries() -> list[int]:
+            rows = await self._read_accounts()
+            return [
+                i
+                for i, row in enumerate(rows)
+                if same_text(row.account_name, account.account_name)
+                and same_text(row.domain, account.domain)
+            ]
+
+        where = await entries()
+        if not where:
+            # Not on the page showing: search again and go through the pages from the first.
+            await self._search_again()
+            pages = 1
+            while not (where := await entries()) and pages < MAX_PAGES:
+                if not await self._next_page(pages):
+                    break
+                pages += 1
         if len(where) != 1:
             raise PageError(
                 f"{account.account_name} ({account.domain}) is not exactly one entry of the "

@@ -24,10 +24,14 @@ from pages.errors import PageError, PortalServerError, SignOnShown, SubmissionRe
 from pages.labels import Labels, name_matcher, normalize, same_text
 from pages.widgets import column_index, data_rows, data_table, read_table, rows_by_header
 
-# "Initech (initech.example)": an account name, then its Domain Identifier in parentheses.
-_NAME_AND_DOMAIN = re.compile(
-    r"^(?P<name>.+?)\s*\(\s*(?P<domain>[a-z0-9-]+(?:\.[a-z0-9-]+)+)\s*\)$", re.IGNORECASE
+# A Domain Identifier as a whole token: dot-separated labels, not part of an email address.
+_DOMAIN = re.compile(
+    r"(?<![\w@.-])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
+    r"\.[a-z]{2,63}(?![\w@-])",
+    re.IGNORECASE,
 )
+# What may stand between an account's name and its domain in one cell: "(…)", "/", "-", "|".
+_SEPARATORS = " \t\n()[]/|-\u2013\u2014\u00b7,:;"
 
 # The words around a control inside its own container (no other control in it); an element walk
 # in the page because no role locator expresses "the text next to this button".
@@ -54,13 +58,29 @@ class AssignmentRow:
 
 
 def split_account(cell: str | None) -> tuple[str | None, str | None]:
-    """An account cell as (name, domain): "Initech (initech.example)" or a name alone."""
+    """An account cell as (name, domain), however the portal writes the two together:
+    "Initech (initech.example)", "Initech / initech.example", "Initech - initech.example", on
+    two lines, or domain first ("initech.example (Initech)"); or a name alone (domain None).
+
+    The domain is a whole domain-shaped token; a cell with two of them is not split (name as
+    written, domain None), since which one is the account's cannot be told.
+    """
     if cell is None:
         return None, None
-    found = _NAME_AND_DOMAIN.match(cell.strip())
-    if found is None:
-        return cell, None
-    return normalize(found["name"]), found["domain"]
+    domains = list(_DOMAIN.finditer(cell))
+    if len(domains) != 1:
+        return normalize(cell), None
+    found = domains[0]
+    rest = (cell[: found.start()] + " " + cell[found.end() :]).strip(_SEPARATORS)
+    return normalize(rest) or None, found.group(0).lower()
+
+
+def domain_in(cell: str | None) -> str | None:
+    """The one Domain Identifier a cell shows as a whole token (None: none, or several)."""
+    if cell is None:
+        return None
+    domains = {m.group(0).lower() for m in _DOMAIN.finditer(cell)}
+    return domains.pop() if len(domains) == 1 else None
 
 
 class SmartAccountAssignmentPage:
@@ -128,7 +148,7 @@ class SmartAccountAssignmentPage:
                     product=row["product"] or "",
                     smart_account=name,
                     virtual_account=self._assigned(row["virtual_account"]),
-                    domain=self._assigned(row["domain"]) or domain,
+                    domain=domain_in(self._assigned(row["domain"])) or domain,
                     eligibility=row["eligibility"]
                     if has_eligibility
                     else self._ineligible_words(cells),

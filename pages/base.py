@@ -9,6 +9,7 @@ only as probes, with one of the named limits below.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,7 @@ from typing import Literal, TypeVar
 from playwright.async_api import Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from pages.errors import PageError, PortalServerError, SignOnShown
+from pages.errors import PageError, PortalServerError, SignOnShown, UnknownAnswer
 from pages.labels import Labels, any_of, label_pattern, name_matcher, normalize
 
 # The page's default timeout when the session is given none (flows.session.PortalSession).
@@ -103,7 +104,12 @@ async def sign_on_showing(page: Page, labels: Labels) -> bool:
 
 
 async def wait_for_landmark(
-    page: Page, labels: Labels, landmark: Locator, *, hidden_ok: bool = False
+    page: Page,
+    labels: Labels,
+    landmark: Locator,
+    *,
+    hidden_ok: bool = False,
+    timeout: float | None = None,
 ) -> None:
     """Wait until `landmark` shows; fail fast when the sign-on page or a server error shows instead.
 
@@ -111,13 +117,13 @@ async def wait_for_landmark(
     that has since loaded). Pop-ups are dismissed while it waits. With `hidden_ok`, a landmark
     that is in the page but hidden counts (an input a styled label stands for).
     Raises SignOnShown, PortalServerError, or Playwright's TimeoutError when nothing shows within
-    the page's default timeout.
+    `timeout` (None: the page's default timeout).
     """
     visible = landmark if hidden_ok else landmark.filter(visible=True)
     either = visible.or_(sign_on_marker(page, labels)).or_(server_error(page, labels))
     # Every part but a hidden-ok landmark is filtered to what is visible, so "attached" is
     # "shows" for them.
-    await either.first.wait_for(state="attached")
+    await either.first.wait_for(state="attached", timeout=timeout)
     if await visible.count():
         return
     await raise_if_server_error(page, labels)
@@ -146,6 +152,57 @@ async def recover_screen(
     with suppress(AssertionError):
         await expect(error).to_have_count(0, timeout=TOAST_MS)
     return "waited"
+
+
+# How long a screen is given to show an answer the agent knows once the portal has answered; a
+# screen that then shows the same other words twice this far apart has settled on them.
+ANSWER_MS = 4_000.0
+
+
+async def wait_for_answer(
+    page: Page,
+    labels: Labels,
+    landmark: Locator,
+    scope: Locator,
+    before: str,
+    *,
+    hidden_ok: bool = False,
+) -> None:
+    """Wait for `landmark` (an answer the agent knows) after an action that asks the portal.
+
+    When instead `scope` settles on words it did not show `before` (the same words at two looks
+    ANSWER_MS apart), they are the portal's answer in words the agent does not know: raise
+    UnknownAnswer quoting them at once, rather than wait for words that will not come and
+    retry. A screen still changing (loading) is waited for up to the page's default timeout.
+    """
+    for _ in range(2):
+        try:
+            await wait_for_landmark(page, labels, landmark, hidden_ok=hidden_ok, timeout=ANSWER_MS)
+            return
+        except PlaywrightTimeoutError:
+            pass
+    first = await scope.inner_text(timeout=READ_MS)
+    try:
+        await wait_for_landmark(page, labels, landmark, hidden_ok=hidden_ok, timeout=ANSWER_MS)
+        return
+    except PlaywrightTimeoutError:
+        pass
+    settled = await scope.inner_text(timeout=READ_MS)
+    busy = page.locator("[aria-busy=true]").or_(page.get_by_role("progressbar")).filter(
+        visible=True
+    )
+    if await busy.count():
+        # Still loading: words under a spinner are not an answer.
+        await wait_for_landmark(page, labels, landmark, hidden_ok=hidden_ok)
+        return
+    old = {normalize(line) for line in before.splitlines()}
+    new = [normalize(line) for line in settled.splitlines() if normalize(line) not in old]
+    new = [line for line in new if line]
+    if settled == first and new:
+        quoted = " / ".join(new)
+        quoted = quoted if len(quoted) <= 300 else quoted[:297] + "..."
+        raise UnknownAnswer(f'the portal answered in words the agent does not know: "{quoted}"')
+    await wait_for_landmark(page, labels, landmark, hidden_ok=hidden_ok)
 
 
 # Our own attribute on the portal's messages that were on screen before the irreversible click:
@@ -208,6 +265,32 @@ def text_after(text: str, prefix: str) -> str | None:
 
 _FIELD_SEPARATOR = re.compile(r"\s+[·•|]\s+|\t")
 _NEXT_LABEL = re.compile(r"\s+(?=[^\W\d][\w'’ -]{0,30}?\s?:(?:\s|$))")
+
+
+async def follow_click(control: Locator, landmark: Locator) -> Page:
+    """Click `control` and return the page the answer shows in: a tab or window the click
+    opened, else this page (its content replaced or not). Waits (the page's default timeout)
+    for one of the two: a new tab, or `landmark` in this page."""
+    page = control.page
+    popup = asyncio.ensure_future(page.wait_for_event("popup"))
+    try:
+        await control.click()
+        here = asyncio.ensure_future(landmark.first.wait_for())
+        done, _ = await asyncio.wait({popup, here}, return_when=asyncio.FIRST_COMPLETED)
+        if popup in done and popup.exception() is None:
+            here.cancel()
+            await asyncio.gather(here, return_exceptions=True)
+            opened: Page = popup.result()
+            await opened.wait_for_load_state("domcontentloaded")
+            return opened
+        popup.cancel()
+        await asyncio.gather(popup, return_exceptions=True)
+        await here  # raises its timeout when neither came
+        return page
+    finally:
+        if not popup.done():
+            popup.cancel()
+            await asyncio.gather(popup, return_exceptions=True)
 
 
 async def read_stably(

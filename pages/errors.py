@@ -20,7 +20,9 @@ CcwAgentError
 ├── PageError                a screen did not behave as its page object expects
 │   ├── SubmissionRefused    the portal answered the submission with words other than success
 │   ├── OptionNotOffered     a drop-down does not offer the option asked for
-│   └── ListboxUnstable      a drop-down's list kept closing before it could be used
+│   ├── ListboxUnstable      a drop-down's list kept closing before it could be used
+│   ├── UnknownAnswer        the screen settled on words the agent does not know (final)
+│   └── IncompleteList       a list could not be read to its end (final)
 ├── SignOnShown              the sign-on page replaced the screen a step expected
 ├── MutationRefused          a test harness refused the irreversible Yes (pages.guard)
 └── PortalError              the portal misbehaved; the only kind that is retried
@@ -81,6 +83,9 @@ class LockHeld(CcwAgentError):
 class PageError(CcwAgentError):
     """A screen did not behave as its page object expects (an option missing, a refusal)."""
 
+    # An answer, not an accident: the step that meets it fails at once, without retries.
+    final = False
+
 
 class SignOnShown(CcwAgentError):
     """The sign-on page replaced the screen a step expected: the session has expired."""
@@ -90,15 +95,19 @@ class PortalError(CcwAgentError):
     """The portal failed in a way that a retry may cure."""
 
     step: int | None = None
+    # Set when no retry can cure it (the portal answered, in words the agent cannot act on):
+    # neither the step nor the order is run again.
+    final = False
 
 
 class StepFailed(PortalError):
     """A flow step could not complete (timeout, missing control, crashed page)."""
 
-    def __init__(self, step: int, name: str, message: str) -> None:
+    def __init__(self, step: int, name: str, message: str, *, final: bool = False) -> None:
         super().__init__(f"step {step} ({name}): {message}")
         self.step = step
         self.name = name
+        self.final = final
 
 
 class PortalServerError(PortalError):
@@ -131,6 +140,18 @@ class OptionNotOffered(PageError):
 
 class ListboxUnstable(PageError):
     """A custom drop-down's list kept closing (pop-ups taking the focus) before it could be used."""
+
+
+class UnknownAnswer(PageError):
+    """The screen settled on words that are neither a result nor a message the agent knows."""
+
+    final = True
+
+
+class IncompleteList(PageError):
+    """A list (results in pages) could not be read to its end, or its count disagrees."""
+
+    final = True
 
 
 def first_line(error: BaseException) -> str:

@@ -7,7 +7,14 @@ from collections.abc import Collection
 
 from playwright.async_api import Locator, Page, expect
 
-from pages.base import READ_MS, read_stably, server_error, sign_on_marker, wait_for_landmark
+from pages.base import (
+    READ_MS,
+    read_stably,
+    server_error,
+    sign_on_marker,
+    wait_for_answer,
+    wait_for_landmark,
+)
 from pages.labels import Labels, name_matcher
 from pages.order_details import OrderDetailsPage
 from pages.orders import same_order
@@ -55,12 +62,16 @@ class Header:
         breadcrumb) do not count as results having arrived, except the order searched.
         """
         await self.search_box.fill(number)
+        # The screen's words before the search: what it shows after that was not there is the
+        # portal's answer, when it is in words the agent does not know (UnknownAnswer).
+        screen = self.page.locator("body")
+        before = await screen.inner_text(timeout=READ_MS)
         await (await self._button()).click()
         results = SearchResultsPage(self.page, self.labels)
         details = OrderDetailsPage(self.page, self.labels)
         stale = [n for n in shown_before if not same_order(n, number)]
         arrived = results.links_other_than(stale).or_(results.no_results)
-        await wait_for_landmark(self.page, self.labels, arrived.or_(details.heading))
+        await wait_for_answer(self.page, self.labels, arrived.or_(details.heading), screen, before)
         if await details.heading.filter(visible=True).count():
             return await details.wait()
         return await results.wait()

@@ -90,6 +90,10 @@ class Labels:
     column_domain_identifier: str
     column_status: str
     no_smart_accounts: str
+    # The controls that show more of a list: its next page, or more of the same page.
+    next_page: tuple[str, ...]
+    # How a list says how long it is; {page}, {pages} and {total} stand for numbers.
+    list_counts: tuple[str, ...]
     status_active: str
     # Account statuses an entry may show; the longest one found is the account's status.
     account_statuses: tuple[str, ...]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from playwright.async_api import Locator, Page
 
-from pages.base import read_stably, wait_for_landmark
+from pages.base import follow_click, read_stably, wait_for_landmark
 from pages.labels import Labels, name_matcher
 from pages.order_details import OrderDetailsPage
 from pages.orders import any_spelling, same_order
@@ -115,7 +115,8 @@ class SearchResultsPage:
         return found
 
     async def open_order(self, number: str) -> OrderDetailsPage:
-        """Click the link named by the order number and wait for Order Details.
+        """Click the link named by the order number and wait for Order Details, in this page or
+        in the tab the click opened (the page object returned is bound to that tab).
 
         Safe to call again after a failure: when Order Details already shows (a reload or the
         portal's "Try again" brought it), nothing is clicked.
@@ -128,7 +129,8 @@ class SearchResultsPage:
             link = self.link_to(entry.number) if entry is not None else link
         await wait_for_landmark(self.page, self.labels, link.or_(details.heading))
         if not await details.heading.filter(visible=True).count():
-            await link.first.click()
+            shown = await follow_click(link.first, details.heading)
+            details = OrderDetailsPage(shown, self.labels)
         return await details.wait()
 
     def link_to(self, number: str) -> Locator:

@@ -12,7 +12,7 @@ import pytest
 from helpers import MockClient, run_mock_module, search, sign_on
 from playwright.async_api import Locator, Page, expect
 
-from mock_site.releases import REFERENCE_RELEASES, RELEASES, UnknownRelease
+from mock_site.releases import ARIA_RELEASES, RELEASES, UnknownRelease
 from mock_site.server import MockServer
 
 SERVER_ERROR = "Something went wrong, please try again"
@@ -81,7 +81,12 @@ def shown_targets(client: MockClient, order: str) -> list[tuple[str | None, str 
 # --- every release keeps the reference's roles and names ----------------------------------------
 
 
-@pytest.mark.parametrize("release", REFERENCE_RELEASES)
+# The releases a person drives in one tab by the reference's roles and names (`paged` opens the
+# order in a new tab, `legacy` draws controls without roles: each has its own test below).
+ONE_TAB_ARIA = [name for name in ARIA_RELEASES if not RELEASES[name].details_in_new_tab]
+
+
+@pytest.mark.parametrize("release", ONE_TAB_ARIA)
 async def test_the_whole_procedure_by_the_reference_names(
     page: Page, mock: MockServer, release: str
 ) -> None:
@@ -132,7 +137,7 @@ async def test_the_whole_procedure_by_the_reference_names(
     assert {ln["virtual_account"] for ln in order["lines"]} == {"DC West"}
 
 
-@pytest.mark.parametrize("release", REFERENCE_RELEASES)
+@pytest.mark.parametrize("release", ONE_TAB_ARIA)
 async def test_a_disabled_assign_smart_account_says_why_in_words(
     page: Page, mock: MockServer, release: str
 ) -> None:
@@ -514,3 +519,72 @@ def test_a_late_portal_shows_each_change_late_and_other_orders_at_once(
     assert set(shown_targets(client, "110000001")) == {(None, None)}
     snapshot = mock.order("110000003")
     assert snapshot is not None and snapshot["lines"][0]["virtual_account"] == "Campus-Network"
+
+
+async def test_legacy_draws_its_controls_the_jquery_way_and_a_person_can_still_drive_them(
+    page: Page, mock: MockServer
+) -> None:
+    # Given the legacy release, on an order that can be assigned
+    await open_portal(page, mock, "legacy")
+    await open_order(page, "110000002")
+    # Its fields are label/value cells without colons, one label carrying an icon's words
+    summary = page.get_by_role("row", name=re.compile(r"^Status\s+Booked$"))
+    await expect(summary).to_have_count(1)
+    await expect(page.get_by_role("cell", name="Holds ?", exact=True)).to_have_count(1)
+    # a "Got it" tip covers the page some time after Order Details opens, once per tab
+    got_it = page.get_by_role("button", name="Got it")
+    await expect(got_it).to_be_visible()
+    await got_it.click()
+    # the banner's action has no link role: only its words find it
+    await expect(
+        page.get_by_role("link", name="View or change Smart Account Assignments")
+    ).to_have_count(0)
+    await page.get_by_text("View or change Smart Account Assignments", exact=True).click()
+    await page.get_by_role("button", name="Assign Smart Account").click()
+    dialog = page.get_by_role("dialog", name="Assign Smart Account")
+    # the drop-downs are links over hidden selects: no combobox role
+    await expect(dialog.get_by_role("combobox")).to_have_count(0)
+    await expect(dialog.get_by_label("Select an Existing Account")).to_be_hidden()
+    await dialog.get_by_text("Select", exact=True).filter(visible=True).click()
+    await page.get_by_role("listitem").get_by_text("Domain Identifier", exact=True).click()
+    await dialog.get_by_role("textbox", name="Search Value").fill("acme.example")
+    await dialog.get_by_text("Search", exact=True).filter(visible=True).click()
+    # the result radio is hidden behind an empty label; the row's words name the account
+    radio = dialog.get_by_role("radio", include_hidden=True)
+    await expect(radio).to_have_count(1)
+    await expect(radio).to_be_hidden()
+    row = dialog.get_by_role("row", name=re.compile("Acme Corporation"))
+    await row.locator("label").click()
+    await expect(radio).to_be_checked()
+    # and Assign is an anchor without a role, greyed out until a Virtual Account is chosen
+    await expect(dialog.get_by_role("button", name="Assign", exact=True)).to_have_count(0)
+    await expect(dialog.get_by_text("Assign", exact=True)).to_have_class(re.compile("disabled"))
+
+
+async def test_paged_lists_accounts_by_pages_and_opens_the_order_in_a_new_tab(
+    page: Page, mock: MockServer
+) -> None:
+    # Given the paged release
+    await open_portal(page, mock, "paged")
+    await search(page, "110000008")
+    # When the order's link is clicked, Order Details opens in a new tab
+    async with page.context.expect_page() as opened:
+        await page.get_by_role("link", name="110000008", exact=True).click()
+    tab = await opened.value
+    await expect(tab.get_by_role("heading", name="Order Details")).to_contain_text("110000008")
+    await tab.get_by_role("link", name="View or change Smart Account Assignments").click()
+    # the account cells read "Name / domain"
+    await expect(
+        tab.get_by_role("cell", name="Northwind Holding / holding.northwind.example")
+    ).to_have_count(2)
+    await tab.get_by_role("button", name="Assign Smart Account").click()
+    dialog = tab.get_by_role("dialog", name="Assign Smart Account")
+    await choose(dialog, "Select an Existing Account", "Account Name")
+    await dialog.get_by_role("textbox", name="Search Value").fill("Umbrella Corp")
+    await dialog.get_by_role("button", name="Search").click()
+    # and the results come two at a time, the exact name on the second page
+    await expect(dialog.get_by_text("Page 1 of 2 · 3 Smart Accounts")).to_be_visible()
+    await expect(dialog.get_by_role("radio", name="Umbrella Corp", exact=True)).to_have_count(0)
+    await dialog.get_by_role("button", name="Next page").click()
+    await expect(dialog.get_by_role("radio", name="Umbrella Corp", exact=True)).to_have_count(1)
+    await expect(dialog.get_by_role("button", name="Next page")).to_be_disabled()

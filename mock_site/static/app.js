@@ -294,7 +294,8 @@
 
   async function searchScreen(query) {
     searchBox.value = query;
-    const { results, open } = await api(`/api/search?q=${encodeURIComponent(query)}`);
+    const { results, open, empty_message: emptyMessage } =
+      await api(`/api/search?q=${encodeURIComponent(query)}`);
     if (open) {
       // The release variant that skips the list for a single match.
       history.replaceState(null, "", `/ccw/orders/${encodeURIComponent(open)}`);
@@ -306,7 +307,7 @@
     if (r.search_results === "list") {
       if (!results.length) {
         return [...nodes, h("p", { class: "empty" },
-          t("No results found. Check the Sales Order or Web Order number."))];
+          emptyMessage || t("No results found. Check the Sales Order or Web Order number."))];
       }
       return [...nodes, h("ul", { class: "result-list", "aria-label": t("Orders found") },
         results.map((o) => h("li", { class: "result-entry" },
@@ -316,13 +317,20 @@
           h("span", { class: `badge ${o.status.toLowerCase()}` }, o.status), " ",
           h("span", { class: "muted" }, t("End customer: {name}", { name: o.end_customer })))))];
     }
-    if (!results.length) return [...nodes, h("p", { class: "empty" }, t("No results found"))];
+    if (!results.length) {
+      return [...nodes, h("p", { class: "empty" }, emptyMessage || t("No results found"))];
+    }
+    // A release that opens Order Details in a new tab: a plain link with a target, which the
+    // SPA's router leaves to the browser.
+    const orderLink = (o) => (r.details_in_new_tab
+      ? h("a", { href: `/ccw/orders/${o.sales_order}`, target: "_blank" }, o.number)
+      : h("a", { href: `/ccw/orders/${o.sales_order}`, "data-nav": true }, o.number));
     return [...nodes, h("table", { class: "grid" },
       h("caption", { class: "sr-only" }, t("Orders matching the search")),
       h("thead", {}, h("tr", {}, ["Order Number", "Order Type", "Status", "End Customer"]
         .map((c) => h("th", { scope: "col" }, t(c))))),
       h("tbody", {}, results.map((r) => h("tr", {},
-        h("td", {}, h("a", { href: `/ccw/orders/${r.sales_order}`, "data-nav": true }, r.number)),
+        h("td", {}, orderLink(r)),
         h("td", {}, t(r.type)), h("td", {}, r.status), h("td", {}, r.end_customer)))))];
   }
 
@@ -386,8 +394,17 @@
         ? [ln.product, " ", h("span", { class: "badge ineligible" }, notEligible(ln))]
         : ln.product;
       case "smart_account": return ln.smart_account || mark;
-      case "smart_account_with_domain":
-        return ln.smart_account ? `${ln.smart_account} (${ln.domain})` : mark;
+      case "smart_account_with_domain": {
+        if (!ln.smart_account) return mark;
+        const name = ln.smart_account;
+        return {
+          parens: () => `${name} (${ln.domain})`,
+          slash: () => `${name} / ${ln.domain}`,
+          dash: () => `${name} - ${ln.domain}`,
+          "two-lines": () => [name, h("br"), ln.domain],
+          "domain-first": () => `${ln.domain} (${name})`,
+        }[r.account_writing]();
+      }
       case "domain": return ln.domain || mark;
       case "virtual_account": return ln.virtual_account || mark;
       case "eligibility": return t(ln.eligibility);
@@ -843,7 +860,7 @@
       loadVirtualAccounts(account);
     }
 
-    async function runSearch() {
+    async function runSearch(page = 1) {
       dialogError.replaceChildren();
       hint.textContent = "";
       const value = valueInput.value.trim();
@@ -854,20 +871,36 @@
       vaCombo.clear();
       refreshAssign();
       results.replaceChildren();
-      let accounts;
+      let answer;
       try {
-        ({ accounts } = await api(`/api/smart-accounts?by=${state.by}&value=${encodeURIComponent(value)}`));
+        answer = await api(`/api/smart-accounts?by=${state.by}&value=${encodeURIComponent(value)}`
+          + `&page=${page}`);
       } catch (err) {
         if (!(err instanceof ServerError)) throw err;
-        showError(runSearch);
+        showError(() => runSearch(page));
         return;
       }
+      const { accounts, pages, total } = answer;
       if (!accounts.length) {
-        results.replaceChildren(h("p", { class: "empty" }, r.account_results === "table"
-          ? t("No Smart Accounts found") : t('No Smart Accounts found for "{value}".', { value })));
+        results.replaceChildren(h("p", { class: "empty" }, answer.empty_message
+          || (r.account_results === "table" ? t("No Smart Accounts found")
+            : t('No Smart Accounts found for "{value}".', { value }))));
         return;
       }
-      results.replaceChildren(accountResults(accounts, pick));
+      if (!pages) {
+        results.replaceChildren(accountResults(accounts, pick));
+        return;
+      }
+      // A release that pages the results: where we are, how many in all, and the way on.
+      const pager = h("div", { class: "pager" },
+        h("button", { type: "button", class: "btn", disabled: answer.page <= 1,
+          onclick: () => runSearch(answer.page - 1) }, t("Previous page")),
+        h("button", { type: "button", class: "btn", disabled: answer.page >= pages,
+          onclick: () => runSearch(answer.page + 1) }, t("Next page")));
+      results.replaceChildren(
+        h("p", { class: "muted" }, t("Page {page} of {pages} \u00b7 {total} Smart Accounts",
+          { page: answer.page, pages, total })),
+        accountResults(accounts, pick), pager);
     }
 
     const step1 = h("div", { class: "step" },
@@ -877,7 +910,7 @@
       parameterDropdown,
       h("div", { class: "form-row" }, h("label", { for: valueId }, t("Search Value")),
         h("div", { class: "inline" }, valueInput,
-          action(t("Search"), runSearch, { plain: true }))),
+          action(t("Search"), () => runSearch(), { plain: true }))),
       hint, dialogError, results, vaCombo,
       h("div", { class: "dialog-actions" }, assignButton, cancel()));
 
