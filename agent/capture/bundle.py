@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from html import escape
 from importlib.metadata import PackageNotFoundError, version
@@ -110,8 +110,7 @@ class CaptureBundle:
         fields: Mapping[str, Kind] = FIELD_LABELS,
     ) -> None:
         self.folder = folder
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise FolderNotEmpty(f"{folder} is not an empty folder; give a new or empty one")
+        check_empty(folder)
         private_folder(folder)
         os.chmod(folder, FOLDER_MODE)
         self.portal_url = url_without_query(portal_url)
@@ -139,6 +138,11 @@ class CaptureBundle:
             self.notes.append(f"The walk ended early: {type(error).__name__}.")
         self.write()
 
+    def restart(self) -> None:
+        """Forget the screens captured so far (an attempt that failed and is made again); the
+        values registered stay registered."""
+        self.screens.clear()
+
     def note(self, text: str) -> None:
         """A sentence for the manifest's notes (redacted like everything else)."""
         self.notes.append(text)
@@ -152,8 +156,9 @@ class CaptureBundle:
         if self.written:
             return manifest_path
         self.written = True
+        keep = portal_words(self.labels)
         for screen in self.screens:
-            register_fields(self.redactor, screen.text, screen.pairs, self.fields)
+            register_fields(self.redactor, screen.text, screen.pairs, self.fields, keep)
         files: dict[str, str] = {}
         entries = []
         for number, screen in enumerate(self.screens, start=1):
@@ -204,6 +209,24 @@ class CaptureBundle:
         if isinstance(value, list | tuple):
             return [self._redact_json(v) for v in value]
         return value
+
+
+def portal_words(words: Labels) -> frozenset[str]:
+    """Every name of the catalogue, normalised as field values are: the portal's own words."""
+    names: set[str] = set()
+    for item in fields(words):
+        value = getattr(words, item.name)
+        for text in value if isinstance(value, tuple) else (value,):
+            if isinstance(text, str):
+                names.add(normal(text).rstrip(":").strip())
+    return frozenset(names)
+
+
+def check_empty(folder: Path) -> None:
+    """Raise FolderNotEmpty unless `folder` is missing or an empty folder (a bundle is only ever
+    written into one): for a command to check before it starts a browser."""
+    if folder.is_symlink() or (folder.exists() and (not folder.is_dir() or any(folder.iterdir()))):
+        raise FolderNotEmpty(f"{folder} is not an empty folder; give a new or empty one")
 
 
 async def capture_screen(

@@ -11,7 +11,7 @@ is the same placeholder on every screen of a bundle. The mapping is kept in memo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
@@ -243,22 +243,30 @@ def register_fields(
     text: str,
     pairs: Iterable[tuple[str, str]],
     fields: Mapping[str, Kind] = FIELD_LABELS,
+    keep: Collection[str] = (),
 ) -> None:
     """Register the values of party fields: from a screen's text, line by line ("Label: value",
     or a line that is the label alone followed by the value's line), and from (label, value)
     pairs found in the page (a label element and the element after it, a column and its cells).
+    `keep`: the portal's own words (normalised), never a value: the header beside a column's,
+    the next label after a field's.
     """
+
+    def add(kind: Kind, value: str) -> None:
+        if normal(value).rstrip(":").strip() not in keep:
+            redactor.add_field(kind, value)
+
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for index, line in enumerate(lines):
         bare = normal(line).rstrip(":").strip()
         if bare in fields and index + 1 < len(lines):
-            redactor.add_field(fields[bare], lines[index + 1])
+            add(fields[bare], lines[index + 1])
             continue
         for label, kind in fields.items():
             value = field_value(line, label)
             if value:
-                redactor.add_field(kind, value)
+                add(kind, value)
     for label, value in pairs:
         paired = fields.get(normal(label).rstrip(":").strip())
         if paired is not None:
-            redactor.add_field(paired, value)
+            add(paired, value)
