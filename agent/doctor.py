@@ -17,6 +17,10 @@ checked here.
 
 Waits for a screen use the page's default timeout (the session's `timeout_ms`); a control that
 should be on a screen already drawn is given GRACE_MS.
+
+Given a capture bundle (agent.capture), the walk also captures each screen it visits, right after
+checking it, and registers every value it read there (order numbers, accounts, domains, Virtual
+Accounts, the signed-in user) so that the bundle holds none of them.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import re
 from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
@@ -36,6 +40,7 @@ from pydantic import BaseModel, computed_field
 from rich.console import Console
 from rich.table import Table
 
+from agent.capture import CaptureBundle, Kind, capture_screen, read_screen, register_accounts
 from agent.files import write_private
 from flows.session import PortalSession
 from flows.signin import ensure_signed_in
@@ -54,6 +59,7 @@ from pages.labels import (
     wordings,
 )
 from pages.orders import any_spelling
+from pages.search_results import SearchResultsPage
 from pages.widgets import DropDown
 
 # not_checked: a label the doctor never looks at (shown only after Assign); not_reached: the
@@ -242,7 +248,11 @@ class Doctor:
     """One read-only walk through steps 1-8 on a signed-in (or to be signed-in) page."""
 
     def __init__(
-        self, session: PortalSession, order: str, search: tuple[SearchBy, str] | None = None
+        self,
+        session: PortalSession,
+        order: str,
+        search: tuple[SearchBy, str] | None = None,
+        capture: CaptureBundle | None = None,
     ) -> None:
         self.session = session
         self.page = session.page
@@ -254,6 +264,8 @@ class Doctor:
         # The labels with every substitute taken so far, for the page objects the walk reuses.
         self.effective: Labels = session.labels
         self.current: AssignmentRow | None = None
+        self.capture = capture
+        self._captured = 0  # the checks already reported with a captured screen
 
     # recording
 
@@ -365,6 +377,7 @@ class Doctor:
             note = "no control of this role" if not candidates else "no clear substitute"
             self._record(step, key, role, needed, "missing", candidates=closest, note=note)
             if needed:
+                await self._capture(step, f"{key}_missing")
                 raise _Stop(f'"{label}" ({role}) is not on the screen: {note}')
             return None
         only = f" (the only {role} there)" if len(candidates) == 1 else ""
@@ -389,9 +402,43 @@ class Doctor:
             raise StepFailed(step, "doctor", str(exc)) from exc
         return shown
 
+    # capturing
+
+    def _register(self, kind: Kind, *values: str | None) -> None:
+        if self.capture is not None:
+            self.capture.redactor.add_all(kind, values)
+
+    async def _read(self, name: str) -> dict[str, Any] | None:
+        """What the agent's reader returns on this screen, for the capture (None: not read)."""
+        if self.capture is None:
+            return None
+        try:
+            return await read_screen(name, self.page, self.effective)
+        except (PageError, PlaywrightError, AssertionError) as exc:
+            self.capture.note(f"The {name} reader failed: {first_line(exc)}")
+            return None
+
+    async def _capture(self, step: int, name: str, read: dict[str, object] | None = None) -> None:
+        """Capture the screen as the walk checked it, with how each check since the last capture
+        found its control. A screen that cannot be captured is a note, never the walk's end."""
+        if self.capture is None:
+            return
+        checks, self._captured = self.checks[self._captured :], len(self.checks)
+        found = {
+            c.key: c.status if c.status in ("substituted", "missing") else str(c.how or c.status)
+            for c in checks
+        }
+        try:
+            await capture_screen(self.capture, self.page, step, name, found=found, read=read)
+        except PlaywrightError as exc:
+            self.capture.note(f"Step {step} ({name}) not captured: {first_line(exc)}")
+
     # steps
 
     async def walk(self) -> None:
+        self._register(Kind.ORDER, self.order)
+        if self.search_for is not None:
+            self._register(SEARCHED_KIND[self.search_for[0]], self.search_for[1])
         try:
             await self.sign_in()
             await self.search()
@@ -415,7 +462,7 @@ class Doctor:
     async def sign_in(self) -> None:
         """Step 1 as the flows sign in (flows.signin), except that any visible search box shows
         the portal is open: its name is one of those checked."""
-        await ensure_signed_in(self.session, any_search_box=True)
+        self._register(Kind.EMAIL, await ensure_signed_in(self.session, any_search_box=True))
         await self._signed_in_as()
 
     async def _signed_in_as(self) -> None:
@@ -427,6 +474,8 @@ class Doctor:
             return
         shown = normalize(await text.first.inner_text())
         self._record(1, "signed_in_as", "text", False, "found", shown=shown, how=FoundBy.WORDS)
+        who = re.sub(rf"^\s*{re.escape(label)}\s*:?\s*", "", shown, flags=re.IGNORECASE)
+        self._register(Kind.EMAIL if "@" in who else Kind.PERSON, who)
 
     async def search(self) -> None:
         """Step 2: the header's search box and Search button; search the order."""
@@ -456,6 +505,9 @@ class Doctor:
                          note="the portal opened the single match directly")  # fmt: skip
         else:
             await self.probe(2, "search_results_heading", "heading", self.page)
+            if self.capture is not None:
+                await self._register_matches()
+                await self._capture(2, "search_results")
             number = re.compile(rf"(?<![0-9]){any_spelling(self.order)}(?![0-9])")
             match = self.page.get_by_role("link", name=number)
             try:
@@ -465,7 +517,25 @@ class Doctor:
         await self.probe(3, "order_details_heading", "heading", self.page, wait_ms=None)
         link = await self.probe(3, "view_assignments", "link", self.page)
         assert link is not None
+        if self.capture is not None:
+            read = await self._read("order_details")
+            if read is not None:
+                self._register(
+                    Kind.ORDER, str(read["sales_order"] or ""), str(read["web_order"] or "")
+                )
+            await self._capture(3, "order_details", read)
         await link.click()
+
+    async def _register_matches(self) -> None:
+        """The order numbers the search results list (for the capture)."""
+        try:
+            matches = await SearchResultsPage(self.page, self.effective).matches()
+        except (PageError, PlaywrightError, AssertionError) as exc:
+            if self.capture is not None:
+                self.capture.note(f"The search results were not read: {first_line(exc)}")
+            return
+        for match in matches:
+            self._register(Kind.ORDER, match.number, *match.also)
 
     async def assignments(self) -> Locator | None:
         """Step 4: the assignment screen, its columns and Assign Smart Account (None: disabled)."""
@@ -477,6 +547,13 @@ class Doctor:
         button = await self.probe(4, "assign_smart_account", "button", self.page, whole=True)
         assert button is not None
         self.current = await self._current_account()
+        if self.capture is not None:
+            read = await self._read("assignments")
+            for line in read["lines"] if read is not None else []:
+                self._register(Kind.DOMAIN, line["domain"])
+                self._register(Kind.ACCOUNT, line["smart_account"])
+                self._register(Kind.VA, line["virtual_account"])
+            await self._capture(4, "assignments", read)
         if await button.is_disabled() or await button.get_attribute("aria-disabled") == "true":
             why = self.page.get_by_text(name_matcher(self.labels.assignment_unavailable))
             shown = await why.count()
@@ -519,10 +596,12 @@ class Doctor:
             self._option(6, key, offered)
         await self.probe(6, "search_value", "textbox", dialog)
         await self.probe(6, "search", "button", dialog, whole=True)
+        await self._capture(6, "assign_dialog")
         if await self._pick_account():
             await self.probe(7, "virtual_account_name", "combobox", dialog, wait_ms=None)
             await self._virtual_accounts(dialog)
             await self.probe(8, "assign", "button", dialog, whole=True)
+            await self._capture(7, "account_selected")
         else:
             self.unchecked(
                 7,
@@ -558,6 +637,9 @@ class Doctor:
         except (PageError, PlaywrightError, AssertionError) as exc:
             self.notes.append(f"The search for {value} did not complete: {first_line(exc)}")
             return False
+        if self.capture is not None:
+            register_accounts(self.capture.redactor, accounts)
+            await self._capture(6, "account_results", await self._read("account_results"))
         if by is SearchBy.DOMAIN:
             exact = [a for a in accounts if same_text(a.domain, value)]
         elif by is SearchBy.ACCOUNT_NAME:
@@ -601,6 +683,7 @@ class Doctor:
         except (PageError, PlaywrightError, AssertionError) as exc:
             self.notes.append(f"Virtual Accounts not listed: {first_line(exc)}")
             return
+        self._register(Kind.VA, *names)
         self.notes.append(f"It offers the Virtual Accounts {', '.join(names) or '(none)'}.")
 
     async def _cancel(self, dialog: Locator) -> None:
@@ -642,6 +725,9 @@ DIALOG_KEYS = [
     ("virtual_account_name", "combobox"),
     ("assign", "button"),
 ]
+# What a value searched in the dialog is, for the capture's placeholders.
+SEARCHED_KIND = {SearchBy.DOMAIN: Kind.DOMAIN, SearchBy.ACCOUNT_NAME: Kind.ACCOUNT,
+                 SearchBy.EMAIL: Kind.EMAIL}  # fmt: skip
 AFTER_ASSIGN_KEYS = [("accept_terms", "checkbox"), ("submit", "button")]
 # The kind of control each catalogue entry names: a substitute is never a name another entry of
 # the same kind holds (a combobox "Select an Existing Account" is not the Virtual Account's).
@@ -664,14 +750,18 @@ KINDS: dict[str, str] = dict(
 
 
 async def diagnose(
-    session: PortalSession, order: str, search: tuple[SearchBy, str] | None = None
+    session: PortalSession,
+    order: str,
+    search: tuple[SearchBy, str] | None = None,
+    capture: CaptureBundle | None = None,
 ) -> DoctorReport:
     """Steps 1-8 read-only on ORDER: every label the procedure needs, found or not, and how.
 
     `search`: the account to search and pick in the dialog (by, value); by default the order's
-    current Smart Account, as its lines show it.
+    current Smart Account, as its lines show it. `capture`: a bundle that gets each screen the
+    walk visits after sign-on, with what was read there registered (written by its owner).
     """
-    doctor = Doctor(session, order, search)
+    doctor = Doctor(session, order, search, capture)
     await doctor.walk()
     return DoctorReport(
         portal=session.base_url, order=order, checks=doctor.checks, notes=doctor.notes

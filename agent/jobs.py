@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from agent.browser import configured_browser
 from agent.bulk.csv_input import CsvRow, OrderFile
+from agent.capture import CaptureBundle
 from agent.doctor import DoctorReport, diagnose
 from agent.runner import Target, Worker
 from flows.models import AssignRequest, AssignResult, SearchBy, ViewResult
+from flows.session import PortalSession
 from flows.signin import sign_in, wait_for_interactive_sign_in
 from flows.view import view_assignment
 
@@ -52,12 +55,31 @@ async def assign(target: Target, request: AssignRequest) -> AssignResult:
 
 
 async def doctor(
-    target: Target, order: str, search: tuple[SearchBy, str] | None = None
+    target: Target,
+    order: str,
+    search: tuple[SearchBy, str] | None = None,
+    capture: Path | None = None,
 ) -> DoctorReport:
     """The doctor's read-only walk on one order (picking `search`'s account in the dialog, by
-    default the order's current one)."""
+    default the order's current one). `capture`: an empty folder that gets the bundle of the
+    screens the walk visits, written when the walk ends, also when it failed; an attempt made
+    again captures its screens again."""
     async with open_worker(target) as worker:
-        return await worker.call(order, lambda session: diagnose(session, order, search))
+        if capture is None:
+            return await worker.call(order, lambda session: diagnose(session, order, search))
+        bundle = CaptureBundle(
+            capture,
+            portal_url=target.settings.base_url,
+            locale=target.settings.locale,
+            words=target.labels,
+        )
+        with bundle:
+
+            async def walk(session: PortalSession) -> DoctorReport:
+                bundle.restart()
+                return await diagnose(session, order, search, capture=bundle)
+
+            return await worker.call(order, walk)
 
 
 async def preflight(target: Target, orders: OrderFile) -> DoctorReport | None:
