@@ -1,4 +1,6 @@
-"""Walk every screen of the bundled mock portal in headless Chromium and save docs/screens/*.png."""
+"""Walk every screen of the bundled mock portal in headless Chromium and save docs/screens/*.png;
+then the main screens of every other release, driven by the agent's own page objects (which is
+how a person would find the controls there), as docs/screens/<release>-*.png."""
 
 from __future__ import annotations
 
@@ -7,12 +9,20 @@ import asyncio
 from pathlib import Path
 
 import pyotp
-from playwright.async_api import Locator, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, ViewportSize, async_playwright, expect
+from pydantic import SecretStr
 
 from agent.browser import launch_args, resolve_executable
+from flows.session import Credentials, PortalSession
+from flows.signin import ensure_signed_in
+from mock_site.releases import DEFAULT_RELEASE, REFERENCE_RELEASES
 from mock_site.server import MockServer
+from pages.assign_dialog import SearchBy
+from pages.header import Header
+from pages.order_details import OrderDetailsPage
 
 VIEWPORT: ViewportSize = {"width": 1100, "height": 700}
+DEMO_USER = ("demo.partner@northwind.example", "Northwind-Demo-1")
 MFA_USER = ("mfa.partner@northwind.example", "Northwind-Mfa-1", "NORTHWINDMFADEMOSECRET234567ABCD")
 
 
@@ -106,6 +116,49 @@ async def oddities(page: Page, shoot: Shooter, mock: MockServer) -> None:
     await shoot.shot("error-message")
 
 
+async def release_tour(browser: Browser, mock: MockServer, release: str, out: Path) -> int:
+    """Order Details, assignments, the dialog with an account and a Virtual Account chosen, and
+    the confirmation, in `release`, through the agent's page objects; the number of shots."""
+    mock.set_release(release)
+    context = await browser.new_context(viewport=VIEWPORT)
+    session = PortalSession(
+        page=await context.new_page(),
+        base_url=mock.home_url,
+        credentials=Credentials(username=DEMO_USER[0], password=SecretStr(DEMO_USER[1])),
+        timeout_ms=15_000,
+    )
+    shots = 0
+
+    async def shot(name: str) -> None:
+        nonlocal shots
+        shots += 1
+        await expect(session.page.get_by_role("progressbar", name="Loading")).to_be_hidden()
+        await session.page.screenshot(path=out / f"{release}-{shots:02d}-{name}.png")
+
+    try:
+        await ensure_signed_in(session)
+        found = await Header(session.page, session.labels).search_order("110000008")
+        details = (
+            found if isinstance(found, OrderDetailsPage) else await found.open_order("110000008")
+        )
+        await session.follow(details.page)
+        await shot("order-details")
+        screen = await details.open_smart_account_assignments()
+        await shot("assignments")
+        dialog = await screen.open_assign_dialog()
+        accounts = await dialog.search_accounts(SearchBy.ACCOUNT_NAME, "Umbrella Corp")
+        await dialog.select_account(next(a for a in accounts if a.account_name == "Umbrella Corp"))
+        await dialog.choose_virtual_account("Research")
+        await shot("assign-dialog")
+        await dialog.wait_assign_enabled()
+        await dialog.assign()
+        await dialog.accept_terms_and_submit()
+        await shot("confirmation")
+    finally:
+        await context.close()
+    return shots
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("docs/screens"))
@@ -126,6 +179,10 @@ async def main() -> None:
             await shoot.shot("order-details")
             await assign(page, shoot)
             await oddities(page, shoot, mock)
+            for release in REFERENCE_RELEASES:
+                if release != DEFAULT_RELEASE:
+                    mock.reset()
+                    shoot.count += await release_tour(browser, mock, release, args.out)
             await browser.close()
     finally:
         mock.stop()
