@@ -25,6 +25,9 @@ from agent.bulk.csv_input import OrderFile
 from agent.bulk.progress import BulkObserver, LogObserver, RichObserver, summary_table
 from agent.bulk.report import check_report_paths
 from agent.bulk.run import BulkOptions, export_report, run_bulk
+from agent.capture import CaptureError, FolderNotEmpty, find_values, to_test
+from agent.capture.bundle import MANIFEST, check_empty
+from agent.capture.failures import FailureCaptures
 from agent.doctor import print_report
 from agent.doctor import write_overrides as write_label_file
 from agent.exits import Exit, exit_for
@@ -43,6 +46,7 @@ from pages.errors import (
     LoginFailed,
     LoginRequired,
     PortalError,
+    first_line,
 )
 from pages.secrets import redact
 
@@ -55,6 +59,11 @@ app = typer.Typer(
 )
 report_app = typer.Typer(help="Work with bulk reports.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+capture_app = typer.Typer(
+    help="Work with capture bundles (`doctor --capture`, `--capture-on-failure`).",
+    no_args_is_help=True,
+)
+app.add_typer(capture_app, name="capture")
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)  # one line per message, for logs and cron mail
@@ -83,6 +92,15 @@ InternalSupportOpt = Annotated[
     typer.Option(
         "--internal-licensing-support",
         help="Allow a cisco.com user to submit (licensing support only).",
+    ),
+]
+CaptureOnFailureOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--capture-on-failure",
+        metavar="DIR",
+        help="Keep a redacted capture of the screen a failed attempt stopped on, in this new "
+        "or empty folder.",
     ),
 ]
 
@@ -288,6 +306,7 @@ def assign(
     slow_mo: SlowMoOpt = 0,
     trace: TraceOpt = False,
     json_output: JsonOpt = False,
+    capture_on_failure: CaptureOnFailureOpt = None,
 ) -> None:
     """Steps 1-10: assign ORDER's eligible lines to a Smart Account and Virtual Account."""
     given = [
@@ -312,13 +331,17 @@ def assign(
         )
     except ValidationError as exc:
         fail(Exit.INVALID_INPUT, "; ".join(_option_error(err) for err in exc.errors()))
+    if capture_on_failure is not None:
+        check_capture_folder("--capture-on-failure", capture_on_failure)
     with portal(mock, debug_overrides(headed, slow_mo, trace)) as target:
+        captures = capture_failures(target, capture_on_failure, per_order=False)
         result: AssignResult = asyncio.run(jobs.assign(target, request))
     if json_output:
         print_or_summarise(lambda: print(as_json(result)), _one_line(result))
     else:
         readable = scrubbed(result)
         print_or_summarise(lambda: print_result(console, readable), _one_line(result))
+    report_captures(captures)
     raise typer.Exit(int(exit_for([result.outcome])))
 
 
@@ -376,6 +399,15 @@ def doctor(
     headed: HeadedOpt = False,
     slow_mo: SlowMoOpt = 0,
     json_output: JsonOpt = False,
+    capture: Annotated[
+        Path | None,
+        typer.Option(
+            "--capture",
+            metavar="DIR",
+            help="Write a redacted capture of each screen walked (DOM and accessibility "
+            "snapshot, no sign-on page) into this new or empty folder.",
+        ),
+    ] = None,
 ) -> None:
     """Steps 1-8 read-only: is every label the agent needs on screen, how it was found, and
     what shows instead. It picks an account in the dialog to check the Virtual Account drop-down
@@ -414,8 +446,11 @@ def doctor(
             )
     if write_overrides is not None:
         check_overrides_path(write_overrides, force)
+    if capture is not None:
+        check_capture_folder("--capture", capture)
     with portal(mock, debug_overrides(headed, slow_mo, False), release) as target:
-        report = asyncio.run(jobs.doctor(target, order, search))
+        with capture_reported("--capture", capture):
+            report = asyncio.run(jobs.doctor(target, order, search, capture))
     if json_output:
         print(as_json(report))
     else:
@@ -432,7 +467,78 @@ def doctor(
             f"CCW_LABELS_FILE={shown(write_overrides)}",
             highlight=False,
         )
+    if capture is not None:
+        errors.print(
+            f"Capture written to {shown(capture)}; look for your own values in it with "
+            f"`ccw-agent capture check {shown(capture)} VALUES.txt` before sending it.",
+            highlight=False,
+        )
     raise typer.Exit(int(Exit.OK if report.ok else Exit.NEEDS_ATTENTION))
+
+
+def check_capture_folder(option: str, folder: Path) -> None:
+    """Exit 2 before any browser starts unless a bundle can be written into `folder`: a new
+    folder, or an empty one."""
+    try:
+        check_empty(folder)
+    except FolderNotEmpty:
+        fail(
+            Exit.INVALID_INPUT,
+            f"{option} {folder}: not an empty folder (a capture is written only into a new or "
+            "empty one, so that it holds nothing else); give another folder",
+        )
+    if not can_write_in(nearest_folder(folder)):
+        fail(
+            Exit.INVALID_INPUT,
+            f"{option} {folder}: {nearest_folder(folder)} is not a writable folder",
+        )
+
+
+@contextmanager
+def capture_reported(option: str, folder: Path | None) -> Iterator[None]:
+    """A capture that could not be written ends the command with exit 3 and the folder named,
+    also when it was written on the way out of another error (that error is named too)."""
+    try:
+        yield
+    except CaptureError as exc:
+        cause = exc.__context__
+        also = "" if cause is None else f"; the walk had also failed: {first_line(cause)}"
+        fail(Exit.FAILED, f"{option} {folder}: nothing was written: {exc}{also}")
+
+
+def capture_failures(
+    target: Target, folder: Path | None, *, per_order: bool
+) -> FailureCaptures | None:
+    """Make the target's workers capture the screens failed attempts stop on into `folder`."""
+    if folder is None:
+        return None
+    try:
+        target.failure_captures = FailureCaptures(
+            folder,
+            portal_url=target.settings.base_url,
+            words=target.labels,
+            locale=target.settings.locale,
+            per_order=per_order,
+        )
+    except FolderNotEmpty:
+        fail(Exit.INVALID_INPUT, f"--capture-on-failure {folder}: not an empty folder")
+    return target.failure_captures
+
+
+def report_captures(captures: FailureCaptures | None) -> None:
+    """Name the bundles written; exit 3 naming each one that could not be."""
+    if captures is None:
+        return
+    captures.close()
+    for folder in captures.written:
+        errors.print(f"Capture of the failed screens: {shown(folder)}", highlight=False)
+    if not captures.written and not captures.refused:
+        errors.print("No attempt failed: nothing was captured.", highlight=False)
+    if captures.refused:
+        fail(
+            Exit.FAILED,
+            "--capture-on-failure: nothing was written for " + "; ".join(captures.refused),
+        )
 
 
 def check_overrides_path(path: Path, force: bool) -> None:
@@ -552,8 +658,11 @@ def bulk(
     headed: HeadedOpt = False,
     slow_mo: SlowMoOpt = 0,
     trace: TraceOpt = False,
+    capture_on_failure: CaptureOnFailureOpt = None,
 ) -> None:
     """Assign every order of a CSV file, resumably, with N workers sharing one browser."""
+    if capture_on_failure is not None:
+        check_capture_folder("--capture-on-failure", capture_on_failure)
     with handled():
         settings = load_settings(
             workers=workers,
@@ -577,6 +686,7 @@ def bulk(
         if not skip_invalid:
             loaded.check()
         with target_for(settings, mock, notices=errors) as target:
+            captures = capture_failures(target, capture_on_failure, per_order=True)
             if preflight:
                 run_preflight(target, loaded)
             interactive = errors.is_terminal
@@ -591,6 +701,7 @@ def bulk(
         )
         for path in summary.reports:
             console.print(f"Report: {shown(path)}")
+    report_captures(captures)
     if summary.status == "interrupted":
         fail(
             Exit.INTERRUPTED,
@@ -763,3 +874,58 @@ def artifact_folders(settings: Settings) -> tuple[Path, ...]:
     """Where the agent's screenshots are: the artifacts folder, and the mock runs' one."""
     mock = settings.model_copy(update={"state_dir": settings.state_dir / "mock"})
     return (settings.artifacts_path, mock.artifacts_path)
+
+
+@capture_app.command("to-test")
+def capture_to_test(
+    bundle: Annotated[Path, typer.Argument(help="A capture bundle's folder.")],
+    name: Annotated[
+        str, typer.Argument(help="The fixtures' folder name: lower-case letters, digits, - _.")
+    ],
+    tests: Annotated[
+        Path, typer.Option("--tests", metavar="PATH", help="The reader fixtures' root folder.")
+    ] = Path("tests/screens"),
+) -> None:
+    """Turn a capture bundle into reader-test fixtures: PATH/NAME/ with its screens and an
+    expected.json of what the agent read on each (correct it where it read wrong)."""
+    if not (bundle / MANIFEST).is_file():
+        fail(
+            Exit.INVALID_INPUT,
+            f"{bundle}: no {MANIFEST} there; give a folder written by `doctor --capture`",
+        )
+    try:
+        made = to_test(bundle, name, tests)
+    except (ValueError, KeyError, OSError) as exc:
+        fail(Exit.INVALID_INPUT, f"{bundle} as {name}: {first_line(exc)}")
+    console.print(f"Reader fixtures: {shown(made)}")
+    console.print(f"Run them: .venv/bin/pytest tests/test_screens.py -k {shown(name)}")
+
+
+@capture_app.command("check")
+def capture_check(
+    bundle: Annotated[Path, typer.Argument(help="A capture bundle's folder.")],
+    values: Annotated[
+        Path, typer.Argument(help="A text file of your own values (names, domains), one a line.")
+    ],
+) -> None:
+    """Look for your own values in a bundle before sending it: whole values, any case, numbers
+    with or without leading zeros. Exit 1 and each file holding one when any is found."""
+    if not bundle.is_dir():
+        fail(Exit.INVALID_INPUT, f"{bundle}: not a folder; give a capture bundle's folder")
+    try:
+        lines = values.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(Exit.INVALID_INPUT, f"{values}: cannot be read: {first_line(exc)}")
+    wanted = [line.strip() for line in lines if line.strip()]
+    if not wanted:
+        fail(Exit.INVALID_INPUT, f"{values}: holds no value; write one value a line")
+    found = find_values(bundle, wanted)
+    for file, value in found:
+        console.print(f"{shown(file)}: {shown(value)}", highlight=False)
+    if found:
+        console.print(
+            f"{len(found)} value(s) found in {shown(bundle)}: do not send it as it is.",
+            highlight=False,
+        )
+        raise typer.Exit(int(Exit.NEEDS_ATTENTION))
+    console.print(f"None of the {len(wanted)} values is in {shown(bundle)}.", highlight=False)

@@ -21,6 +21,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from agent.bulk.lock import OrderLocks
 from agent.bulk.signals import wait_for_event
+from agent.capture.failures import FailureCaptures
 from agent.files import make_private, private_folder
 from agent.session import SessionStore
 from agent.settings import Settings, TraceMode
@@ -53,6 +54,8 @@ class Target:
     credentials: Credentials | None
     store: SessionStore
     labels: Labels = field(default_factory=labels)
+    # Where the screens of failed attempts go (`--capture-on-failure`); None: not captured.
+    failure_captures: FailureCaptures | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, credentials: Credentials | None = None) -> Target:
@@ -175,6 +178,7 @@ class Worker:
         self._completed_step = 0
         self._generation = 0  # the saved session's generation this context holds
         self._deadline: float | None = None  # the current order's, while assign() runs
+        self._request: AssignRequest | None = None  # the order assign() runs, for captures
 
     # --- context life cycle -------------------------------------------------------------
     async def _open(self) -> PortalSession:
@@ -246,8 +250,20 @@ class Worker:
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self._label)
         return self.settings.artifacts_path / f"{safe}-{stamp}-attempt{self._attempt}-{suffix}"
 
-    async def _finish_attempt(self, failed: bool) -> list[str]:
+    async def _finish_attempt(self, failed: bool, error: BaseException | None = None) -> list[str]:
         kept: list[Path] = []
+        captures = self.target.failure_captures
+        if failed and captures is not None and self._request is not None and self._page:
+            assert error is not None and self._session is not None
+            await captures.attempt_failed(
+                self._page,
+                self._request,
+                error,
+                attempt=self._attempt,
+                completed_step=self._completed_step,
+                signed_in=self._session.signed_in_email,
+                timeout_ms=self.settings.timeout_ms,
+            )
         # The screen the attempt ended on: a tab the portal opened, else the worker's page.
         shown = self._session.page if self._session is not None else self._page
         if failed and shown is not None:
@@ -297,7 +313,7 @@ class Worker:
             except (PortalError, PlaywrightError) as exc:
                 error = exc
                 self.maybe_submitted |= self._completed_step >= SUBMIT_STEP
-                artifacts += await self._finish_attempt(failed=True)
+                artifacts += await self._finish_attempt(failed=True, error=exc)
                 log.warning(
                     "attempt_failed",
                     order=label,
@@ -360,6 +376,7 @@ class Worker:
         started = time.perf_counter()
         # One budget for the whole order, however many rounds of attempts its looks take.
         self._deadline = time.monotonic() + self.settings.order_budget_s
+        self._request = request
         maybe_submitted = submitted_before
         error: BaseException | None = None
         result: AssignResult | None = None
@@ -413,6 +430,10 @@ class Worker:
             finally:
                 if self._session is not None:
                     self._session.claim_order = self._session.before_submit = None
+        self._request = None
+        if self.target.failure_captures is not None:
+            bundle = self.target.failure_captures.finish(request.order_number)
+            artifacts += [str(bundle)] if bundle is not None else []
         duration = round(time.perf_counter() - started, 3)
         if result is None:
             return AssignResult(
@@ -446,6 +467,7 @@ class Worker:
     async def call(self, label: str, call: Callable[[PortalSession], Awaitable[R]]) -> R:
         """Any read-only flow with the same retries; raises the last error if all attempts fail."""
         self._deadline = None  # its own budget, not an earlier order's
+        self._request = None
         result, error, _attempts, artifacts = await self._attempts(label, call)
         if result is None:
             kept = f" (screenshots and traces: {', '.join(artifacts)})" if artifacts else ""

@@ -24,9 +24,10 @@ SCREENS = Path(__file__).parent / "screens"
 READ_TIMEOUT_MS = 3_000
 
 
-def cases() -> list[Any]:
+def cases(root: Path = SCREENS) -> list[Any]:
+    """One case per screen with a reader in each fixtures folder under `root`."""
     found = []
-    for expected_file in sorted(SCREENS.glob(f"*/{EXPECTED}")):
+    for expected_file in sorted(root.glob(f"*/{EXPECTED}")):
         expected = json.loads(expected_file.read_text(encoding="utf-8"))
         for screen in expected["screens"]:
             if screen["name"] in READERS:
@@ -48,14 +49,18 @@ def test_every_reference_release_has_example_fixtures() -> None:
     assert set(REFERENCE_RELEASES) <= shipped
 
 
+async def read_captured(page: Page, folder: Path, locale: str, screen: dict[str, Any]) -> Any:
+    """What the reader returns on a captured screen loaded into `page`, with placeholders."""
+    html = (folder / screen["html"]).read_text(encoding="utf-8")
+    await page.set_content(materialise(html))
+    page.set_default_timeout(READ_TIMEOUT_MS)
+    return restore(await read_screen(screen["name"], page, labels(locale)))
+
+
 @pytest.mark.parametrize(("folder", "locale", "screen"), cases())
 async def test_the_reader_reads_the_captured_screen(
     page: Page, folder: Path, locale: str, screen: dict[str, Any]
 ) -> None:
-    html = (folder / screen["html"]).read_text(encoding="utf-8")
-    await page.set_content(materialise(html))
-    page.set_default_timeout(READ_TIMEOUT_MS)
+    read = await read_captured(page, folder, locale, screen)
 
-    read = await read_screen(screen["name"], page, labels(locale))
-
-    assert restore(read) == screen["expect"]
+    assert read == screen["expect"]
