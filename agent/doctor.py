@@ -46,7 +46,7 @@ from flows.session import PortalSession
 from flows.signin import ensure_signed_in
 from pages.assign_dialog import AssignDialog, SearchBy
 from pages.assignments import AssignmentRow, SmartAccountAssignmentPage
-from pages.base import FoundBy, wait_for_landmark
+from pages.base import FoundBy, follow_click, wait_for_landmark
 from pages.controls import Action
 from pages.errors import PageError, PortalServerError, StepFailed, first_line
 from pages.labels import (
@@ -511,9 +511,12 @@ class Doctor:
             number = re.compile(rf"(?<![0-9]){any_spelling(self.order)}(?![0-9])")
             match = self.page.get_by_role("link", name=number)
             try:
-                await match.filter(visible=True).first.click()
+                # Order Details may open in a new tab: the walk goes on there, as the flow does.
+                shown = await follow_click(match.filter(visible=True).first, details)
             except PlaywrightError as exc:
                 raise _Stop(f"the results list no link named {self.order}") from exc
+            await self.session.follow(shown)
+            self.page = self.session.page
         await self.probe(3, "order_details_heading", "heading", self.page, wait_ms=None)
         link = await self.probe(3, "view_assignments", "link", self.page)
         assert link is not None

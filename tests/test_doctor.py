@@ -26,7 +26,7 @@ from agent.doctor import (
 from flows.assign import assign_smart_account
 from flows.models import AssignRequest, Outcome, SearchBy
 from flows.session import PortalSession
-from mock_site.releases import RENAMED
+from mock_site.releases import LEGACY, REFERENCE_RELEASES, RENAMED
 from mock_site.server import MockServer
 from pages.labels import labels, read_label_file
 
@@ -114,15 +114,20 @@ def test_the_label_file_sets_the_substitutes_and_is_private(tmp_path: Path) -> N
 # --- on the mock --------------------------------------------------------------------------------
 
 
-async def test_on_classic_every_label_is_found(page: Page, base_url: str, mock: MockServer) -> None:
+@pytest.mark.parametrize("release", REFERENCE_RELEASES)
+async def test_on_every_unchanged_release_every_label_is_found(
+    page: Page, base_url: str, mock: MockServer, release: str
+) -> None:
+    # Given a release that keeps every word of the reference, however it draws its controls
+    mock.set_release(release)
+    # When the doctor walks the order, then it finds every label it needs and submits nothing
     report = await diagnose(session_on(page, base_url), ORDER)
 
     assert report.ok, [c for c in report.checks if not c.ok]
     needed = [c for c in report.checks if c.needed and c.status != "not_checked"]
     assert {c.status for c in needed} == {"found"}
-    assert {"global_search", "assign_dialog", "virtual_account_name", "cancel"} <= {
-        c.key for c in needed
-    }
+    assert {"global_search", "assign_dialog", "virtual_account_name"} <= {c.key for c in needed}
+    assert {"cancel", "close"} & {c.key for c in needed}
     assert not report.overrides()
     order = mock.order(ORDER)
     assert order is not None and not order["submissions"]
@@ -253,3 +258,38 @@ def test_the_walk_never_goes_on_with_a_control_that_changes_something(
 ) -> None:
     # A substitute is clicked, so one that removes, moves or confirms is never taken
     assert changes_something(label, name) is changes
+
+
+async def test_on_legacy_it_says_which_controls_it_found_only_by_label_or_words(
+    page: Page, base_url: str, mock: MockServer
+) -> None:
+    # Given the legacy release: drop-downs drawn over hidden selects, actions without a role
+    mock.set_release(LEGACY.name)
+    report = await diagnose(session_on(page, base_url), ORDER)
+    how = {c.key: c.how for c in report.checks if c.status == "found"}
+    # Then the report says how far the portal is from the catalogue, control by control
+    assert how["global_search"] == "role"
+    assert how["select_existing_account"] == "label"
+    assert how["virtual_account_name"] == "label"
+    assert how["view_assignments"] == "visible words"
+    assert how["assign"] == "visible words"
+    assert report.ok
+
+
+async def test_the_account_asked_for_is_picked_and_a_drop_down_of_another_entry_is_no_substitute(
+    page: Page, base_url: str, mock: MockServer
+) -> None:
+    # Given the renamed release, whose Virtual Account drop-down shows only once an account is
+    # picked, beside the (renamed) search-parameter drop-down
+    mock.set_release(RENAMED.name)
+    # When the doctor is asked to pick an account by name
+    report = await diagnose(
+        session_on(page, base_url), "110000008", (SearchBy.ACCOUNT_NAME, "Umbrella Corp")
+    )
+    # Then it picked that one, and took neither drop-down for the other
+    assert any("Picked Umbrella Corp (umbrella.example)" in note for note in report.notes)
+    shown = {c.key: c.shown for c in report.checks if c.status == "substituted"}
+    assert shown["select_existing_account"] == "Find an existing account"
+    assert shown["virtual_account_name"] == "Virtual account"
+    order = mock.order("110000008")
+    assert order is not None and not order["submissions"]
