@@ -55,6 +55,9 @@ async def capture_walk(
             redactor.add_all(Kind.ORDER, (match.number, *match.also))
         await capture(2, "search_results")
         details: OrderDetailsPage = await found.open_order(order)
+        # Order Details may have opened in a new tab: the walk goes on there.
+        await session.follow(details.page)
+        page = session.page
     else:
         details = found
     shown = await read_screen("order_details", page, words)
