@@ -12,8 +12,9 @@ from flows.session import PortalSession
 from flows.signin import ensure_signed_in
 from flows.steps import read_step, step, with_resignin
 from pages.assignments import SmartAccountAssignmentPage
-from pages.errors import StepFailed
+from pages.errors import IncompleteList, StepFailed
 from pages.header import Header
+from pages.lists import MAX_PAGES
 from pages.order_details import OrderDetailsPage
 from pages.orders import same_order
 from pages.search_results import SearchResultsPage
@@ -93,8 +94,20 @@ async def _search(
     if isinstance(found, OrderDetailsPage):
         return found  # the portal opened the single match itself; step 3 checks it is this order
     matches = await found.matches()
+    pages = 1
+    # "Not in the list" stands only on the whole list: every further page is read first.
+    while not any(match.holds(order_number) for match in matches):
+        if not await found.next_page(pages):
+            break
+        if pages >= MAX_PAGES:
+            raise IncompleteList(f"more results than the agent reads (over {MAX_PAGES} pages)")
+        pages += 1
+        matches += await found.matches()
     if any(match.holds(order_number) for match in matches):
         return found
+    unread = await found.says_more_than(pages, len({match.number for match in matches}))
+    if unread is not None:
+        raise IncompleteList(unread)
     shown = [match.number for match in matches]
     numbers = [number for number in shown if number not in earlier]
     if shown and not numbers:

@@ -188,8 +188,8 @@ async def wait_for_answer(
     except PlaywrightTimeoutError:
         pass
     settled = await scope.inner_text(timeout=READ_MS)
-    busy = page.locator("[aria-busy=true]").or_(page.get_by_role("progressbar")).filter(
-        visible=True
+    busy = (
+        page.locator("[aria-busy=true]").or_(page.get_by_role("progressbar")).filter(visible=True)
     )
     if await busy.count():
         # Still loading: words under a spinner are not an answer.

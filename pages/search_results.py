@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from playwright.async_api import Locator, Page
 
-from pages.base import follow_click, read_stably, wait_for_landmark
+from pages.base import READ_MS, follow_click, read_stably, wait_for_landmark
 from pages.labels import Labels, name_matcher
+from pages.lists import list_count, next_control
 from pages.order_details import OrderDetailsPage
 from pages.orders import any_spelling, same_order
 
@@ -90,6 +91,29 @@ class SearchResultsPage:
             "links => links.map(l => l.getAttribute('aria-label') || l.innerText || '')"
         )
         return [found.group(0) for name in names if (found := _HAS_NUMBER.search(name))]
+
+    async def next_page(self, pages_read: int) -> bool:
+        """Show the next page of matches, when the screen offers one ("Next page", "Show more",
+        the next page number); whether it did. Waits until a match not shown before arrives."""
+        main = self.page.get_by_role("main")
+        scope = main.first if await main.count() == 1 else self.page.locator("body")
+        more = next_control(scope, self.labels, pages_read)
+        if not await more.count():
+            return False
+        shown = await self.shown_numbers()
+        await more.first.click()
+        await wait_for_landmark(self.page, self.labels, self.links_other_than(shown))
+        return True
+
+    async def says_more_than(self, pages_read: int, matches: int) -> str | None:
+        """What the screen says of the list's length when it is more than was read, else None."""
+        text = await self.page.locator("body").inner_text(timeout=READ_MS)
+        said = list_count(text, self.labels)
+        if said.pages is not None and said.pages > pages_read:
+            return f"the results say {said.pages} pages; {pages_read} could be read"
+        if said.total is not None and said.total > matches:
+            return f"the results say {said.total} matches; {matches} could be read"
+        return None
 
     def _links(self) -> Locator:
         return self.order_links.filter(visible=True)

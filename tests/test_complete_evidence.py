@@ -21,6 +21,7 @@ from pages.assignments import split_account
 from pages.errors import IncompleteList
 from pages.labels import labels
 from pages.lists import list_count
+from pages.search_results import SearchResultsPage
 
 ENGLISH = labels("en")
 
@@ -269,3 +270,45 @@ async def test_an_order_search_answered_in_unknown_words_ends_at_once(
     assert "We could not find that order." in result.detail
     assert result.attempts == 1
     print(f"unknown words in the order search answered in {result.duration_s:.1f} s")
+
+
+# Search results in pages: the order asked for is on page 2, behind "Next page".
+_RESULTS = """
+<main>
+  <h1>Search Results</h1>
+  <p id="count">Page 1 of 2</p>
+  <table><tr><th>Order Number</th><th>Order Type</th></tr>
+    <tr id="r1"><td><a href="#o">110000021</a></td><td>Sales Order</td></tr></table>
+  <button id="next" onclick="next()">Next page</button>
+</main>
+<script>
+function next() {
+  document.getElementById('r1').innerHTML =
+    '<td><a href="#o">110000022</a></td><td>Sales Order</td>';
+  document.getElementById('count').textContent = 'Page 2 of 2';
+  document.getElementById('next').disabled = true;
+}
+</script>
+"""
+
+
+async def test_an_order_on_the_second_page_of_results_is_found(page: Page) -> None:
+    # Given search results whose order is on the second page
+    await page.set_content(_RESULTS)
+    found = SearchResultsPage(page, ENGLISH)
+    matches = await found.matches()
+    assert not any(match.holds("110000022") for match in matches)
+    # When the next page is followed, then the order shows, and the list is at its end
+    assert await found.next_page(1)
+    assert any(match.holds("110000022") for match in await found.matches())
+    assert not await found.next_page(2)
+    assert await found.says_more_than(2, 2) is None
+
+
+async def test_results_that_say_more_pages_than_could_be_read_are_no_answer(page: Page) -> None:
+    # Given results that say two pages but offer no way to the second
+    await page.set_content(_RESULTS.replace('onclick="next()"', "disabled"))
+    found = SearchResultsPage(page, ENGLISH)
+    assert not await found.next_page(1)
+    # Then what the screen says is reported, for the flow to fail rather than say "not found"
+    assert await found.says_more_than(1, 1) == "the results say 2 pages; 1 could be read"
