@@ -101,6 +101,7 @@ CaptureOnFailureOpt = Annotated[
         metavar="DIR",
         help="Keep a redacted capture of the screen a failed attempt stopped on, in this new "
         "or empty folder.",
+        show_default="no capture",
     ),
 ]
 
