@@ -1,14 +1,21 @@
-"""`make bench`: the agent against a bare replay on the bundled mock, by latency and worker count.
+"""`make bench`: the agent against a bare replay on the bundled mock, by release, latency, workers.
 
-For each latency profile (0 ms, and 300 ms ±50% per JSON call) it runs, on a fresh mock each time
-and on the same orders: the bare replay (scripts/bare_replay.py: one sign-on, the ten steps by role
-and name, no checks) as the baseline, then `bulk` with 1, 2, 4 and 8 workers. It prints and
-writes docs/bench.md: s/order (median row, and wall/N), orders/min, the ratio to the baseline,
-the speed-up over 1 worker, the peak PSS of the whole process tree (Python, the Playwright driver
-and Chromium) and per added worker, sign-ons per run, and the latency floor (the latency the mock
-imposed per order). It asserts nothing: the figures are the machine's.
+For each release of the mock (classic and legacy by default) and each latency profile (0 ms, and
+300 ms ±50% per JSON call) it runs, on a fresh mock each time and on the same orders: the bare
+replay (scripts/bare_replay.py: one sign-on, the ten steps with the fewest calls a script could
+make on that release's markup, no checks) as the baseline, then `bulk` with 1, 2, 4 and 8 workers.
+It prints and writes docs/bench.md: s/order (median row, and wall/N), orders/min, the ratio to the
+baseline, the speed-up over 1 worker, the peak PSS of the whole process tree (Python, the
+Playwright driver and Chromium) and per added worker, sign-ons per run, the latency floor (the
+latency the mock imposed per order), and the browser calls per order (every message the Python
+side sends to the Playwright driver). Then, per run of the agent: the median time of each step
+(from the agent's own `step` log events), and where the time goes: the event loop's lag (a task
+that sleeps 10 ms and records how late it wakes), the time spent in ledger commits, the CPU time
+of each part of the process tree, and the start-up and tail of the run. It asserts nothing: the
+figures are the machine's, and the header says how loaded the machine was.
 
-Usage: python scripts/bench.py [--orders N] [--latency-orders N] [--workers 1,2,4,8] [--out PATH]
+Usage: python scripts/bench.py [--releases classic,legacy] [--orders N] [--latency-orders N]
+                               [--workers 1,2,4,8] [--out PATH]
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import argparse
 import asyncio
 import csv
 import json
+import logging
 import os
 import platform
 import statistics
@@ -24,29 +32,38 @@ import sys
 import tempfile
 import threading
 import time
+from collections import defaultdict
+from collections.abc import Callable, MutableMapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import structlog
+
+# Private, and the one place every message to the driver goes through: the bench counts there.
+from playwright._impl.connection import Connection
 from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bare_replay import ReplayRow, replay, sign_on  # noqa: E402
+from bare_replay import REPLAYS, ReplayRow, replay, sign_on  # noqa: E402
 
 from agent.browser import open_browser  # noqa: E402
 from agent.bulk import load_orders  # noqa: E402
+from agent.bulk.ledger import Ledger  # noqa: E402
 from agent.bulk.progress import LogObserver  # noqa: E402
 from agent.bulk.run import BulkOptions, run_bulk  # noqa: E402
-from agent.logs import configure_logging  # noqa: E402
 from agent.runner import Target  # noqa: E402
-from agent.settings import LogFormat, Settings  # noqa: E402
+from agent.settings import Settings  # noqa: E402
 from mock_site.data import USERS, book_rows  # noqa: E402
 from mock_site.faults import Faults  # noqa: E402
 from mock_site.server import MockServer  # noqa: E402
 from pages.labels import labels  # noqa: E402
 
-SAMPLE_S = 0.2
+SAMPLE_S = 0.5
+LAG_TICK_S = 0.01
 PROFILES = {
     "0 ms": Faults(),
     "300 ms ±50%": Faults(json_latency_ms=300, json_jitter_ms=150),
@@ -56,20 +73,186 @@ TARGETS = (
     "row); 4 workers ≥ 3.2× one under latency; ≤ 90 MiB PSS per added worker."
 )
 RATIO_TARGETS = {"0 ms": 1.25, "300 ms ±50%": 1.1}
+LEDGER_WRITES = (
+    "mark_in_flight",
+    "claim_order",
+    "mark_submitting",
+    "record_attempt_error",
+    "record_result",
+)
+CLOCK_TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+CPU_PARTS = (
+    "Python event loop",
+    "other Python threads",
+    "Playwright driver",
+    "Chromium browser",
+    "Chromium renderers",
+    "Chromium GPU and utility",
+)
+
+
+# --- what the bench counts in its own process ----------------------------------------------------
+
+
+class DriverCalls:
+    """Every message the Python side sends to the Playwright driver (`calls`: those that wait
+    for an answer, all but the fire-and-forget `__waitInfo__` of the client's instrumentation)."""
+
+    messages = 0
+    calls = 0
+
+    @classmethod
+    def install(cls) -> None:
+        original = Connection.send_message_to_server
+
+        def counting(
+            self: Connection, obj: Any, method: str, params: Any, options: dict[str, Any]
+        ) -> Any:
+            cls.messages += 1
+            if method != "__waitInfo__":
+                cls.calls += 1
+            return original(self, obj, method, params, options)
+
+        Connection.send_message_to_server = counting  # type: ignore[method-assign]
+
+    @classmethod
+    def now(cls) -> tuple[int, int]:
+        return cls.calls, cls.messages
+
+
+class LedgerTime:
+    """Seconds spent in the ledger's committed writes (each a synchronous SQLite commit)."""
+
+    seconds = 0.0
+    commits = 0
+
+    @classmethod
+    def install(cls) -> None:
+        for name in LEDGER_WRITES:
+            setattr(Ledger, name, cls._timed(getattr(Ledger, name)))
+
+    @classmethod
+    def _timed(cls, write: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return write(*args, **kwargs)
+            finally:
+                cls.seconds += time.perf_counter() - started
+                cls.commits += 1
+
+        return timed
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.seconds, cls.commits = 0.0, 0
+
+
+class Events:
+    """The agent's log events as they happen: step durations, rows started and done per worker.
+    Warnings and errors are still written (JSON, to stderr); the rest is dropped."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.steps: dict[tuple[int, str], list[float]] = defaultdict(list)
+        self.started: dict[str, list[float]] = defaultdict(list)
+        self.done: dict[str, list[float]] = defaultdict(list)
+
+    def __call__(
+        self, _logger: Any, method: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        event = event_dict.get("event")
+        worker = str(event_dict.get("worker", ""))
+        if event == "step" and event_dict.get("status") == "ok":
+            self.steps[(int(event_dict["step"]), str(event_dict["name"]))].append(
+                float(event_dict["duration_ms"])
+            )
+        elif event == "bulk_row_started":
+            self.started[worker].append(time.perf_counter())
+        elif event == "bulk_row_done":
+            self.done[worker].append(time.perf_counter())
+        if method in ("warning", "error", "critical", "exception"):
+            return event_dict
+        raise structlog.DropEvent
+
+
+EVENTS = Events()
+
+
+def configure_capture() -> None:
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            EVENTS,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+class LoopLag:
+    """A task that sleeps 10 ms again and again and records how late it wakes: the time the event
+    loop was kept from running it (synchronous work, or the CPU taken by other processes)."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> LoopLag:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(LAG_TICK_S)
+            self.lags.append(max(0.0, time.perf_counter() - started - LAG_TICK_S))
+
+    def quantile_ms(self, q: float) -> float:
+        if not self.lags:
+            return float("nan")
+        ordered = sorted(self.lags)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    @property
+    def total_s(self) -> float:
+        return sum(self.lags)
+
+
+# --- the process tree: memory and CPU ------------------------------------------------------------
+
+
+def _stat(path: Path) -> list[str] | None:
+    """The fields of a /proc stat file after the command name (state is [0], ppid [1])."""
+    try:
+        return path.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _cpu_s(fields: list[str]) -> float:
+    return (int(fields[11]) + int(fields[12])) * CLOCK_TICK_S
 
 
 def _tree(root: int) -> list[int]:
-    """`root` and every process below it."""
-    parents: dict[int, int] = {}
-    for status in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(status.parent.name)] = int(status.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
+    """`root` and every process below it (each thread's children file: no walk of all /proc)."""
     found, frontier = [root], [root]
     while frontier:
         parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        children: list[int] = []
+        for listing in Path(f"/proc/{parent}/task").glob("*/children"):
+            with suppress(OSError, ValueError):
+                children += [int(pid) for pid in listing.read_text().split()]
         found += children
         frontier += children
     return found
@@ -85,30 +268,89 @@ def _pss_kib(pid: int) -> int:
     return 0
 
 
-class PeakPss:
-    """The peak PSS of this process and all its descendants, sampled on a thread."""
+def _part(pid: int) -> str:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+    if not command:
+        return ""
+    if "--type=renderer" in command:
+        return "Chromium renderers"
+    if "--type=" in command:
+        return "Chromium GPU and utility"
+    if "chrom" in command:
+        return "Chromium browser"
+    return "Playwright driver"
+
+
+class ProcessTree:
+    """The peak PSS of this process and all its descendants, and the CPU seconds each part of the
+    tree used, sampled on a thread (a process's CPU is counted up to its last sample)."""
 
     def __init__(self) -> None:
         self.peak_kib = 0
+        self._cpu: dict[int, tuple[str, float]] = {}
+        self._base: dict[int, float] = {}
+        self._parts: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> PeakPss:
+    def __enter__(self) -> ProcessTree:
+        self._base = {pid: cpu for pid, (_, cpu) in self._sample_cpu().items()}
+        self._base_main = self._main_thread_s()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self._main = self._main_thread_s() - self._base_main
+        self._cpu.update(self._sample_cpu())
+
+    @staticmethod
+    def _main_thread_s() -> float:
+        pid = os.getpid()
+        fields = _stat(Path(f"/proc/{pid}/task/{pid}/stat"))
+        return _cpu_s(fields) if fields else 0.0
+
+    def _sample_cpu(self) -> dict[int, tuple[str, float]]:
+        me = os.getpid()
+        found: dict[int, tuple[str, float]] = {}
+        for pid in _tree(me):
+            fields = _stat(Path(f"/proc/{pid}/stat"))
+            if fields is None:
+                continue
+            # A process is named once, while its command line can still be read.
+            part = self._parts.get(pid) or ("Python" if pid == me else _part(pid))
+            if part:
+                self._parts[pid] = part
+                found[pid] = (part, _cpu_s(fields))
+        return found
 
     def _run(self) -> None:
         while not self._stop.wait(SAMPLE_S):
-            total = sum(_pss_kib(pid) for pid in _tree(os.getpid()))
-            self.peak_kib = max(self.peak_kib, total)
+            pids = _tree(os.getpid())
+            self.peak_kib = max(self.peak_kib, sum(_pss_kib(pid) for pid in pids))
+            self._cpu.update(self._sample_cpu())
 
     @property
     def mib(self) -> float:
         return self.peak_kib / 1024
+
+    def cpu_by_part(self) -> dict[str, float]:
+        parts: dict[str, float] = defaultdict(float)
+        for pid, (part, cpu) in self._cpu.items():
+            used = cpu - self._base.get(pid, 0.0)
+            if part == "Python":
+                parts["Python event loop"] += self._main
+                parts["other Python threads"] += used - self._main
+            elif part:
+                parts[part] += used
+        return dict(parts)
+
+
+# --- one run -------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -121,11 +363,24 @@ class Figures:
     pss_mib: float
     sign_ons: int
     floor_s: float
+    calls: int
+    messages: int
     outcomes: dict[str, int] = field(default_factory=dict)
+    steps: dict[tuple[int, str], list[float]] = field(default_factory=dict)
+    lag: LoopLag | None = None
+    ledger_s: float = 0.0
+    commits: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)
+    load: float = 0.0
 
     @property
     def median_s(self) -> float:
         return float(statistics.median(self.durations)) if self.durations else float("nan")
+
+    @property
+    def slowest_s(self) -> float:
+        return max(self.durations) if self.durations else float("nan")
 
     @property
     def per_order_s(self) -> float:
@@ -141,23 +396,43 @@ def _floor(server: MockServer, orders: int) -> float:
     return (imposed.get("page", 0) + imposed.get("json", 0)) / 1000 / orders
 
 
-async def bench_replay(faults: Faults, count: int) -> Figures:
-    server = MockServer(seed=7, faults=faults).start()
+def _phases(started: float, ended: float) -> dict[str, float]:
+    """Start-up (to the first row), ramp (to the last worker's first row), rows (first row started
+    to last row done), tail (first worker out of rows to the last row done), close (to the end)."""
+    firsts = [min(times) for times in EVENTS.started.values() if times]
+    lasts = [max(times) for times in EVENTS.done.values() if times]
+    if not firsts or not lasts:
+        return {}
+    return {
+        "start-up": min(firsts) - started,
+        "ramp": max(firsts) - min(firsts),
+        "rows": max(lasts) - min(firsts),
+        "tail": max(lasts) - min(lasts),
+        "close": ended - max(lasts),
+    }
+
+
+async def bench_replay(release: str, faults: Faults, count: int) -> Figures:
+    server = MockServer(seed=7, faults=faults, release=release).start()
     user = USERS[0]
     words = labels()
     rows = [
         ReplayRow(r["order_number"], r["domain"], r["virtual_account"]) for r in book_rows(count)
     ]
+    load = os.getloadavg()[0]
     try:
-        with PeakPss() as memory:
+        with ProcessTree() as tree:
             async with open_browser() as browser:
+                before = DriverCalls.now()
                 context = await browser.new_context()
                 page = await context.new_page()
                 await sign_on(page, server.home_url, user.email, user.password, words)
-                started = time.perf_counter()
-                durations = await replay(page, rows, words)
-                wall = time.perf_counter() - started
+                async with LoopLag() as lag:
+                    started = time.perf_counter()
+                    durations = await replay(page, rows, words, release)
+                    wall = time.perf_counter() - started
                 await context.close()
+                calls, messages = (a - b for a, b in zip(DriverCalls.now(), before, strict=True))
         stats = server.stats()
         return Figures(
             "bare replay",
@@ -165,18 +440,24 @@ async def bench_replay(faults: Faults, count: int) -> Figures:
             count,
             wall,
             durations,
-            memory.mib,
+            tree.mib,
             stats["logins"],
             _floor(server, count),
+            calls,
+            messages,
             {"submitted": stats["submissions"]},
+            lag=lag,
+            cpu=tree.cpu_by_part(),
+            load=load,
         )
     finally:
         server.stop()
 
 
-async def bench_agent(faults: Faults, count: int, workers: int) -> Figures:
-    server = MockServer(seed=7, faults=faults).start()
+async def bench_agent(release: str, faults: Faults, count: int, workers: int) -> Figures:
+    server = MockServer(seed=7, faults=faults, release=release).start()
     user = USERS[0]
+    load = os.getloadavg()[0]
     try:
         with tempfile.TemporaryDirectory(prefix="ccw-bench-") as folder:
             file = Path(folder) / "orders.csv"
@@ -195,16 +476,21 @@ async def bench_agent(faults: Faults, count: int, workers: int) -> Figures:
                 state_dir=Path(folder) / "state",
             )
             report = Path(folder) / "report.json"
-            with PeakPss() as memory:
-                started = time.perf_counter()
-                summary = await run_bulk(
-                    Target.from_settings(settings),
-                    file,
-                    load_orders(file),
-                    BulkOptions(workers=workers, reports=(report,)),
-                    observer=LogObserver(),
-                )
-                wall = time.perf_counter() - started
+            EVENTS.reset()
+            LedgerTime.reset()
+            before = DriverCalls.now()
+            with ProcessTree() as tree:
+                async with LoopLag() as lag:
+                    started = time.perf_counter()
+                    summary = await run_bulk(
+                        Target.from_settings(settings),
+                        file,
+                        load_orders(file),
+                        BulkOptions(workers=workers, reports=(report,)),
+                        observer=LogObserver(),
+                    )
+                    ended = time.perf_counter()
+            calls, messages = (a - b for a, b in zip(DriverCalls.now(), before, strict=True))
             rows = json.loads(report.read_text(encoding="utf-8"))["rows"]
             durations = [float(r["duration_s"]) for r in rows if r.get("duration_s")]
         stats = server.stats()
@@ -212,26 +498,39 @@ async def bench_agent(faults: Faults, count: int, workers: int) -> Figures:
             f"agent, {workers} worker{'s' if workers > 1 else ''}",
             workers,
             count,
-            wall,
+            ended - started,
             durations,
-            memory.mib,
+            tree.mib,
             stats["logins"],
             _floor(server, count),
+            calls,
+            messages,
             dict(summary.counts),
+            steps=dict(EVENTS.steps),
+            lag=lag,
+            ledger_s=LedgerTime.seconds,
+            commits=LedgerTime.commits,
+            cpu=tree.cpu_by_part(),
+            phases=_phases(started, ended),
+            load=load,
         )
     finally:
         server.stop()
 
 
+# --- the report ----------------------------------------------------------------------------------
+
+
 def table(profile: str, baseline: Figures, runs: list[Figures]) -> list[str]:
     one = next((run for run in runs if run.workers == 1), None)
     lines = [
-        f"### {profile} per JSON call ({baseline.orders} orders)",
+        f"#### {profile} per JSON call ({baseline.orders} orders)",
         "",
-        "| run | s/order (median row) | s/order (wall/N) | orders/min | × replay (median row) "
-        "| × replay (wall/N) | speed-up over 1 worker | peak PSS MiB | PSS per added worker MiB "
+        "| run | s/order (median row) | s/order (slowest row) | s/order (wall/N) | orders/min "
+        "| × replay (median row) | × replay (wall/N) | speed-up over 1 worker "
+        "| browser calls/order | messages/order | peak PSS MiB | PSS per added worker MiB "
         "| sign-ons | latency floor s/order | outcomes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in [baseline, *runs]:
         ratio = run.median_s / baseline.median_s
@@ -244,38 +543,125 @@ def table(profile: str, baseline: Figures, runs: list[Figures]) -> list[str]:
         )
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(run.outcomes.items()))
         lines.append(
-            f"| {run.name} | {run.median_s:.2f} | {run.per_order_s:.2f} | {run.per_minute:.1f} "
-            f"| {ratio:.2f}× | {throughput:.2f}× | {speed} | {run.pss_mib:.0f} | {added} "
-            f"| {run.sign_ons} "
-            f"| {run.floor_s:.2f} | {outcomes} |"
+            f"| {run.name} | {run.median_s:.2f} | {run.slowest_s:.2f} | {run.per_order_s:.2f} "
+            f"| {run.per_minute:.1f} | {ratio:.2f}× | {throughput:.2f}× | {speed} "
+            f"| {run.calls / run.orders:.0f} | {run.messages / run.orders:.0f} "
+            f"| {run.pss_mib:.0f} | {added} | {run.sign_ons} | {run.floor_s:.2f} | {outcomes} |"
         )
+    return lines
+
+
+def step_table(runs: list[Figures]) -> list[str]:
+    names = sorted({key for run in runs for key in run.steps})
+    if not names:
+        return []
+    lines = [
+        "Time per step of the agent, median ms (from its `step` log events):",
+        "",
+        "| step | " + " | ".join(f"{run.workers} w" for run in runs) + " |",
+        "|---" * (len(runs) + 1) + "|",
+    ]
+    for number, name in names:
+        cells = [
+            f"{statistics.median(run.steps[(number, name)]):.0f}"
+            if run.steps.get((number, name))
+            else ""
+            for run in runs
+        ]
+        lines.append(f"| {number}. {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def where_table(baseline: Figures, runs: list[Figures]) -> list[str]:
+    every = [baseline, *runs]
+    head = "| | " + " | ".join("replay" if r is baseline else f"{r.workers} w" for r in every)
+    lines = [
+        "Where the time goes (CPU s/order by part of the process tree; the event loop's lag; "
+        "phases of the run in s):",
+        "",
+        head + " |",
+        "|---" * (len(every) + 1) + "|",
+    ]
+
+    def row(label: str, cell: Callable[[Figures], str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(cell(run) for run in every) + " |")
+
+    row("load (1 min) at start", lambda r: f"{r.load:.2f}")
+    for part in CPU_PARTS:
+        row(f"CPU: {part}", lambda r, p=part: f"{r.cpu.get(p, 0.0) / r.orders:.2f}")
+    row("CPU: all, s/order", lambda r: f"{sum(r.cpu.values()) / r.orders:.2f}")
+    row(
+        "CPU: cores busy (of 2)",
+        lambda r: f"{sum(r.cpu.values()) / max(r.wall_s, 1e-9):.2f}",
+    )
+    row("loop lag p50 ms", lambda r: f"{r.lag.quantile_ms(0.5):.1f}" if r.lag else "")
+    row("loop lag p99 ms", lambda r: f"{r.lag.quantile_ms(0.99):.0f}" if r.lag else "")
+    row("loop lag max ms", lambda r: f"{r.lag.quantile_ms(1.0):.0f}" if r.lag else "")
+    row(
+        "loop lag, % of the run",
+        lambda r: f"{100 * r.lag.total_s / max(r.wall_s, 1e-9):.0f}" if r.lag else "",
+    )
+    row(
+        "ledger commits: ms each / s per order",
+        lambda r: (
+            f"{1000 * r.ledger_s / r.commits:.1f} / {r.ledger_s / r.orders:.3f}"
+            if r.commits
+            else ""
+        ),
+    )
+    for phase in ("start-up", "ramp", "rows", "tail", "close"):
+        row(f"phase: {phase}", lambda r, p=phase: f"{r.phases[p]:.1f}" if p in r.phases else "")
     return lines
 
 
 async def main_async(args: argparse.Namespace) -> list[str]:
     workers = [int(w) for w in args.workers.split(",")]
-    results: dict[str, tuple[Figures, list[Figures]]] = {}
+    releases = [name.strip() for name in args.releases.split(",")]
+    results: dict[tuple[str, str], tuple[Figures, list[Figures]]] = {}
+    load = os.getloadavg()
     out = [
         "# Benchmark: the agent against a bare replay",
         "",
-        f"Written by `make bench` (scripts/bench.py) on {datetime.now(UTC):%Y-%m-%d}: "
+        f"Written by `make bench` (scripts/bench.py) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: "
         f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        "the bundled mock portal (classic release) in the same process.",
+        f"the bundled mock portal ({', '.join(releases)} releases) in the same process. Load "
+        f"average at the start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1, 5, 15 min); "
+        "LOAD_AT_END.",
         "",
         TARGETS,
         "",
+        "Browser calls are the messages the Python side sends to the Playwright driver that wait "
+        "for an answer (each a round trip); messages add the client's fire-and-forget "
+        "instrumentation. The replay's are counted from its sign-on, the agent's over the whole "
+        "run (browser start, sign-on, contexts), both divided by the orders.",
+        "",
     ]
-    for profile, faults in PROFILES.items():
-        count = args.latency_orders if faults.json_latency_ms else args.orders
-        print(f"{profile}: bare replay, {count} orders", file=sys.stderr, flush=True)
-        baseline = await bench_replay(faults, count)
-        runs = []
-        for n in workers:
-            print(f"{profile}: agent, {n} workers", file=sys.stderr, flush=True)
-            runs.append(await bench_agent(faults, count, n))
-        out += [*table(profile, baseline, runs), ""]
-        print("\n".join(out[-len(runs) - 6 :]), flush=True)
-        results[profile] = (baseline, runs)
+    for release in releases:
+        out += [f"## {release}", ""]
+        for profile, faults in PROFILES.items():
+            count = args.latency_orders if faults.json_latency_ms else args.orders
+            print(f"{release}, {profile}: bare replay, {count} orders", file=sys.stderr, flush=True)
+            baseline = await bench_replay(release, faults, count)
+            runs = []
+            for n in workers:
+                print(f"{release}, {profile}: agent, {n} workers", file=sys.stderr, flush=True)
+                runs.append(await bench_agent(release, faults, count, n))
+            section = [
+                *table(profile, baseline, runs),
+                "",
+                *step_table(runs),
+                "",
+                *where_table(baseline, runs),
+                "",
+            ]
+            print("\n".join(section), flush=True)
+            out += section
+            results[(release, profile)] = (baseline, runs)
+    end = os.getloadavg()
+    out = [
+        line.replace("LOAD_AT_END", f"at the end: {end[0]:.2f} {end[1]:.2f} {end[2]:.2f}")
+        for line in out
+    ]
     return out + ["## Against the targets", "", *verdicts(results), ""]
 
 
@@ -289,15 +675,15 @@ def _verdict(what: str, value: float, target: float, unit: str, *, at_most: bool
     )
 
 
-def verdicts(results: dict[str, tuple[Figures, list[Figures]]]) -> list[str]:
+def verdicts(results: dict[tuple[str, str], tuple[Figures, list[Figures]]]) -> list[str]:
     lines = []
-    for profile, (baseline, runs) in results.items():
+    for (release, profile), (baseline, runs) in results.items():
         one = next((run for run in runs if run.workers == 1), None)
         if one is not None and profile in RATIO_TARGETS:
             ratio = one.median_s / baseline.median_s
             lines.append(
                 _verdict(
-                    f"{profile}, 1 worker against the replay (median row)",
+                    f"{release}, {profile}, 1 worker against the replay (median row)",
                     ratio,
                     RATIO_TARGETS[profile],
                     "×",
@@ -308,7 +694,7 @@ def verdicts(results: dict[str, tuple[Figures, list[Figures]]]) -> list[str]:
         if one is not None and four is not None and profile != "0 ms":
             lines.append(
                 _verdict(
-                    f"{profile}, 4 workers against 1 (wall)",
+                    f"{release}, {profile}, 4 workers against 1 (wall)",
                     one.wall_s / four.wall_s,
                     3.2,
                     "×",
@@ -323,24 +709,32 @@ def verdicts(results: dict[str, tuple[Figures, list[Figures]]]) -> list[str]:
         if added:
             lines.append(
                 _verdict(
-                    f"{profile}, PSS per added worker (largest of the runs)",
+                    f"{release}, {profile}, PSS per added worker (largest of the runs)",
                     max(added),
                     90,
                     " MiB",
                     at_most=True,
                 )
             )
+        expected = sum(run.orders for run in [baseline, *runs])
+        done = baseline.outcomes.get("submitted", 0) + sum(
+            run.outcomes.get("assigned", 0) for run in runs
+        )
+        lines.append(f"- {release}, {profile}: orders submitted or assigned {done} of {expected}")
     return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--releases", default=",".join(REPLAYS), help="releases of the mock")
     parser.add_argument("--orders", type=int, default=24, help="orders per run at 0 ms")
     parser.add_argument("--latency-orders", type=int, default=24, help="orders per run at 300 ms")
     parser.add_argument("--workers", default="1,2,4,8")
     parser.add_argument("--out", type=Path, default=Path("docs/bench.md"))
     args = parser.parse_args()
-    configure_logging("ERROR", LogFormat.JSON)
+    configure_capture()
+    DriverCalls.install()
+    LedgerTime.install()
     lines = asyncio.run(main_async(args))
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"written: {args.out}", file=sys.stderr)
