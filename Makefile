@@ -35,7 +35,7 @@ screenshots: setup
 	$(PY) scripts/screenshots.py
 
 bench: setup
-	$(PY) scripts/bench.py --orders 16 --latency-orders 20
+	$(PY) scripts/bench.py --orders 16 --latency-orders 16
 	$(PY) scripts/bench_memory.py
 
 clean:

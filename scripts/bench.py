@@ -100,6 +100,8 @@ class DriverCalls:
 
     messages = 0
     calls = 0
+    # Calls by the step the agent had bound in its log context when it made them (0: none).
+    by_step: dict[int, int] = defaultdict(int)
 
     @classmethod
     def install(cls) -> None:
@@ -111,6 +113,7 @@ class DriverCalls:
             cls.messages += 1
             if method != "__waitInfo__":
                 cls.calls += 1
+                cls.by_step[int(structlog.contextvars.get_contextvars().get("step") or 0)] += 1
             return original(self, obj, method, params, options)
 
         Connection.send_message_to_server = counting  # type: ignore[method-assign]
@@ -367,6 +370,7 @@ class Figures:
     messages: int
     outcomes: dict[str, int] = field(default_factory=dict)
     steps: dict[tuple[int, str], list[float]] = field(default_factory=dict)
+    step_calls: dict[int, int] = field(default_factory=dict)
     lag: LoopLag | None = None
     ledger_s: float = 0.0
     commits: int = 0
@@ -478,6 +482,7 @@ async def bench_agent(release: str, faults: Faults, count: int, workers: int) ->
             report = Path(folder) / "report.json"
             EVENTS.reset()
             LedgerTime.reset()
+            DriverCalls.by_step.clear()
             before = DriverCalls.now()
             with ProcessTree() as tree:
                 async with LoopLag() as lag:
@@ -507,6 +512,7 @@ async def bench_agent(release: str, faults: Faults, count: int, workers: int) ->
             messages,
             dict(summary.counts),
             steps=dict(EVENTS.steps),
+            step_calls=dict(DriverCalls.by_step),
             lag=lag,
             ledger_s=LedgerTime.seconds,
             commits=LedgerTime.commits,
@@ -555,12 +561,16 @@ def step_table(runs: list[Figures]) -> list[str]:
     names = sorted({key for run in runs for key in run.steps})
     if not names:
         return []
+    one = runs[0]
     lines = [
-        "Time per step of the agent, median ms (from its `step` log events):",
+        "Time per step of the agent, median ms (from its `step` log events), and the browser "
+        f"calls per order made in each step number ({one.workers} worker; calls outside any step, "
+        "such as the browser's start and each worker's context, under 0):",
         "",
-        "| step | " + " | ".join(f"{run.workers} w" for run in runs) + " |",
-        "|---" * (len(runs) + 1) + "|",
+        "| step | " + " | ".join(f"{run.workers} w, ms" for run in runs) + " | calls/order |",
+        "|---" * (len(runs) + 2) + "|",
     ]
+    counted: set[int] = set()
     for number, name in names:
         cells = [
             f"{statistics.median(run.steps[(number, name)]):.0f}"
@@ -568,7 +578,11 @@ def step_table(runs: list[Figures]) -> list[str]:
             else ""
             for run in runs
         ]
-        lines.append(f"| {number}. {name} | " + " | ".join(cells) + " |")
+        calls = "" if number in counted else f"{one.step_calls.get(number, 0) / one.orders:.0f}"
+        counted.add(number)
+        lines.append(f"| {number}. {name} | " + " | ".join(cells) + f" | {calls} |")
+    outside = one.step_calls.get(0, 0) / one.orders
+    lines.append("| 0. outside the steps | " + " | ".join("" for _ in runs) + f" | {outside:.0f} |")
     return lines
 
 
@@ -724,6 +738,19 @@ def verdicts(results: dict[tuple[str, str], tuple[Figures, list[Figures]]]) -> l
     return lines
 
 
+READING = "## Reading the figures"
+
+
+def _reading(out: Path) -> list[str]:
+    """The written reading of the figures at the end of the last report, kept as it is."""
+    try:
+        text = out.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    at = text.find(READING)
+    return [] if at < 0 else text[at:].rstrip("\n").splitlines()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--releases", default=",".join(REPLAYS), help="releases of the mock")
@@ -732,11 +759,12 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4,8")
     parser.add_argument("--out", type=Path, default=Path("docs/bench.md"))
     args = parser.parse_args()
+    kept = _reading(args.out)
     configure_capture()
     DriverCalls.install()
     LedgerTime.install()
     lines = asyncio.run(main_async(args))
-    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args.out.write_text("\n".join([*lines, *kept]) + "\n", encoding="utf-8")
     print(f"written: {args.out}", file=sys.stderr)
 
 
