@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck check screenshots bench clean
+.PHONY: setup demo test lint typecheck check screenshots bench soak clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -37,6 +37,10 @@ screenshots: setup
 bench: setup
 	$(PY) scripts/bench.py --orders 16 --latency-orders 16
 	$(PY) scripts/bench_memory.py
+
+# One long run with faults on, stopped and resumed; writes its figures to docs/soak.md.
+soak: setup
+	$(PY) scripts/soak.py --orders 1000 --workers 4 --write-docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-report.csv demo-report.json
