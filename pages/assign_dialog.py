@@ -145,10 +145,9 @@ class AssignDialog:
 
     async def _search_again(self) -> None:
         """Click Search and wait for its first page of results (or the portal's "none")."""
-        search, _how = await self.search_action.wait()
         before = await self.dialog.inner_text(timeout=READ_MS)
         async with self.page.expect_response(_is_data_answer):
-            await search.click()
+            await self.search_action.click()
         await wait_for_answer(
             self.page, self.labels, self.results_landmark, self.dialog, before, hidden_ok=True
         )
@@ -281,8 +280,7 @@ class AssignDialog:
     async def accept_terms_and_submit(self) -> ConfirmationDialog:
         """Tick the terms of use, click Submit and wait for the confirmation."""
         await tick(self.terms)
-        await self.submit_action.wait_enabled()
-        await self.submit_action.click()
+        await self.submit_action.click()  # once enabled, however the portal greys it out
         return await ConfirmationDialog(self.page, self.labels).wait()
 
     async def cancel(self) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from enum import StrEnum
 from typing import Literal, TypeVar
+from weakref import WeakKeyDictionary
 
 from playwright.async_api import Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -66,6 +67,26 @@ class FoundBy(StrEnum):
     ROLE = "role"
     LABEL = "label"
     WORDS = "visible words"
+
+
+# How each control was found on a page, so that the next order on the same page goes straight to
+# a control found by its role (one browser call instead of three); a use that fails forgets it,
+# and the step's retry looks for the control the whole way again.
+_FOUND: WeakKeyDictionary[Page, dict[tuple[str, str], FoundBy]] = WeakKeyDictionary()
+
+
+def found_before(page: Page, control: tuple[str, str]) -> FoundBy | None:
+    """How `control` (its role and label) was found on this page before, if it was."""
+    return _FOUND.get(page, {}).get(control)
+
+
+def remember_found(page: Page, control: tuple[str, str], how: FoundBy | None) -> None:
+    """Remember how `control` was found on this page (None: forget it)."""
+    known = _FOUND.setdefault(page, {})
+    if how is None:
+        known.pop(control, None)
+    else:
+        known[control] = how
 
 
 T = TypeVar("T")

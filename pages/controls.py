@@ -24,7 +24,15 @@ from dataclasses import dataclass
 
 from playwright.async_api import Locator, Page, expect
 
-from pages.base import CHOSEN_MS, MARK, READ_MS, FoundBy, new_mark
+from pages.base import (
+    CHOSEN_MS,
+    MARK,
+    READ_MS,
+    FoundBy,
+    found_before,
+    new_mark,
+    remember_found,
+)
 from pages.errors import PageError
 from pages.labels import label_pattern, name_matcher, wordings
 
@@ -118,12 +126,21 @@ class Action:
         """Either way of finding it, for waiting until the control shows."""
         return self.by_role.or_(self.by_words)
 
+    @property
+    def _page(self) -> Page:
+        return self.scope if isinstance(self.scope, Page) else self.scope.page
+
+    @property
+    def _key(self) -> tuple[str, str]:
+        return (self.role, str(self.label))
+
     async def find(self) -> tuple[Locator, FoundBy]:
         """The control on screen now (checked, not waited), and how it was found.
 
         Raises PageError when only words show and they do not make one clickable control.
         """
         if await self.by_role.count():
+            remember_found(self._page, self._key, FoundBy.ROLE)
             return self.by_role.first, FoundBy.ROLE
         flags: list[list[bool]] = await self.by_words.evaluate_all(_ALL_CLICKABLE_JS)
         clickable = [i for i, (can_click, _off) in enumerate(flags) if can_click]
@@ -142,8 +159,20 @@ class Action:
         return await self.find()
 
     async def click(self) -> FoundBy:
-        """Wait for the control, click it; how it was found."""
+        """Wait for the control, click it; how it was found. A control found by its role on this
+        page before is clicked at once (the click waits for it); a click that fails forgets that."""
+        if found_before(self._page, self._key) is FoundBy.ROLE:
+            try:
+                await self.by_role.first.click()
+            except Exception:
+                remember_found(self._page, self._key, None)
+                raise
+            return FoundBy.ROLE
         control, how = await self.wait()
+        if how is FoundBy.WORDS:
+            # A role-less action greyed out is not clickable yet; a button's click waits for
+            # that itself.
+            await self._wait_on(control)
         await control.click()
         return how
 
@@ -162,11 +191,24 @@ class Action:
             name=name_matcher(self.label, whole=self.whole or self.acts),
             disabled=False,
         ).filter(visible=True)
+        if found_before(self._page, self._key) is FoundBy.ROLE:
+            try:
+                await enabled_role.first.wait_for()
+            except Exception:
+                remember_found(self._page, self._key, None)
+                raise
+            return
         await self.shown.first.wait_for()
         if await self.by_role.count():
             await enabled_role.first.wait_for()
             return
         control, _how = await self.find()
+        await self._wait_on(control)
+
+    @staticmethod
+    async def _wait_on(control: Locator) -> None:
+        """Wait (the page's default timeout) until a control found by its words, and marked,
+        no longer looks switched off."""
         token = await control.get_attribute(MARK, timeout=READ_MS)
         await control.page.wait_for_function(
             f"t => {{ const el = document.querySelector(`[{MARK}='${{t}}']`);"
@@ -183,12 +225,12 @@ async def tick(box: Locator) -> str:
     """
     token, selector = new_mark()
     clicked = str(await box.evaluate(_PROXY_JS, [MARK, token], timeout=READ_MS))
-    if clicked == "input":
-        await box.check()
-    elif clicked:
-        if not await box.is_checked(timeout=READ_MS):
-            await box.page.locator(selector).click()
-    else:
+    if not clicked:
         raise PageError("a hidden choice has no visible label or box to click")
+    if clicked == "input":
+        await box.check()  # Playwright checks that it took
+        return clicked
+    if not await box.is_checked(timeout=READ_MS):
+        await box.page.locator(selector).click()
     await expect(box).to_be_checked(timeout=CHOSEN_MS)
     return clicked

@@ -49,9 +49,13 @@ class OrderDetailsPage:
         # are read as label/value pairs from it, whatever elements the portal wraps them in.
         self._screen = page.locator("body")
         self.found_by: FoundBy | None = None
+        # The screen's text and label/value pairs, read once per wait: the facts are read
+        # together from one screen.
+        self._read: tuple[str, list[list[str]]] | None = None
 
     async def wait(self) -> OrderDetailsPage:
-        """Wait for the heading and the status line."""
+        """Wait for the heading and the status line (what was read of the screen is read anew)."""
+        self._read = None
         await wait_for_landmark(self.page, self.labels, self.heading)
         await wait_for_landmark(self.page, self.labels, self.status)
         return self
@@ -108,7 +112,9 @@ class OrderDetailsPage:
             text, pairs = await self._screen.evaluate(_FIELDS, timeout=READ_MS)
             return str(text), pairs
 
-        return await read_stably(self.heading, read)
+        if self._read is None:
+            self._read = await read_stably(self.heading, read)
+        return self._read
 
     async def open_smart_account_assignments(self) -> SmartAccountAssignmentPage:
         """Click "View or change Smart Account Assignments" in the alert banner.

@@ -17,8 +17,10 @@ from pages.base import (
     MARK,
     READ_MS,
     FoundBy,
+    found_before,
     new_mark,
     read_stably,
+    remember_found,
 )
 from pages.errors import ListboxUnstable, OptionNotOffered
 from pages.labels import name_matcher, normalize, same_text
@@ -275,19 +277,31 @@ class DropDown:
 
     async def find(self) -> tuple[Locator, FoundBy]:
         """The drop-down's control (waited for: the page's default timeout) and how it was
-        found. A hidden <select> found by its label is returned as such."""
+        found. A hidden <select> found by its label is returned as such. One found by its role
+        on this page before is taken at once (what is done with it waits for it)."""
+        key = ("combobox", str(self.label))
+        if found_before(self.scope.page, key) is FoundBy.ROLE:
+            return self.by_role.filter(visible=True).first, FoundBy.ROLE
         await self.attached.first.wait_for(state="attached")
         if await self.by_role.filter(visible=True).count():
+            remember_found(self.scope.page, key, FoundBy.ROLE)
             return self.by_role.filter(visible=True).first, FoundBy.ROLE
         return self.by_label.first, FoundBy.LABEL
+
+    def _forget(self) -> None:
+        remember_found(self.scope.page, ("combobox", str(self.label)), None)
 
     async def options(self) -> list[str]:
         """The options it offers (a custom list is opened and closed again)."""
         control, how = await self.find()
-        if how is FoundBy.ROLE or await control.is_visible():
-            return await read_options(control)
-        await _enabled_select(control).wait_for(state="attached")
-        return await _native_options(control)
+        try:
+            if how is FoundBy.ROLE or await control.is_visible():
+                return await read_options(control)
+            await _enabled_select(control).wait_for(state="attached")
+            return await _native_options(control)
+        except Exception:
+            self._forget()
+            raise
 
     async def choose(self, option: str | re.Pattern[str]) -> str:
         """Choose an option (a string matched whole, a pattern as given); the text now shown.
@@ -295,9 +309,13 @@ class DropDown:
         Raises OptionNotOffered when nothing matches.
         """
         control, how = await self.find()
-        if how is FoundBy.ROLE or await control.is_visible():
-            return await choose_option(control, option)
-        return await _choose_drawn(control, option)
+        try:
+            if how is FoundBy.ROLE or await control.is_visible():
+                return await choose_option(control, option)
+            return await _choose_drawn(control, option)
+        except Exception:
+            self._forget()
+            raise
 
 
 def _enabled_select(select: Locator) -> Locator:
