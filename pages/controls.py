@@ -132,7 +132,9 @@ class Action:
 
     @property
     def _key(self) -> tuple[str, str]:
-        return (self.role, str(self.label))
+        # Where it is looked for belongs to the key: the header's Search is not the dialog's.
+        where = "" if isinstance(self.scope, Page) else repr(self.scope)
+        return (self.role, f"{self.label}\n{where}")
 
     async def find(self) -> tuple[Locator, FoundBy]:
         """The control on screen now (checked, not waited), and how it was found.

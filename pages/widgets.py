@@ -279,7 +279,7 @@ class DropDown:
         """The drop-down's control (waited for: the page's default timeout) and how it was
         found. A hidden <select> found by its label is returned as such. One found by its role
         on this page before is taken at once (what is done with it waits for it)."""
-        key = ("combobox", str(self.label))
+        key = ("combobox", f"{self.label}\n{self.scope!r}")
         if found_before(self.scope.page, key) is FoundBy.ROLE:
             return self.by_role.filter(visible=True).first, FoundBy.ROLE
         await self.attached.first.wait_for(state="attached")
@@ -289,7 +289,7 @@ class DropDown:
         return self.by_label.first, FoundBy.LABEL
 
     def _forget(self) -> None:
-        remember_found(self.scope.page, ("combobox", str(self.label)), None)
+        remember_found(self.scope.page, ("combobox", f"{self.label}\n{self.scope!r}"), None)
 
     async def options(self) -> list[str]:
         """The options it offers (a custom list is opened and closed again)."""
