@@ -512,7 +512,7 @@ class Doctor:
             match = self.page.get_by_role("link", name=number)
             try:
                 # Order Details may open in a new tab: the walk goes on there, as the flow does.
-                shown = await follow_click(match.filter(visible=True).first, details)
+                shown = await follow_click(match.filter(visible=True).first, details, self.labels)
             except PlaywrightError as exc:
                 raise _Stop(f"the results list no link named {self.order}") from exc
             await self.session.follow(shown)

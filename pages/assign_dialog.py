@@ -259,7 +259,13 @@ class AssignDialog:
         await tick(self.radios.nth(where[0]))
 
     async def virtual_accounts(self) -> list[str]:
-        """The virtual accounts the selected Smart Account offers."""
+        """The virtual accounts the selected Smart Account offers.
+
+        Waits for the list to be filled, or for the sign-on page or a server error to show
+        instead (the request that fills it is the first to meet an expired session or a failing
+        server after an account is ticked): those end the wait at once, not at the timeout.
+        """
+        await wait_for_landmark(self.page, self.labels, self.virtual_account.ready, hidden_ok=True)
         return await self.virtual_account.options()
 
     async def choose_virtual_account(self, name: str) -> str:

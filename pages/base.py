@@ -288,15 +288,17 @@ _FIELD_SEPARATOR = re.compile(r"\s+[·•|]\s+|\t")
 _NEXT_LABEL = re.compile(r"\s+(?=[^\W\d][\w'’ -]{0,30}?\s?:(?:\s|$))")
 
 
-async def follow_click(control: Locator, landmark: Locator) -> Page:
+async def follow_click(control: Locator, landmark: Locator, labels: Labels) -> Page:
     """Click `control` and return the page the answer shows in: a tab or window the click
     opened, else this page (its content replaced or not). Waits (the page's default timeout)
-    for one of the two: a new tab, or `landmark` in this page."""
+    for one of the two: a new tab, or `landmark` in this page; the sign-on page or a server
+    error showing here instead ends the wait at once (SignOnShown, PortalServerError), as in
+    `wait_for_landmark`."""
     page = control.page
     popup = asyncio.ensure_future(page.wait_for_event("popup"))
     try:
         await control.click()
-        here = asyncio.ensure_future(landmark.first.wait_for())
+        here = asyncio.ensure_future(wait_for_landmark(page, labels, landmark))
         done, _ = await asyncio.wait({popup, here}, return_when=asyncio.FIRST_COMPLETED)
         if popup in done and popup.exception() is None:
             here.cancel()

@@ -147,15 +147,19 @@ class SearchResultsPage:
         """
         details = OrderDetailsPage(self.page, self.labels)
         link = self.link_to(number)
-        if not await link.count() and not await details.heading.filter(visible=True).count():
+        # The results, or Order Details (a re-run after the portal's "Try again" on it): whichever
+        # the screen settles on, never a wait for one while the other shows.
+        await wait_for_landmark(
+            self.page, self.labels, link.or_(details.heading).or_(self.landmark)
+        )
+        if await details.heading.filter(visible=True).count():
+            return await details.wait()
+        if not await link.count():
             # No link named by this number: the link of the entry that shows it.
             entry = next((m for m in await self.matches() if m.holds(number)), None)
             link = self.link_to(entry.number) if entry is not None else link
-        await wait_for_landmark(self.page, self.labels, link.or_(details.heading))
-        if not await details.heading.filter(visible=True).count():
-            shown = await follow_click(link.first, details.heading)
-            details = OrderDetailsPage(shown, self.labels)
-        return await details.wait()
+        shown = await follow_click(link.first, details.heading, self.labels)
+        return await OrderDetailsPage(shown, self.labels).wait()
 
     def link_to(self, number: str) -> Locator:
         """The visible links whose name holds this order number as a whole number."""

@@ -82,15 +82,14 @@ async def _native_options(select: Locator) -> list[str]:
     Waits for at least one: a list filled by a background request may still be empty.
     """
     try:
-        await select.locator("option:not([disabled]):not([value=''])").first.wait_for(
-            state="attached"
-        )
+        await select.locator(_CHOOSABLE_CSS).first.wait_for(state="attached")
     except PlaywrightTimeoutError:
         return []
     texts: list[str] = await select.evaluate(_CHOOSABLE, timeout=READ_MS)
     return [normalize(text) for text in texts]
 
 
+_CHOOSABLE_CSS = "option:not([disabled]):not([value=''])"
 # The options a person can pick; CSS because options carry no state a role locator can filter on
 # beyond "disabled", and a placeholder is often an enabled option with an empty value.
 _CHOOSABLE = "s => [...s.options].filter(o => !o.disabled && o.value !== '').map(o => o.text)"
@@ -287,6 +286,14 @@ class DropDown:
             remember_found(self.scope.page, key, FoundBy.ROLE)
             return self.by_role.filter(visible=True).first, FoundBy.ROLE
         return self.by_label.first, FoundBy.LABEL
+
+    @property
+    def ready(self) -> Locator:
+        """The drop-down once it can be read (not waited for): an enabled combobox, or an
+        enabled <select> (shown or hidden under a drawn widget) with an option to choose. A list
+        filled by a background request is neither until its options arrive."""
+        filled = self.scope.page.locator(f"select:enabled:has({_CHOOSABLE_CSS})")
+        return _enabled(self.by_role).or_(self.by_label.and_(filled))
 
     def _forget(self) -> None:
         remember_found(self.scope.page, ("combobox", f"{self.label}\n{self.scope!r}"), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -434,6 +435,69 @@ async def test_session_expiry_mid_flow_signs_in_again_and_resumes(
     )
     assert result.outcome is Outcome.ASSIGNED, result.detail
     assert mock.stats()["logins"] == 2
+    assert mock.stats()["submissions"] == 1
+
+
+# Waits long enough that one which misses the sign-on page or a server error cannot end within
+# the test's bound: it would sit until the page's timeout instead of noticing them at once.
+PATIENT_MS = 600_000.0
+NOTICED_S = 90.0
+# Where each release differs: every step on classic; opening the order (a new tab on paged) and
+# the Virtual Account list (a hidden select under a drawn widget on legacy) on the others.
+EXPIRY_CASES = [("classic", n) for n in range(1, 9)] + [
+    (release, n) for release in ("legacy", "paged") for n in (2, 6)
+]
+
+
+@pytest.mark.parametrize(("release", "after_step"), EXPIRY_CASES)
+async def test_a_session_that_expires_between_two_steps_is_noticed_on_the_sign_on_page(
+    page: Page, base_url: str, mock: MockServer, release: str, after_step: int
+) -> None:
+    # Given the session gone after step N
+    mock.set_release(release)
+    expire = on_step_once(after_step, lambda: mock.set_faults(expire_sessions_now=True))
+    session = portal_session(page, base_url, timeout_ms=PATIENT_MS, on_step=expire)
+    request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
+    # When the order is worked
+    with capture_logs() as logs:
+        try:
+            result = await asyncio.wait_for(assign_smart_account(session, request), NOTICED_S)
+        except StepFailed as exc:
+            failed: StepFailed | None = exc
+        else:
+            failed = None
+    # Then the sign-on page is met at once (not at a wait's timeout) and
+    if after_step <= 6:
+        # before any submission: the step says so, the agent signs in again once and assigns
+        assert any(e.get("status") == "session_expired" for e in logs), logs
+        assert failed is None and result.outcome is Outcome.ASSIGNED, failed or result.detail
+        assert mock.stats()["logins"] == 2
+        assert mock.stats()["submissions"] == 1
+    else:
+        # and met at the submission (nothing before it calls the portal), the attempt ends
+        # there: whether it went through is for the next attempt to read
+        assert failed is not None and "before the portal confirmed" in str(failed)
+        assert mock.stats()["submissions"] == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/search", "/api/orders/", "/assignments", "/api/smart-accounts", "/virtual-accounts"],
+)
+async def test_a_server_error_on_any_read_is_noticed_and_recovered_at_once(
+    page: Page, base_url: str, mock: MockServer, path: str
+) -> None:
+    # Given the portal failing the first call of each kind the flow makes before the submission
+    mock.set_faults(fail_next=[{"path_contains": path, "count": 1}])
+    session = portal_session(page, base_url, timeout_ms=PATIENT_MS)
+    request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
+    # When the order is worked
+    with capture_logs() as logs:
+        result = await asyncio.wait_for(assign_smart_account(session, request), NOTICED_S)
+    # Then the failure was met (not a wait's timeout), recovered in place, and the order assigned
+    assert result.outcome is Outcome.ASSIGNED, result.detail
+    assert mock.engine.faults.fail_next[0].count == 0
+    assert any(e["event"] == "step_recovered" for e in logs), logs
     assert mock.stats()["submissions"] == 1
 
 
