@@ -424,6 +424,9 @@ class _Attempt:
                 return await self._look(screen, order, reload=not (first and read == 1)), ""
             except (PortalError, PlaywrightError, AssertionError, PageError) as exc:
                 error = first_line(exc)
+                import traceback
+
+                traceback.print_exc()
                 log.warning("look_failed", read=read, error=error)
                 if self.session.out_of_time():
                     break
@@ -435,8 +438,14 @@ class _Attempt:
         """The order as the assignment screen shows it now (reloaded first when `reload`)."""
         before = self.before
         if reload:
+            # Reloaded in place: the screen is waited for (the sign-on page ends the wait).
             await screen.reload()
-        if await screen.showing():
+            here = await screen.showing()
+        else:
+            # As left: the screen the submission answered on, or the portal's home after a
+            # sign-in; whichever it is, it has been drawn, so it is looked at, not waited for.
+            here = await screen.shows_now()
+        if here:
             await screen.wait()
             assert before is not None
             return await read_view(screen, order, before.sales_order, before.status, before.holds)

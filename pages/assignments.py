@@ -245,6 +245,10 @@ class SmartAccountAssignmentPage:
             return True
         return False
 
+    async def shows_now(self) -> bool:
+        """Whether this screen (its heading) shows right now (checked, not waited)."""
+        return bool(await self.heading.filter(visible=True).count())
+
     async def reload(self) -> None:
         """Load this screen again: the portal reads the assignments afresh."""
         await reload_screen(self.page)

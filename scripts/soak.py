@@ -15,7 +15,7 @@ it sends SIGTERM, then runs the same command with --resume. It then checks, and 
     .venv/bin/python scripts/soak.py [--orders 1000] [--workers 4] [--ttl 180] [--write-docs]
 
 Exit 0 when every check holds. `--write-docs` writes the figures to docs/soak.md. SOAK_DIR names
-a folder to keep the run's work folder in (its agent.log, ledger and reports) while it runs.
+a folder to keep the run's work folder in (its agent.log, ledger and reports), after the run too.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -181,8 +182,9 @@ def main() -> int:
     try:
         mock.set_faults(**faults(args.ttl))
         keep_in = os.environ.get("SOAK_DIR")
-        with tempfile.TemporaryDirectory(prefix="ccw-soak-", dir=keep_in) as folder:
-            work = Path(folder)
+        # Kept after the run when SOAK_DIR names where to put it (its agent.log, ledger, reports).
+        work = Path(tempfile.mkdtemp(prefix="ccw-soak-", dir=keep_in))
+        try:
             orders = work / "soak.csv"
             with orders.open("w", encoding="utf-8", newline="") as out:
                 writer = csv.writer(out)
@@ -217,6 +219,11 @@ def main() -> int:
             figures = check(mock, targets, work, reports, watch, args, n, elapsed)
             figures |= {"first_exit": first, "second_exit": second, "resumed_at": resumed_at}
             figures["checks"]["interrupted_then_resumed"] = first == 130 and second in (0, 1, 3)
+        finally:
+            if keep_in is None:
+                shutil.rmtree(work, ignore_errors=True)
+            else:
+                print(f"soak: work folder kept: {work}", file=sys.stderr)
     finally:
         mock.stop()
     ok = all(figures["checks"].values())

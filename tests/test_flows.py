@@ -480,6 +480,32 @@ async def test_a_session_that_expires_between_two_steps_is_noticed_on_the_sign_o
         assert mock.stats()["submissions"] == 0
 
 
+async def test_a_session_that_expires_while_an_unconfirmed_submission_is_looked_at(
+    page: Page, base_url: str, mock: MockServer
+) -> None:
+    # Given a submission answered with an error and not applied, and the session gone after the
+    # first look at the order (the next look reloads into the sign-on page)
+    def hook(number: int, name: str) -> None:
+        if number == 9 and not looked:
+            mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1}])
+        if name == "verify" and not looked:
+            looked.append(True)
+            mock.set_faults(expire_sessions_now=True)
+
+    looked: list[bool] = []
+    session = portal_session(page, base_url, timeout_ms=PATIENT_MS, on_step=hook, step_attempts=2)
+    request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
+    # When the order is worked
+    result = await asyncio.wait_for(assign_smart_account(session, request), NOTICED_S)
+    # Then the looks go on after a sign-in from wherever it left the browser (not after a wait
+    # for the assignment screen on the portal's home), prove it not taken, and send it once more
+    assert result.outcome is Outcome.ASSIGNED, result.detail
+    assert "submitted 2 times" in result.detail
+    assert mock.stats()["logins"] == 2
+    snapshot = mock.order("110000002")
+    assert snapshot and len(snapshot["submissions"]) == 1
+
+
 @pytest.mark.parametrize(
     "path",
     ["/api/search", "/api/orders/", "/assignments", "/api/smart-accounts", "/virtual-accounts"],
