@@ -31,11 +31,18 @@ from flows.models import (
 from flows.session import PortalSession
 from flows.signin import ensure_signed_in
 from flows.steps import read_step, settle, step, with_resignin
-from flows.view import NotFound, Opened, open_assignments, read_view
+from flows.view import NotFound, Opened, OrderFacts, open_assignments, read_view
 from pages.assign_dialog import AccountRow
 from pages.assignments import SmartAccountAssignmentPage
 from pages.base import sign_on_showing
-from pages.errors import PageError, PortalError, PortalServerError, StepFailed, first_line
+from pages.errors import (
+    PageError,
+    PortalError,
+    PortalServerError,
+    SignOnShown,
+    StepFailed,
+    first_line,
+)
 from pages.labels import same_text
 
 INTERNAL_DOMAIN = "@cisco.com"
@@ -241,6 +248,12 @@ class _Attempt:
                 # through. From here on the agent only looks.
                 error = first_line(exc)
                 log.warning("submit_unconfirmed", error=error)
+            except SignOnShown:
+                # The sign-on page instead of an answer: the session expired around the Yes, and
+                # the submission may or may not have reached the portal. As for an error: the
+                # looks sign in again, and only the same proof lets Yes be clicked once more.
+                error = "the sign-on page showed instead of the portal's answer"
+                log.warning("submit_unconfirmed", error=error, signed_out=True)
             except (AssertionError, PlaywrightTimeoutError) as exc:
                 # No answer in time is not an answer: a slow portal may still apply it, so this
                 # never leads to a second Yes.
@@ -448,7 +461,7 @@ class _Attempt:
         if here:
             await screen.wait()
             assert before is not None
-            return await read_view(screen, order, before.sales_order, before.status, before.holds)
+            return await read_view(screen, order, OrderFacts.of(before))
         found = await open_assignments(self.session, order, log_steps=False)
         if isinstance(found, NotFound):
             raise StepFailed(10, "verify", f"the order could not be re-read: {found.detail}")

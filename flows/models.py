@@ -135,6 +135,7 @@ class OrderView(BaseModel):
 
     order_number: str
     sales_order: str | None = None
+    web_order: str | None = None
     status: str
     holds: tuple[str, ...] = ()
     lines: tuple[LineAssignment, ...] = ()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from structlog.contextvars import bound_contextvars
 
@@ -77,7 +78,7 @@ async def open_assignments(
 
     async def assignments() -> Opened:
         screen = await details.open_smart_account_assignments()
-        return Opened(screen, await read_view(screen, order_number, *facts))
+        return Opened(screen, await read_view(screen, order_number, facts))
 
     return await read_step(
         session, 4, "open_assignments", order_number, assignments, logged=log_steps
@@ -135,9 +136,22 @@ async def _search(
     )
 
 
+class OrderFacts(NamedTuple):
+    """What Order Details shows of an order, read before its assignment screen."""
+
+    sales_order: str | None
+    web_order: str | None
+    status: str
+    holds: tuple[str, ...]
+
+    @classmethod
+    def of(cls, view: OrderView) -> OrderFacts:
+        return cls(view.sales_order, view.web_order, view.status, view.holds)
+
+
 async def _open_details(
     session: PortalSession, found: SearchResultsPage | OrderDetailsPage, order_number: str
-) -> tuple[OrderDetailsPage, tuple[str | None, str, tuple[str, ...]]]:
+) -> tuple[OrderDetailsPage, OrderFacts]:
     details = await (
         found.wait() if isinstance(found, OrderDetailsPage) else found.open_order(order_number)
     )
@@ -152,15 +166,13 @@ async def _open_details(
             f"Order Details shows order {', '.join(shown) or '(no number readable)'}, "
             f"not {order_number}",
         )
-    return details, (sales_order, await details.order_status(), await details.holds())
+    return details, OrderFacts(
+        sales_order, web_order, await details.order_status(), await details.holds()
+    )
 
 
 async def read_view(
-    screen: SmartAccountAssignmentPage,
-    order_number: str,
-    sales_order: str | None,
-    status: str,
-    holds: tuple[str, ...],
+    screen: SmartAccountAssignmentPage, order_number: str, facts: OrderFacts
 ) -> OrderView:
     """The OrderView of an open assignment screen and the Order Details facts read before it."""
     lines = tuple(
@@ -177,9 +189,10 @@ async def read_view(
     )
     return OrderView(
         order_number=order_number,
-        sales_order=sales_order,
-        status=status,
-        holds=holds,
+        sales_order=facts.sales_order,
+        web_order=facts.web_order,
+        status=facts.status,
+        holds=facts.holds,
         lines=lines,
         assign_disabled_reason=await screen.assign_disabled_reason(),
     )

@@ -118,6 +118,7 @@ async def test_audit_answers_every_scenario_order_and_submits_nothing(
     assert "Smart Account Hold" in unassigned["holds"]
     assert "no Smart Account is assigned" in unassigned["advice"]
     assert unassigned["reference"] == "PO-01"
+    assert (unassigned["sales_order"], unassigned["web_order"]) == ("110000001", "80000001")
     assert "Export Hold" in rows["110000006"]["holds"]
     assert "export hold" in rows["110000006"]["advice"]
     assert "Pending" in rows["110000015"]["advice"]
