@@ -437,9 +437,6 @@ class _Attempt:
                 return await self._look(screen, order, reload=not (first and read == 1)), ""
             except (PortalError, PlaywrightError, AssertionError, PageError) as exc:
                 error = first_line(exc)
-                import traceback
-
-                traceback.print_exc()
                 log.warning("look_failed", read=read, error=error)
                 if self.session.out_of_time():
                     break

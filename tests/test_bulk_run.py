@@ -237,6 +237,27 @@ async def test_a_500_after_the_submit_ends_assigned_with_one_submission(
     assert "Something went wrong" in f"{entry.detail} {entry.last_error}"
 
 
+async def test_workers_share_one_sign_in_per_session_expiry(
+    target: Target, mock: MockServer, tmp_path: Path
+) -> None:
+    # Given four workers on twelve orders, and every session expired once four rows are done
+    file = book_csv(tmp_path / "orders.csv", 12)
+    done: list[bool] = []
+
+    def expire_once() -> None:
+        done.append(True)
+        if len(done) == 4:
+            mock.set_faults(expire_sessions_now=True)
+
+    # When the file is run
+    summary = await run(target, file, Recorder(on_row_done=expire_once), workers=4)
+    # Then every order is assigned once, and the portal saw two sign-ins in all: the first and
+    # one after the expiry, which the other workers adopted instead of signing in themselves
+    assert summary.counts == {"assigned": 12}
+    assert all(len(submissions(mock, row["order_number"])) == 1 for row in book_rows(12))
+    assert mock.stats()["logins"] == 2
+
+
 # --- one order, one truth ----------------------------------------------------------------------
 
 
