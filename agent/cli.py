@@ -10,7 +10,7 @@ from enum import Enum
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import structlog
 import typer
@@ -94,6 +94,43 @@ InternalSupportOpt = Annotated[
         help="Allow a cisco.com user to submit (licensing support only).",
     ),
 ]
+# Options several commands share; `bulk` and `audit` word theirs for what they do with a row.
+ReportOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--report",
+        metavar="PATH",
+        help="Report file, .csv, .json or .html (repeat for several).",
+        show_default=".csv and .json in the state folder's reports/",
+    ),
+]
+
+
+def _workers_option(doing: str) -> Any:
+    return typer.Option(
+        "--workers",
+        min=1,
+        max=32,
+        help=f"Browser contexts {doing} at once.",
+        show_default="2, or CCW_WORKERS",
+    )
+
+
+def _skip_invalid_option(verb: str) -> Any:
+    return typer.Option(
+        "--skip-invalid", help=f"{verb} the valid rows; report invalid ones as invalid_input."
+    )
+
+
+def _shard_option(verb: str) -> Any:
+    return typer.Option(
+        "--shard",
+        metavar="K/N",
+        help=f"{verb} only shard K of N of the file's orders.",
+        show_default="the whole file",
+    )
+
+
 CaptureOnFailureOpt = Annotated[
     Path | None,
     typer.Option(
@@ -596,16 +633,7 @@ def mock_site(
 @app.command()
 def bulk(
     file: Annotated[Path, typer.Argument(help="CSV of orders to assign (see docs/bulk.md).")],
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers",
-            min=1,
-            max=32,
-            help="Browser contexts working at once.",
-            show_default="2, or CCW_WORKERS",
-        ),
-    ] = None,
+    workers: Annotated[int | None, _workers_option("working")] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Every row up to choosing the VA, then cancel.")
     ] = False,
@@ -613,21 +641,8 @@ def bulk(
         bool,
         typer.Option("--resume", help="Continue the last unfinished run of this file and shard."),
     ] = False,
-    report: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--report",
-            metavar="PATH",
-            help="Report file, .csv, .json or .html (repeat for several).",
-            show_default=".csv and .json in the state folder's reports/",
-        ),
-    ] = None,
-    skip_invalid: Annotated[
-        bool,
-        typer.Option(
-            "--skip-invalid", help="Run the valid rows; report invalid ones as invalid_input."
-        ),
-    ] = False,
+    report: ReportOpt = None,
+    skip_invalid: Annotated[bool, _skip_invalid_option("Run")] = False,
     max_submits_per_minute: Annotated[
         float | None,
         typer.Option(
@@ -637,15 +652,7 @@ def bulk(
             show_default="no cap, or CCW_MAX_SUBMITS_PER_MINUTE",
         ),
     ] = None,
-    shard: Annotated[
-        str | None,
-        typer.Option(
-            "--shard",
-            metavar="K/N",
-            help="Run only shard K of N of the file's orders.",
-            show_default="the whole file",
-        ),
-    ] = None,
+    shard: Annotated[str | None, _shard_option("Run")] = None,
     preflight: Annotated[
         bool,
         typer.Option(
@@ -720,44 +727,14 @@ def audit(
             help="A bulk CSV, a bulk report (.csv or .json) or one column of order numbers."
         ),
     ],
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers",
-            min=1,
-            max=32,
-            help="Browser contexts reading at once.",
-            show_default="2, or CCW_WORKERS",
-        ),
-    ] = None,
+    workers: Annotated[int | None, _workers_option("reading")] = None,
     resume: Annotated[
         bool,
         typer.Option("--resume", help="Continue the last unfinished audit of this file and shard."),
     ] = False,
-    report: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--report",
-            metavar="PATH",
-            help="Report file, .csv, .json or .html (repeat for several).",
-            show_default=".csv and .json in the state folder's reports/",
-        ),
-    ] = None,
-    skip_invalid: Annotated[
-        bool,
-        typer.Option(
-            "--skip-invalid", help="Read the valid rows; report invalid ones as invalid_input."
-        ),
-    ] = False,
-    shard: Annotated[
-        str | None,
-        typer.Option(
-            "--shard",
-            metavar="K/N",
-            help="Read only shard K of N of the file's orders.",
-            show_default="the whole file",
-        ),
-    ] = None,
+    report: ReportOpt = None,
+    skip_invalid: Annotated[bool, _skip_invalid_option("Read")] = False,
+    shard: Annotated[str | None, _shard_option("Read")] = None,
     mock: MockOpt = False,
     headed: HeadedOpt = False,
     slow_mo: SlowMoOpt = 0,
@@ -822,15 +799,7 @@ def report_export(
     run: Annotated[
         str, typer.Argument(help="The bulk run's id (or its first characters), as it printed it.")
     ],
-    report: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--report",
-            metavar="PATH",
-            help="Report file, .csv, .json or .html (repeat for several).",
-            show_default=".csv and .json in the state folder's reports/",
-        ),
-    ] = None,
+    report: ReportOpt = None,
     state_dir: Annotated[
         Path | None,
         typer.Option(
