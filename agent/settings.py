@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows.hosts import CredentialHosts, parse_host_patterns
+from pages.base import DEFAULT_TIMEOUT_MS
 from pages.errors import ConfigError
 from pages.labels import Labels, labels, read_label_file
 from pages.secrets import register, register_totp_secret
@@ -93,7 +94,7 @@ class Settings(BaseSettings):
     artifacts_dir: Path | None = None
     trace: TraceMode = TraceMode.ON_FAILURE
 
-    timeout_ms: Annotated[int, Field(ge=1000, le=600_000)] = 30_000
+    timeout_ms: Annotated[int, Field(ge=1000, le=600_000)] = int(DEFAULT_TIMEOUT_MS)
     attempts: Annotated[int, Field(ge=1, le=10)] = 3
     # A read-only step the portal fails is recovered in place and run again, this many runs in
     # all, before the order's attempt fails; every order has this much time for all its attempts.

@@ -24,8 +24,10 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from pages.errors import PageError, PortalServerError, SignOnShown, UnknownAnswer
 from pages.labels import Labels, any_of, label_pattern, name_matcher, normalize
 
-# The page's default timeout when the session is given none (flows.session.PortalSession).
-DEFAULT_TIMEOUT_MS = 15_000.0
+# The page's default timeout: every wait for a screen or a control that has no limit of its own.
+# Its one home: the settings' CCW_TIMEOUT_MS defaults to it, and a PortalSession given none uses
+# it. (The pytest plugin's bundled mock answers in milliseconds and takes a third of it.)
+DEFAULT_TIMEOUT_MS = 30_000.0
 # Reads that wait for an element (inner_text, get_attribute) get this long; a pop-up that covers
 # the screen makes them wait in vain, and read_stably then dismisses it and reads again.
 READ_MS = 2_000.0

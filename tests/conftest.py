@@ -35,6 +35,7 @@ from fake_signon import FakeSignOn
 from helpers import AgentCli, MakeSettings, MockClient, credentials_of
 
 from agent.browser import launch_args, resolve_executable
+from agent.pytest_plugin import MOCK_TIMEOUT_MS
 from agent.settings import Settings
 from mock_site.data import User
 from mock_site.server import MockServer
@@ -113,7 +114,7 @@ def agent_settings(mock: MockServer, tmp_path: Path, chromium_executable: Path) 
             "state_dir": tmp_path / "state",
             "browser_executable": chromium_executable,
             "retry_backoff_s": 0,
-            "timeout_ms": 10_000,
+            "timeout_ms": MOCK_TIMEOUT_MS,
         }
         if user is not None:
             fields |= credentials_of(user).model_dump()

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Page
 from pydantic import SecretStr
 
+from agent.pytest_plugin import MOCK_TIMEOUT_MS
 from agent.settings import Settings
 from flows.session import Credentials, PortalSession
 from mock_site.data import USERS, User, book_rows
@@ -96,7 +97,11 @@ class MakeSettings(Protocol):
 
 def portal_session(page: Page, base_url: str, **changes: Any) -> PortalSession:
     """A session on `page` for the demo user, every wait 10 s; `changes` replace any field."""
-    fields: dict[str, Any] = {"credentials": DEMO_CREDENTIALS, "timeout_ms": 10_000, **changes}
+    fields: dict[str, Any] = {
+        "credentials": DEMO_CREDENTIALS,
+        "timeout_ms": MOCK_TIMEOUT_MS,
+        **changes,
+    }
     return PortalSession(page=page, base_url=base_url, **fields)
 
 
