@@ -225,11 +225,13 @@ class SmartAccountAssignmentPage:
         )
 
     async def open_assign_dialog(self) -> AssignDialog:
-        """Click Assign Smart Account and wait for its dialog (already open: nothing clicked)."""
+        """Click Assign Smart Account and wait for its dialog (already open: nothing clicked,
+        nothing waited for again: it was when it opened)."""
         dialog = AssignDialog(self.page, self.labels)
         await wait_for_landmark(self.page, self.labels, self.assign_button.or_(dialog.dialog))
-        if not await dialog.is_open():
-            await self.assign_button.first.click()
+        if await dialog.is_open():
+            return dialog
+        await self.assign_button.first.click()
         return await dialog.wait()
 
     async def close_assign_dialog(self) -> None:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from enum import StrEnum
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from weakref import WeakKeyDictionary
 
 from playwright.async_api import Locator, Page, expect
@@ -316,6 +316,22 @@ async def follow_click(control: Locator, landmark: Locator, labels: Labels) -> P
         if not popup.done():
             popup.cancel()
             await asyncio.gather(popup, return_exceptions=True)
+
+
+async def evaluate_once(locator: Locator, script: str, arg: Any = None) -> Any:
+    """`locator.evaluate(script, arg)` in one round trip when it points at exactly one element
+    now (Playwright's own takes three: wait for it, evaluate, release the handle); else that
+    call itself, which waits for it (READ_MS) and refuses more than one (strict mode).
+
+    `script` is the agent's own code, never text from a page or a file: a function of the
+    element and `arg`, as for `locator.evaluate`.
+    """
+    found: list[Any] = await locator.evaluate_all(
+        f"(elements, arg) => elements.length === 1 ? [({script})(elements[0], arg)] : []", arg
+    )
+    if found:
+        return found[0]
+    return await locator.evaluate(script, arg, timeout=READ_MS)
 
 
 async def read_stably(

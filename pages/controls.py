@@ -29,6 +29,7 @@ from pages.base import (
     MARK,
     READ_MS,
     FoundBy,
+    evaluate_once,
     found_before,
     new_mark,
     remember_found,
@@ -93,7 +94,7 @@ def field_matcher(label: str) -> re.Pattern[str]:
 async def _mark(locator: Locator) -> Locator:
     """A locator for exactly the element `locator` points at now, by our own marker."""
     token, selector = new_mark()
-    await locator.evaluate(f"(el, t) => el.setAttribute('{MARK}', t)", token, timeout=READ_MS)
+    await evaluate_once(locator, f"(el, t) => el.setAttribute('{MARK}', t)", token)
     return locator.page.locator(selector)
 
 
@@ -183,7 +184,7 @@ class Action:
         control, how = await self.find()
         if how is FoundBy.ROLE:
             return await control.is_enabled(timeout=READ_MS)
-        _clickable, off = await control.evaluate(_CLICKABLE_JS, timeout=READ_MS)
+        _clickable, off = await evaluate_once(control, _CLICKABLE_JS)
         return not off
 
     async def wait_enabled(self) -> None:
@@ -226,7 +227,7 @@ async def tick(box: Locator) -> str:
     label (or the label around it). Raises PageError when nothing visible stands for it.
     """
     token, selector = new_mark()
-    clicked = str(await box.evaluate(_PROXY_JS, [MARK, token], timeout=READ_MS))
+    clicked = str(await evaluate_once(box, _PROXY_JS, [MARK, token]))
     if not clicked:
         raise PageError("a hidden choice has no visible label or box to click")
     if clicked == "input":

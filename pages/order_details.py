@@ -7,7 +7,7 @@ import re
 from playwright.async_api import Page
 
 from pages.assignments import SmartAccountAssignmentPage
-from pages.base import READ_MS, FoundBy, read_stably, text_after, wait_for_landmark
+from pages.base import READ_MS, FoundBy, evaluate_once, read_stably, text_after, wait_for_landmark
 from pages.controls import Action, field_matcher, field_name
 from pages.labels import Labels, label_pattern, name_matcher, normalize, same_text
 
@@ -109,7 +109,7 @@ class OrderDetailsPage:
 
     async def _fields(self) -> tuple[str, list[list[str]]]:
         async def read() -> tuple[str, list[list[str]]]:
-            text, pairs = await self._screen.evaluate(_FIELDS, timeout=READ_MS)
+            text, pairs = await evaluate_once(self._screen, _FIELDS)
             return str(text), pairs
 
         if self._read is None:

@@ -17,6 +17,7 @@ from pages.base import (
     MARK,
     READ_MS,
     FoundBy,
+    evaluate_once,
     found_before,
     new_mark,
     read_stably,
@@ -38,8 +39,9 @@ async def choose_option(combobox: Locator, option: str | re.Pattern[str]) -> str
     """
     wanted = option if isinstance(option, re.Pattern) else _whole(option)
     await _enabled(combobox).wait_for()
-    if await _is_native_select(combobox):
-        label = _pick(await read_options(combobox), wanted)
+    tag = await _tag(combobox)
+    if tag == "select":
+        label = _pick(await _native_options(combobox), wanted)
         await combobox.select_option(label=label)
         await expect(combobox.get_by_role("option", selected=True)).to_have_text(
             _whole(label), timeout=CHOSEN_MS
@@ -52,7 +54,7 @@ async def choose_option(combobox: Locator, option: str | re.Pattern[str]) -> str
         return label
 
     label = await _with_open_list(combobox, pick_and_click)
-    if await _is_text_input(combobox):
+    if tag in ("input", "textarea"):
         await expect(combobox).to_have_value(_whole(label), timeout=CHOSEN_MS)
     else:
         await expect(combobox).to_contain_text(label, timeout=CHOSEN_MS)
@@ -62,7 +64,7 @@ async def choose_option(combobox: Locator, option: str | re.Pattern[str]) -> str
 async def read_options(combobox: Locator) -> list[str]:
     """The texts of the options a drop-down offers (a custom one is opened and closed again)."""
     await _enabled(combobox).wait_for()
-    if await _is_native_select(combobox):
+    if await _tag(combobox) == "select":
         return await _native_options(combobox)
     texts = await _with_open_list(combobox, _option_texts)
     await _close_listbox(combobox)
@@ -85,7 +87,7 @@ async def _native_options(select: Locator) -> list[str]:
         await select.locator(_CHOOSABLE_CSS).first.wait_for(state="attached")
     except PlaywrightTimeoutError:
         return []
-    texts: list[str] = await select.evaluate(_CHOOSABLE, timeout=READ_MS)
+    texts: list[str] = await evaluate_once(select, _CHOOSABLE)
     return [normalize(text) for text in texts]
 
 
@@ -139,18 +141,16 @@ def _pick(offered: Sequence[str], wanted: re.Pattern[str]) -> str:
 
 
 async def _tag(combobox: Locator) -> str:
+    """The control's tag name, lower case. One round trip when it shows (the callers waited for
+    it); else waited for as a read is (a pop-up covering the screen hides it from its role)."""
+    tags: list[str] = await combobox.evaluate_all("elements => elements.map(e => e.tagName)")
+    if tags:
+        return tags[0].lower()
+
     async def read() -> str:
         return str(await combobox.evaluate("element => element.tagName", timeout=READ_MS))
 
     return (await read_stably(combobox, read)).lower()
-
-
-async def _is_native_select(combobox: Locator) -> bool:
-    return await _tag(combobox) == "select"
-
-
-async def _is_text_input(combobox: Locator) -> bool:
-    return await _tag(combobox) in ("input", "textarea")
 
 
 async def _open_listbox(combobox: Locator) -> Locator:
@@ -341,7 +341,7 @@ async def _choose_drawn(select: Locator, option: str | re.Pattern[str]) -> str:
     page = select.page
     token, selector = new_mark()
     drawn = page.locator(selector)
-    has_widget = bool(await select.evaluate(_DRAWN_JS, [MARK, token], timeout=READ_MS))
+    has_widget = bool(await evaluate_once(select, _DRAWN_JS, [MARK, token]))
     for _ in range(_ATTEMPTS):
         if has_widget and same_text(await drawn.inner_text(timeout=READ_MS), label):
             break
@@ -380,7 +380,7 @@ async def _pick_in_opened_list(drawn: Locator, label: str) -> bool:
 
 
 async def _selected_text(select: Locator) -> str:
-    text = await select.evaluate(
-        "s => s.selectedIndex >= 0 ? s.options[s.selectedIndex].text : ''", timeout=READ_MS
+    text = await evaluate_once(
+        select, "s => s.selectedIndex >= 0 ? s.options[s.selectedIndex].text : ''"
     )
     return normalize(str(text))
