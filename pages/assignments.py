@@ -103,10 +103,12 @@ class SmartAccountAssignmentPage:
         )
 
     async def wait(self) -> SmartAccountAssignmentPage:
-        """Wait for the heading, the table's rows and the Assign Smart Account button."""
-        await wait_for_landmark(self.page, self.labels, self.heading)
-        await wait_for_landmark(self.page, self.labels, self.data_rows)
-        await wait_for_landmark(self.page, self.labels, self.assign_button)
+        """Wait for the heading, the table's rows and the Assign Smart Account button, all three
+        showing at once: one wait (the page's body holding each of them), not three."""
+        complete = self.page.locator("body")
+        for part in (self.heading, self.data_rows, self.assign_button):
+            complete = complete.filter(has=part.filter(visible=True))
+        await wait_for_landmark(self.page, self.labels, complete)
         return self
 
     async def lines(self) -> list[AssignmentRow]:

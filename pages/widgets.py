@@ -156,24 +156,34 @@ async def _tag(combobox: Locator) -> str:
 async def _open_listbox(combobox: Locator) -> Locator:
     """Open a custom combobox and return the listbox it controls (or the one now visible)."""
     await combobox.wait_for()
-    if await combobox.get_attribute("aria-expanded", timeout=READ_MS) != "true":
+    expanded, controls = await evaluate_once(combobox, _LIST_STATE_JS)
+    if expanded != "true":
         await combobox.click()
-        if await combobox.get_attribute("aria-expanded", timeout=READ_MS) is not None:
+        if expanded is not None:
             try:
                 await expect(combobox).to_have_attribute(
                     "aria-expanded", "true", timeout=CLICK_OPEN_MS
                 )
             except AssertionError:
                 await combobox.press("ArrowDown")
-    listbox = await _controlled_listbox(combobox)
+        if not controls:
+            # A list made when it opens may name itself only then.
+            _expanded, controls = await evaluate_once(combobox, _LIST_STATE_JS)
+    listbox = _controlled_listbox(combobox, controls)
     await listbox.wait_for()
     return listbox
 
 
-async def _controlled_listbox(combobox: Locator) -> Locator:
+# A combobox's aria-expanded (null when it has none) and the id of the list it controls (its
+# aria-controls, else aria-owns), read in one call.
+_LIST_STATE_JS = """
+el => [el.getAttribute('aria-expanded'),
+       el.getAttribute('aria-controls') || el.getAttribute('aria-owns') || '']
+"""
+
+
+def _controlled_listbox(combobox: Locator, controls: str) -> Locator:
     page = combobox.page
-    controls = await combobox.get_attribute("aria-controls", timeout=READ_MS)
-    controls = controls or await combobox.get_attribute("aria-owns", timeout=READ_MS)
     if controls:
         # The id comes from the combobox's own aria-controls at run time, not from a known page.
         return page.locator(f"id={controls.split()[0]}")

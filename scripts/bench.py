@@ -34,7 +34,6 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, MutableMapping
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +48,7 @@ from pydantic import SecretStr
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bare_replay import REPLAYS, ReplayRow, replay, sign_on  # noqa: E402
+from proctree import pss_kib, tree  # noqa: E402
 
 from agent.browser import open_browser  # noqa: E402
 from agent.bulk import load_orders  # noqa: E402
@@ -247,30 +247,6 @@ def _cpu_s(fields: list[str]) -> float:
     return (int(fields[11]) + int(fields[12])) * CLOCK_TICK_S
 
 
-def _tree(root: int) -> list[int]:
-    """`root` and every process below it (each thread's children file: no walk of all /proc)."""
-    found, frontier = [root], [root]
-    while frontier:
-        parent = frontier.pop()
-        children: list[int] = []
-        for listing in Path(f"/proc/{parent}/task").glob("*/children"):
-            with suppress(OSError, ValueError):
-                children += [int(pid) for pid in listing.read_text().split()]
-        found += children
-        frontier += children
-    return found
-
-
-def _pss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def _part(pid: int) -> str:
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -320,7 +296,7 @@ class ProcessTree:
     def _sample_cpu(self) -> dict[int, tuple[str, float]]:
         me = os.getpid()
         found: dict[int, tuple[str, float]] = {}
-        for pid in _tree(me):
+        for pid in tree(me):
             fields = _stat(Path(f"/proc/{pid}/stat"))
             if fields is None:
                 continue
@@ -333,8 +309,8 @@ class ProcessTree:
 
     def _run(self) -> None:
         while not self._stop.wait(SAMPLE_S):
-            pids = _tree(os.getpid())
-            self.peak_kib = max(self.peak_kib, sum(_pss_kib(pid) for pid in pids))
+            pids = tree(os.getpid())
+            self.peak_kib = max(self.peak_kib, sum(pss_kib(pid) for pid in pids))
             self._cpu.update(self._sample_cpu())
 
     @property

@@ -13,6 +13,7 @@ it sends SIGTERM, then runs the same command with --resume. It then checks, and 
   last fifth of the orders is within 10% of its peak in the second fifth.
 
     .venv/bin/python scripts/soak.py [--orders 1000] [--workers 4] [--ttl 180] [--write-docs]
+                                     [--json] [--no-memory-check]
 
 Exit 0 when every check holds. `--write-docs` writes the figures to docs/soak.md. SOAK_DIR names
 a folder to keep the run's work folder in (its agent.log, ledger and reports), after the run too.
@@ -37,6 +38,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from proctree import pss_kib, tree
 
 from mock_site.data import USERS, book_rows
 from mock_site.server import MockServer
@@ -64,39 +67,14 @@ def faults(ttl_s: float) -> dict[str, Any]:
     }
 
 
-def tree(root: int) -> list[int]:
-    """`root` and every process below it."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    found, frontier = [root], [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent]
-        found += children
-        frontier += children
-    return found
-
-
-def pss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 @dataclass
 class Watch:
     """The rows done so far (from the agent's JSON log lines) and PSS samples against them."""
 
     done: int = 0
     samples: list[tuple[int, int]] = field(default_factory=list)  # (rows done, PSS KiB)
+    # The agent's Python process alone, to tell its growth from the browser's.
+    python: list[tuple[int, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def read_log(self, stream: Any, log: Any) -> None:
@@ -116,21 +94,26 @@ class Watch:
     def sample(self, pid: int, running: threading.Event) -> None:
         while running.is_set():
             total = sum(pss_kib(p) for p in tree(pid))
+            own = pss_kib(pid)
             with self.lock:
                 self.samples.append((self.done, total))
+                self.python.append((self.done, own))
             time.sleep(SAMPLE_EVERY_S)
 
-    def peak_mib(self, low: int, high: int) -> float:
-        inside = [kib for done, kib in self.samples if low <= done < high]
+    def peak_mib(self, low: int, high: int, *, python_only: bool = False) -> float:
+        samples = self.python if python_only else self.samples
+        inside = [kib for done, kib in samples if low <= done < high]
         return max(inside, default=0) / 1024
 
 
 def run_agent(
-    args: list[str], env: dict[str, str], watch: Watch, log: Any, stop_at: int | None
+    args: list[str], env: dict[str, str], watch: Watch, log: Any, out: Any, stop_at: int | None
 ) -> int:
     """Run the agent, sampling its memory; SIGTERM it once `stop_at` rows are done."""
     command = [sys.executable, "-m", "agent", *args]
-    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) as proc:
+    # Its log lines (stderr) are read as they come; what it prints for a person goes to `out`,
+    # so that this script's own output (its figures, as JSON with --json) stays its own.
+    with subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.PIPE, text=True) as proc:
         assert proc.stderr is not None
         running = threading.Event()
         running.set()
@@ -175,6 +158,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--write-docs", action="store_true", help=f"write {DOCS.name}")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--no-memory-check",
+        action="store_true",
+        help="report memory without judging it (a short run measures the browser's warm-up)",
+    )
     args = parser.parse_args()
     n = args.orders
     demo = USERS[0]
@@ -211,10 +199,13 @@ def main() -> int:
             bulk += [part for path in reports for part in ("--report", str(path))]
             watch = Watch()
             started = time.monotonic()
-            with (work / "agent.log").open("w", encoding="utf-8") as log:
-                first = run_agent(bulk, env, watch, log, stop_at=n // 2)
+            with (
+                (work / "agent.log").open("w", encoding="utf-8") as log,
+                (work / "agent.out").open("w", encoding="utf-8") as out,
+            ):
+                first = run_agent(bulk, env, watch, log, out, stop_at=n // 2)
                 resumed_at = watch.done
-                second = run_agent([*bulk, "--resume"], env, watch, log, stop_at=None)
+                second = run_agent([*bulk, "--resume"], env, watch, log, out, stop_at=None)
             elapsed = time.monotonic() - started
             figures = check(mock, targets, work, reports, watch, args, n, elapsed)
             figures |= {"first_exit": first, "second_exit": second, "resumed_at": resumed_at}
@@ -226,6 +217,10 @@ def main() -> int:
                 print(f"soak: work folder kept: {work}", file=sys.stderr)
     finally:
         mock.stop()
+    if args.no_memory_check:
+        figures["checks"] = {
+            k: v for k, v in figures["checks"].items() if not k.startswith("memory")
+        }
     ok = all(figures["checks"].values())
     print_figures(figures)
     if args.json:
@@ -257,15 +252,15 @@ def check(
         order = mock.order(target["order_number"]) or {}
         if len(order.get("submissions", [])) > 1:
             twice.append(target["order_number"])
-        if outcome in ON_TARGET:
-            eligible = [line for line in order.get("lines", []) if not line.get("entitled")]
-            if not all(
-                line.get("domain") == target["domain"]
-                and line.get("virtual_account") == target["virtual_account"]
-                for line in eligible
-            ):
-                wrong.append(target["order_number"])
-        elif outcome not in HONEST:
+        eligible = [line for line in order.get("lines", []) if not line.get("entitled")]
+        on_target = all(
+            line.get("domain") == target["domain"]
+            and line.get("virtual_account") == target["virtual_account"]
+            for line in eligible
+        )
+        # A failure is honest when it is one (the portal does not show the target either); an
+        # outcome on target must be true on the portal.
+        if on_target != (outcome in ON_TARGET) or outcome not in ON_TARGET | HONEST:
             wrong.append(target["order_number"])
     stats = mock.stats()
     expiries = math.ceil(elapsed / args.ttl)
@@ -289,8 +284,16 @@ def check(
             f"orders {n - n // 5}-{n}": round(late, 1),
         },
         "samples": len(watch.samples),
+        # The peak PSS of each tenth of the run, to show the shape, not only two points.
+        "peak_pss_mib_by_tenth": [
+            round(watch.peak_mib(n * i // 10, n * (i + 1) // 10 + (i == 9)), 1) for i in range(10)
+        ],
+        "python_peak_pss_mib_by_tenth": [
+            round(watch.peak_mib(n * i // 10, n * (i + 1) // 10 + (i == 9), python_only=True), 1)
+            for i in range(10)
+        ],
         "checks": {
-            "every order on target or failed with evidence": not wrong,
+            "every order on target, or failed and off target on the portal too": not wrong,
             "no order submitted twice": not twice,
             "ledger and reports agree row for row": ledger == from_csv == from_json,
             # One sign-in per expiry at most, plus the first, plus one after the resume.
@@ -310,6 +313,8 @@ def print_figures(figures: dict[str, Any]) -> None:
         print(f"  {key}: {figures[key]}", file=out)
     print(f"  session expiries (elapsed / ttl): {figures['session_expiries']}", file=out)
     print(f"  peak PSS MiB: {figures['peak_pss_mib']}", file=out)
+    print(f"  peak PSS MiB by tenth of the run: {figures['peak_pss_mib_by_tenth']}", file=out)
+    print(f"  of it the agent's Python: {figures['python_peak_pss_mib_by_tenth']}", file=out)
     for name, held in figures["checks"].items():
         print(f"  [{'ok' if held else 'FAILED'}] {name}", file=out)
 
@@ -321,6 +326,8 @@ def markdown(figures: dict[str, Any]) -> str:
     )
     outcomes = ", ".join(f"{k} {v}" for k, v in f["outcomes"].items())
     pss = "; ".join(f"{k}: {v} MiB" for k, v in f["peak_pss_mib"].items())
+    tenths = ", ".join(f"{v:g}" for v in f["peak_pss_mib_by_tenth"])
+    python = ", ".join(f"{v:g}" for v in f["python_peak_pss_mib_by_tenth"])
     knobs = ", ".join(f"`{k}={v}`" for k, v in f["faults"].items())
     return f"""# Soak
 
@@ -342,6 +349,8 @@ Faults: {knobs}: 10% of the portal's calls fail, half of the failed submissions 
 | submissions the mock received | {f["submissions"]} |
 | sign-ins / session expiries | {f["logins"]} / {f["session_expiries"]} |
 | peak PSS of the agent's processes (Python, driver, Chromium) | {pss} |
+| the same by tenth of the run, MiB | {tenths} |
+| of it the agent's Python process, MiB | {python} |
 | exit codes (stopped, resumed) | {f["first_exit"]}, {f["second_exit"]} |
 
 | check | result |
