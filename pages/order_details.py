@@ -56,8 +56,11 @@ class OrderDetailsPage:
     async def wait(self) -> OrderDetailsPage:
         """Wait for the heading and the status line (what was read of the screen is read anew)."""
         self._read = None
-        await wait_for_landmark(self.page, self.labels, self.heading)
-        await wait_for_landmark(self.page, self.labels, self.status)
+        # Both showing at once, in one wait: the body holding each.
+        complete = self._screen.filter(has=self.heading.filter(visible=True)).filter(
+            has=self.status.filter(visible=True)
+        )
+        await wait_for_landmark(self.page, self.labels, complete)
         return self
 
     async def sales_order(self) -> str | None:

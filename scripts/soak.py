@@ -13,7 +13,7 @@ it sends SIGTERM, then runs the same command with --resume. It then checks, and 
   last fifth of the orders is within 10% of its peak in the second fifth.
 
     .venv/bin/python scripts/soak.py [--orders 1000] [--workers 4] [--ttl 180] [--write-docs]
-                                     [--json] [--no-memory-check]
+                                     [--release classic] [--json] [--no-memory-check]
 
 Exit 0 when every check holds. `--write-docs` writes the figures to docs/soak.md. SOAK_DIR names
 a folder to keep the run's work folder in (its agent.log, ledger and reports), after the run too.
@@ -150,12 +150,34 @@ def report_rows(csv_path: Path, json_path: Path) -> tuple[list[tuple[int, str]],
     return from_csv, from_json
 
 
+def report_details(csv_path: Path) -> dict[int, str]:
+    """The report's detail of each row, by row number."""
+    with csv_path.open(encoding="utf-8-sig", newline="") as stream:
+        return {int(r["row"]): r["detail"] for r in csv.DictReader(stream)}
+
+
+READING = "## Reading the figures"
+
+
+def kept_reading() -> str:
+    """The written reading of the figures at the end of the last docs/soak.md, kept as it is."""
+    try:
+        text = DOCS.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    at = text.find(READING)
+    return "" if at < 0 else "\n" + text[at:].rstrip("\n") + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--ttl", type=float, default=180.0, help="session lifetime, seconds")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--release", default="classic", help="release of the mock (see mock_site/releases.py)"
+    )
     parser.add_argument("--write-docs", action="store_true", help=f"write {DOCS.name}")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
@@ -168,6 +190,7 @@ def main() -> int:
     demo = USERS[0]
     mock = MockServer(host="127.0.0.1", port=0, seed=args.seed, control=True).start()
     try:
+        mock.set_release(args.release)
         mock.set_faults(**faults(args.ttl))
         keep_in = os.environ.get("SOAK_DIR")
         # Kept after the run when SOAK_DIR names where to put it (its agent.log, ledger, reports).
@@ -226,7 +249,7 @@ def main() -> int:
     if args.json:
         print(json.dumps(figures, indent=2))
     if args.write_docs:
-        DOCS.write_text(markdown(figures), encoding="utf-8")
+        DOCS.write_text(markdown(figures) + kept_reading(), encoding="utf-8")
         print(f"wrote {DOCS.relative_to(ROOT)}", file=sys.stderr)
     return 0 if ok else 1
 
@@ -242,6 +265,7 @@ def check(
     elapsed: float,
 ) -> dict[str, Any]:
     from_csv, from_json = report_rows(*reports)
+    details = report_details(reports[0])
     ledger = ledger_rows(work / "state")
     outcomes = dict(from_csv)
     counts: dict[str, int] = {}
@@ -270,6 +294,7 @@ def check(
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "orders": n,
+        "release": args.release,
         "workers": args.workers,
         "session_ttl_s": args.ttl,
         "faults": faults(args.ttl),
@@ -302,13 +327,23 @@ def check(
             and late <= early * MEMORY_TOLERANCE,
         },
         "wrong": wrong[:20],
+        # Why each order not on its target ended as it did, in the report's words.
+        "off_target": [
+            {"order": t["order_number"], "outcome": outcomes.get(i + 2), "detail": details[i + 2]}
+            for i, t in enumerate(targets)
+            if outcomes.get(i + 2) not in ON_TARGET and i + 2 in details
+        ][:20],
         "submitted_twice": twice[:20],
     }
 
 
 def print_figures(figures: dict[str, Any]) -> None:
     out = sys.stderr
-    print(f"soak: {figures['orders']} orders, {figures['workers']} workers", file=out)
+    print(
+        f"soak: {figures['orders']} orders, {figures['workers']} workers, "
+        f"release {figures['release']}",
+        file=out,
+    )
     for key in ("elapsed_s", "orders_per_minute", "outcomes", "submissions", "logins"):
         print(f"  {key}: {figures[key]}", file=out)
     print(f"  session expiries (elapsed / ttl): {figures['session_expiries']}", file=out)
@@ -325,9 +360,16 @@ def markdown(figures: dict[str, Any]) -> str:
         f"| {name} | {'holds' if held else '**fails**'} |" for name, held in f["checks"].items()
     )
     outcomes = ", ".join(f"{k} {v}" for k, v in f["outcomes"].items())
+    off_target = (
+        "\n".join(
+            f"- {row['order']} ({row['outcome']}): {row['detail']}"
+            for row in f.get("off_target", [])
+        )
+        or "- none"
+    )
     pss = "; ".join(f"{k}: {v} MiB" for k, v in f["peak_pss_mib"].items())
     tenths = ", ".join(f"{v:g}" for v in f["peak_pss_mib_by_tenth"])
-    python = ", ".join(f"{v:g}" for v in f["python_peak_pss_mib_by_tenth"])
+    python = ", ".join(f"{v:g}" for v in f.get("python_peak_pss_mib_by_tenth", [])) or "not read"
     knobs = ", ".join(f"`{k}={v}`" for k, v in f["faults"].items())
     return f"""# Soak
 
@@ -335,7 +377,8 @@ def markdown(figures: dict[str, Any]) -> str:
 the mock's faults on, stops it with SIGTERM half way (after {f["resumed_at"]} rows) and resumes
 it, then checks what an operator of a nightly job needs to trust. A 100-order version runs in
 `make test` (`tests/test_soak.py`). The figures below are the last run's, as the script wrote
-them ({f["date"]}; the mock on this machine, {f["workers"]} workers, one Chromium).
+them ({f["date"]}; the mock's `{f["release"]}` release on this machine, {f["workers"]} workers, one
+Chromium).
 
 Faults: {knobs}: 10% of the portal's calls fail, half of the failed submissions commit first
 (ghost commits), surveys appear, every request waits 100 ms ± 50%, sessions expire every
@@ -356,6 +399,10 @@ Faults: {knobs}: 10% of the portal's calls fail, half of the failed submissions 
 | check | result |
 | --- | --- |
 {checks}
+
+Orders not on their target, in the report's words:
+
+{off_target}
 
 How each is checked: the mock's own record of every order (its lines and every submission it
 received) against the input's targets; the ledger's rows against the CSV and JSON reports; the
