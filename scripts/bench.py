@@ -48,7 +48,7 @@ from pydantic import SecretStr
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bare_replay import REPLAYS, ReplayRow, replay, sign_on  # noqa: E402
-from proctree import pss_kib, tree  # noqa: E402
+from proctree import part_of, pss_kib, tree  # noqa: E402
 
 from agent.browser import open_browser  # noqa: E402
 from agent.bulk import load_orders  # noqa: E402
@@ -247,22 +247,6 @@ def _cpu_s(fields: list[str]) -> float:
     return (int(fields[11]) + int(fields[12])) * CLOCK_TICK_S
 
 
-def _part(pid: int) -> str:
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-    if not command:
-        return ""
-    if "--type=renderer" in command:
-        return "Chromium renderers"
-    if "--type=" in command:
-        return "Chromium GPU and utility"
-    if "chrom" in command:
-        return "Chromium browser"
-    return "Playwright driver"
-
-
 class ProcessTree:
     """The peak PSS of this process and all its descendants, and the CPU seconds each part of the
     tree used, sampled on a thread (a process's CPU is counted up to its last sample)."""
@@ -301,7 +285,7 @@ class ProcessTree:
             if fields is None:
                 continue
             # A process is named once, while its command line can still be read.
-            part = self._parts.get(pid) or ("Python" if pid == me else _part(pid))
+            part = self._parts.get(pid) or ("Python" if pid == me else part_of(pid))
             if part:
                 self._parts[pid] = part
                 found[pid] = (part, _cpu_s(fields))

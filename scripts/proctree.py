@@ -30,3 +30,20 @@ def pss_kib(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def part_of(pid: int) -> str:
+    """Which part of the tree a process below the agent's own is, by its command line."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+    if not command:
+        return ""
+    if "--type=renderer" in command:
+        return "Chromium renderers"
+    if "--type=" in command:
+        return "Chromium GPU and utility"
+    if "chrom" in command:
+        return "Chromium browser"
+    return "Playwright driver"

@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from proctree import pss_kib, tree
+from proctree import part_of, pss_kib, tree
 
 from mock_site.data import USERS, book_rows
 from mock_site.server import MockServer
@@ -73,8 +73,9 @@ class Watch:
 
     done: int = 0
     samples: list[tuple[int, int]] = field(default_factory=list)  # (rows done, PSS KiB)
-    # The agent's Python process alone, to tell its growth from the browser's.
-    python: list[tuple[int, int]] = field(default_factory=list)
+    # The same by part of the tree (the agent's Python, the driver, Chromium's processes), to
+    # tell whose memory grows: (rows done, {part: PSS KiB}).
+    parts: list[tuple[int, dict[str, int]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def read_log(self, stream: Any, log: Any) -> None:
@@ -93,17 +94,25 @@ class Watch:
 
     def sample(self, pid: int, running: threading.Event) -> None:
         while running.is_set():
-            total = sum(pss_kib(p) for p in tree(pid))
-            own = pss_kib(pid)
+            by_part: dict[str, int] = {}
+            for p in tree(pid):
+                name = "agent Python" if p == pid else part_of(p)
+                by_part[name] = by_part.get(name, 0) + pss_kib(p)
             with self.lock:
-                self.samples.append((self.done, total))
-                self.python.append((self.done, own))
+                self.samples.append((self.done, sum(by_part.values())))
+                self.parts.append((self.done, by_part))
             time.sleep(SAMPLE_EVERY_S)
 
-    def peak_mib(self, low: int, high: int, *, python_only: bool = False) -> float:
-        samples = self.python if python_only else self.samples
-        inside = [kib for done, kib in samples if low <= done < high]
+    def peak_mib(self, low: int, high: int, *, of: str | None = None) -> float:
+        """The peak PSS while rows low..high-1 were done: of the whole tree, or of one part."""
+        if of is None:
+            inside = [kib for done, kib in self.samples if low <= done < high]
+        else:
+            inside = [parts.get(of, 0) for done, parts in self.parts if low <= done < high]
         return max(inside, default=0) / 1024
+
+    def part_names(self) -> list[str]:
+        return sorted({name for _done, parts in self.parts for name in parts if name})
 
 
 def run_agent(
@@ -313,10 +322,13 @@ def check(
         "peak_pss_mib_by_tenth": [
             round(watch.peak_mib(n * i // 10, n * (i + 1) // 10 + (i == 9)), 1) for i in range(10)
         ],
-        "python_peak_pss_mib_by_tenth": [
-            round(watch.peak_mib(n * i // 10, n * (i + 1) // 10 + (i == 9), python_only=True), 1)
-            for i in range(10)
-        ],
+        "peak_pss_mib_by_tenth_and_part": {
+            name: [
+                round(watch.peak_mib(n * i // 10, n * (i + 1) // 10 + (i == 9), of=name), 1)
+                for i in range(10)
+            ]
+            for name in watch.part_names()
+        },
         "checks": {
             "every order on target, or failed and off target on the portal too": not wrong,
             "no order submitted twice": not twice,
@@ -349,7 +361,8 @@ def print_figures(figures: dict[str, Any]) -> None:
     print(f"  session expiries (elapsed / ttl): {figures['session_expiries']}", file=out)
     print(f"  peak PSS MiB: {figures['peak_pss_mib']}", file=out)
     print(f"  peak PSS MiB by tenth of the run: {figures['peak_pss_mib_by_tenth']}", file=out)
-    print(f"  of it the agent's Python: {figures['python_peak_pss_mib_by_tenth']}", file=out)
+    for name, tenths in figures["peak_pss_mib_by_tenth_and_part"].items():
+        print(f"    {name}: {tenths}", file=out)
     for name, held in figures["checks"].items():
         print(f"  [{'ok' if held else 'FAILED'}] {name}", file=out)
 
@@ -369,7 +382,10 @@ def markdown(figures: dict[str, Any]) -> str:
     )
     pss = "; ".join(f"{k}: {v} MiB" for k, v in f["peak_pss_mib"].items())
     tenths = ", ".join(f"{v:g}" for v in f["peak_pss_mib_by_tenth"])
-    python = ", ".join(f"{v:g}" for v in f.get("python_peak_pss_mib_by_tenth", [])) or "not read"
+    by_part = "".join(
+        f"| of it {name}, MiB | {', '.join(f'{v:g}' for v in tenths)} |\n"
+        for name, tenths in f.get("peak_pss_mib_by_tenth_and_part", {}).items()
+    )
     knobs = ", ".join(f"`{k}={v}`" for k, v in f["faults"].items())
     return f"""# Soak
 
@@ -393,8 +409,7 @@ Faults: {knobs}: 10% of the portal's calls fail, half of the failed submissions 
 | sign-ins / session expiries | {f["logins"]} / {f["session_expiries"]} |
 | peak PSS of the agent's processes (Python, driver, Chromium) | {pss} |
 | the same by tenth of the run, MiB | {tenths} |
-| of it the agent's Python process, MiB | {python} |
-| exit codes (stopped, resumed) | {f["first_exit"]}, {f["second_exit"]} |
+{by_part}| exit codes (stopped, resumed) | {f["first_exit"]}, {f["second_exit"]} |
 
 | check | result |
 | --- | --- |
