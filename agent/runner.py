@@ -179,6 +179,7 @@ class Worker:
         self._generation = 0  # the saved session's generation this context holds
         self._deadline: float | None = None  # the current order's, while assign() runs
         self._request: AssignRequest | None = None  # the order assign() runs, for captures
+        self._orders_here = 0  # orders (and read-only calls) run in the current context
 
     # --- context life cycle -------------------------------------------------------------
     async def _open(self) -> PortalSession:
@@ -214,6 +215,22 @@ class Worker:
             except PlaywrightError:
                 pass  # the browser may already be gone (crash, Ctrl-C)
         self._context = self._page = self._tracer = self._session = None
+        self._orders_here = 0
+
+    async def _recycle_if_due(self) -> None:
+        """Close this worker's context after CCW_CONTEXT_ORDERS orders: the next order opens a
+        fresh one (a new renderer), so that a long run's browser memory does not keep growing
+        with the pages one renderer has shown. The session goes along: the context's cookies are
+        saved first when they are the newest the store knows (no sign-in for the recycle)."""
+        if self._session is None or self._orders_here < self.settings.context_orders:
+            return
+        store = self.target.store
+        async with store.lock:
+            if self._context is not None and self._generation == store.generation:
+                with suppress(PlaywrightError):
+                    await store.save(self._context)
+        log.info("context_recycled", orders=self._orders_here)
+        await self.close()
 
     def _step_done(self, number: int, name: str) -> None:
         self._completed_step = max(self._completed_step, number)
@@ -295,6 +312,8 @@ class Worker:
         attempts and the artifact paths. `self.maybe_submitted` tells, meanwhile and after,
         whether a failed attempt got past Submit, so that its Yes may have reached the portal.
         """
+        await self._recycle_if_due()
+        self._orders_here += 1
         self._label = label
         self.maybe_submitted = False
         artifacts: list[str] = []

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     resubmits: Annotated[int, Field(ge=0, le=3)] = 1
     retry_backoff_s: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 2.0
     workers: Annotated[int, Field(ge=1, le=32)] = 2
+    # A worker's browser context is closed and opened anew after this many orders (its
+    # renderer's memory grows with the pages it has shown; the session is kept).
+    context_orders: Annotated[int, Field(ge=1, le=100_000)] = 100
     max_submits_per_minute: Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)] | None = None
 
     log_level: str = "INFO"

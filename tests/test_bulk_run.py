@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import DEMO, MakeSettings, book_csv, submissions, write_csv
+from structlog.testing import capture_logs
 
 from agent.bulk import Ledger, load_orders
 from agent.bulk.ledger import IN_FLIGHT, PENDING, SUBMITTING
@@ -256,6 +257,33 @@ async def test_workers_share_one_sign_in_per_session_expiry(
     assert summary.counts == {"assigned": 12}
     assert all(len(submissions(mock, row["order_number"])) == 1 for row in book_rows(12))
     assert mock.stats()["logins"] == 2
+
+
+async def test_a_worker_opens_a_fresh_context_every_few_orders_without_signing_in_again(
+    agent_settings: MakeSettings, mock: MockServer, tmp_path: Path
+) -> None:
+    # Given one worker whose context is renewed every 2 orders, on 5 orders
+    target = Target.from_settings(agent_settings(user=DEMO, context_orders=2))
+    file = book_csv(tmp_path / "orders.csv", 5)
+    contexts: list[object] = []
+    # When the file is run, counting the browser contexts it opens
+    with capture_logs() as logs:
+        original = Worker._open
+
+        async def counting(worker: Worker) -> object:
+            if worker._session is None:
+                contexts.append(True)
+            return await original(worker)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Worker, "_open", counting)
+            summary = await run(target, file, workers=1)
+    # Then every order is assigned, three contexts served them (2, 2 and 1 orders), and the
+    # session went along: one sign-in on the portal in all
+    assert summary.counts == {"assigned": 5}
+    assert len(contexts) == 3
+    assert [e["orders"] for e in logs if e["event"] == "context_recycled"] == [2, 2]
+    assert mock.stats()["logins"] == 1
 
 
 # --- one order, one truth ----------------------------------------------------------------------
