@@ -100,7 +100,7 @@ class _Attempt:
             raise StepFailed(
                 10,
                 "confirm",
-                "the session expired after the submission was confirmed; a new attempt only "
+                "the session expired after Yes was clicked for this order; a new attempt only "
                 "looks at the order",
             )
         async with self._step(1, "sign_in"):

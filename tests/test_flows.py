@@ -699,7 +699,7 @@ async def test_a_session_that_expires_during_the_second_submission_ends_the_atte
         lambda r: posts.append(r.url) if r.method == "POST" and "/assign" in r.url else None,
     )
     # When the agent works the order, then the attempt ends after one Yes: only a look may follow
-    with pytest.raises(StepFailed, match="session expired after the submission"):
+    with pytest.raises(StepFailed, match="session expired after Yes was clicked"):
         await assign_smart_account(
             dataclasses.replace(session, on_step=hook, step_attempts=2),
             ask("110000002", SearchBy.DOMAIN, "globex.example", "Production"),
