@@ -13,6 +13,7 @@ from pages.assign_dialog import AssignDialog
 from pages.base import (
     READ_MS,
     REASON_MS,
+    all_showing,
     read_stably,
     reload_screen,
     server_error,
@@ -105,9 +106,8 @@ class SmartAccountAssignmentPage:
     async def wait(self) -> SmartAccountAssignmentPage:
         """Wait for the heading, the table's rows and the Assign Smart Account button, all three
         showing at once: one wait (the page's body holding each of them), not three."""
-        complete = self.page.locator("body")
-        for part in (self.heading, self.data_rows, self.assign_button):
-            complete = complete.filter(has=part.filter(visible=True))
+        body = self.page.locator("body")
+        complete = all_showing(body, self.heading, self.data_rows, self.assign_button)
         await wait_for_landmark(self.page, self.labels, complete)
         return self
 

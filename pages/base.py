@@ -154,6 +154,14 @@ async def wait_for_landmark(
         raise SignOnShown
 
 
+def all_showing(body: Locator, *parts: Locator) -> Locator:
+    """`body` once every one of `parts` shows inside it: a screen made of several landmarks,
+    waited for in one call (wait_for_landmark) instead of one wait per landmark."""
+    for part in parts:
+        body = body.filter(has=part.filter(visible=True))
+    return body
+
+
 async def recover_screen(
     page: Page, labels: Labels, *, reload: bool, try_again: bool = True
 ) -> str:

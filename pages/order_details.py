@@ -7,7 +7,15 @@ import re
 from playwright.async_api import Page
 
 from pages.assignments import SmartAccountAssignmentPage
-from pages.base import READ_MS, FoundBy, evaluate_once, read_stably, text_after, wait_for_landmark
+from pages.base import (
+    READ_MS,
+    FoundBy,
+    all_showing,
+    evaluate_once,
+    read_stably,
+    text_after,
+    wait_for_landmark,
+)
 from pages.controls import Action, field_matcher, field_name
 from pages.labels import Labels, label_pattern, name_matcher, normalize, same_text
 
@@ -56,10 +64,7 @@ class OrderDetailsPage:
     async def wait(self) -> OrderDetailsPage:
         """Wait for the heading and the status line (what was read of the screen is read anew)."""
         self._read = None
-        # Both showing at once, in one wait: the body holding each.
-        complete = self._screen.filter(has=self.heading.filter(visible=True)).filter(
-            has=self.status.filter(visible=True)
-        )
+        complete = all_showing(self._screen, self.heading, self.status)
         await wait_for_landmark(self.page, self.labels, complete)
         return self
 

@@ -288,12 +288,11 @@ class DropDown:
         """The drop-down's control (waited for: the page's default timeout) and how it was
         found. A hidden <select> found by its label is returned as such. One found by its role
         on this page before is taken at once (what is done with it waits for it)."""
-        key = ("combobox", f"{self.label}\n{self.scope!r}")
-        if found_before(self.scope.page, key) is FoundBy.ROLE:
+        if found_before(self.scope.page, self._key) is FoundBy.ROLE:
             return self.by_role.filter(visible=True).first, FoundBy.ROLE
         await self.attached.first.wait_for(state="attached")
         if await self.by_role.filter(visible=True).count():
-            remember_found(self.scope.page, key, FoundBy.ROLE)
+            remember_found(self.scope.page, self._key, FoundBy.ROLE)
             return self.by_role.filter(visible=True).first, FoundBy.ROLE
         return self.by_label.first, FoundBy.LABEL
 
@@ -305,8 +304,13 @@ class DropDown:
         filled = self.scope.page.locator(f"select:enabled:has({_CHOOSABLE_CSS})")
         return _enabled(self.by_role).or_(self.by_label.and_(filled))
 
+    @property
+    def _key(self) -> tuple[str, str]:
+        # Where it is looked for belongs to the key, as for an Action.
+        return ("combobox", f"{self.label}\n{self.scope!r}")
+
     def _forget(self) -> None:
-        remember_found(self.scope.page, ("combobox", f"{self.label}\n{self.scope!r}"), None)
+        remember_found(self.scope.page, self._key, None)
 
     async def options(self) -> list[str]:
         """The options it offers (a custom list is opened and closed again)."""
