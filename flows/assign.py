@@ -179,7 +179,8 @@ class _Attempt:
             if reruns > 1:
                 await self._search(screen)
             await current.select_account(account)
-            return tuple(await current.virtual_accounts())
+            # Left open for step 8's choice (a give-up cancels the dialog, which closes it).
+            return tuple(await current.virtual_accounts(keep_open=True))
 
         self.offered = await self._read_step(7, "select_smart_account", select)
         if not self.offered:

@@ -189,7 +189,9 @@ class AssignDialog:
         return unique
 
     async def _page_accounts(self) -> list[AccountRow]:
-        return await read_stably(self.results_landmark, self._read_accounts, hidden_ok=True)
+        return await read_stably(
+            self.results_landmark, self._read_accounts, hidden_ok=True, found=bool
+        )
 
     async def _next_page(self, pages_read: int) -> bool:
         """Show more of the results (next page, "Show more"), when the screen offers it; whether
@@ -258,15 +260,17 @@ class AssignDialog:
             )
         await tick(self.radios.nth(where[0]))
 
-    async def virtual_accounts(self) -> list[str]:
+    async def virtual_accounts(self, *, keep_open: bool = False) -> list[str]:
         """The virtual accounts the selected Smart Account offers.
 
         Waits for the list to be filled, or for the sign-on page or a server error to show
         instead (the request that fills it is the first to meet an expired session or a failing
         server after an account is ticked): those end the wait at once, not at the timeout.
+        With `keep_open`, a list opened to read it is left open for `choose_virtual_account`
+        (one opening instead of two); `cancel` closes it when no choice follows.
         """
         await wait_for_landmark(self.page, self.labels, self.virtual_account.ready, hidden_ok=True)
-        return await self.virtual_account.options()
+        return await self.virtual_account.options(keep_open=keep_open)
 
     async def choose_virtual_account(self, name: str) -> str:
         """Choose the virtual account whose option text is exactly `name`."""
@@ -291,6 +295,7 @@ class AssignDialog:
 
     async def cancel(self) -> None:
         """Click Cancel and wait until the dialog is gone (nothing is changed)."""
+        await self.virtual_account.close_list()
         await self.cancel_button.first.click()
         await self.dialog.wait_for(state="hidden")
 

@@ -120,7 +120,9 @@ class SmartAccountAssignmentPage:
         Raises PageError when a column the reference pins (Line, Smart Account, Virtual Account)
         cannot be found: a table that cannot be read is never taken for an unassigned one.
         """
-        headers, rows = await read_stably(self.data_rows, lambda: read_table(self.table.first))
+        headers, rows = await read_stably(
+            self.data_rows, lambda: read_table(self.table.first), found=lambda read: bool(read[1])
+        )
         lab = self.labels
         columns = {
             "line": lab.column_line,
@@ -194,6 +196,10 @@ class SmartAccountAssignmentPage:
         enabled = self.assign_button.and_(self.page.get_by_role("button", disabled=False))
         with suppress(AssertionError):
             await expect(enabled.or_(self.unavailable).first).to_be_visible(timeout=REASON_MS)
+        # The enabled button showing is the whole answer (a pop-up could only hide it); else the
+        # button is read as it is, pop-ups dismissed.
+        if await enabled.filter(visible=True).count():
+            return None
         if await read_stably(button, lambda: button.is_enabled(timeout=READ_MS)):
             return None
         try:
@@ -228,8 +234,10 @@ class SmartAccountAssignmentPage:
 
     async def open_assign_dialog(self) -> AssignDialog:
         """Click Assign Smart Account and wait for its dialog (already open: nothing clicked,
-        nothing waited for again: it was when it opened)."""
+        nothing waited for again: it was when it opened, and each step after it asks here)."""
         dialog = AssignDialog(self.page, self.labels)
+        if await dialog.is_open():
+            return dialog
         await wait_for_landmark(self.page, self.labels, self.assign_button.or_(dialog.dialog))
         if await dialog.is_open():
             return dialog

@@ -343,7 +343,11 @@ async def evaluate_once(locator: Locator, script: str, arg: Any = None) -> Any:
 
 
 async def read_stably(
-    landmark: Locator, read: Callable[[], Awaitable[T]], *, hidden_ok: bool = False
+    landmark: Locator,
+    read: Callable[[], Awaitable[T]],
+    *,
+    hidden_ok: bool = False,
+    found: Callable[[T], bool] | None = None,
 ) -> T:
     """Read while `landmark` shows, and again if a pop-up covered the screen during the read.
 
@@ -352,6 +356,10 @@ async def read_stably(
     before each read dismisses pop-ups; the check after it rejects a read a pop-up interrupted.
     With `hidden_ok`, a landmark in the page but hidden counts (an input a styled label stands
     for, found with include_hidden, which a modal pop-up does not hide).
+
+    `found` is for a read made in one browser call: when it says the read found what it looked
+    for, the check after it is skipped. A pop-up only hides, and one call is read at one moment,
+    so such a read cannot have been cut short by one; an empty read is checked as any other.
     """
     state: Literal["attached", "visible"] = "attached" if hidden_ok else "visible"
     for attempt in range(1, _READ_ATTEMPTS + 1):
@@ -362,6 +370,8 @@ async def read_stably(
             if attempt == _READ_ATTEMPTS:
                 raise
             continue
+        if found is not None and found(value):
+            return value
         if await (landmark.count() if hidden_ok else landmark.first.is_visible()):
             return value
     raise PageError("a pop-up kept covering the screen while it was read")

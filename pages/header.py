@@ -74,7 +74,8 @@ class Header:
         await wait_for_answer(self.page, self.labels, arrived.or_(details.heading), screen, before)
         if await details.heading.filter(visible=True).count():
             return await details.wait()
-        return await results.wait()
+        # What was waited for is the results' own landmark (an order link or "No results").
+        return results
 
     async def ready_for_search(self) -> bool:
         """Whether the search box shows and nothing of an earlier answer is left that a search
@@ -100,7 +101,9 @@ class Header:
             return None
         found = _EMAIL.search(
             await read_stably(
-                self.signed_in_as, lambda: self.signed_in_as.first.inner_text(timeout=READ_MS)
+                self.signed_in_as,
+                lambda: self.signed_in_as.first.inner_text(timeout=READ_MS),
+                found=bool,
             )
         )
         return found.group(0) if found else None

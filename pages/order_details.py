@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.async_api import Page
+from playwright.async_api import Locator, Page
 
 from pages.assignments import SmartAccountAssignmentPage
 from pages.base import (
@@ -64,15 +64,19 @@ class OrderDetailsPage:
     async def wait(self) -> OrderDetailsPage:
         """Wait for the heading and the status line (what was read of the screen is read anew)."""
         self._read = None
-        complete = all_showing(self._screen, self.heading, self.status)
-        await wait_for_landmark(self.page, self.labels, complete)
+        await wait_for_landmark(self.page, self.labels, self.complete)
         return self
+
+    @property
+    def complete(self) -> Locator:
+        """The screen once its heading and its status line both show (one landmark)."""
+        return all_showing(self._screen, self.heading, self.status)
 
     async def sales_order(self) -> str | None:
         """The order number the heading names ("Order Details: 110000001"), else the number the
         screen gives after "Sales Order" ("Sales Order: 110000001", "Sales Order Number ...")."""
         heading = await read_stably(
-            self.heading, lambda: self.heading.first.inner_text(timeout=READ_MS)
+            self.heading, lambda: self.heading.first.inner_text(timeout=READ_MS), found=bool
         )
         found = _DIGITS.search(heading)
         return found.group(0) if found else await self._number_after(self.labels.sales_order)
@@ -121,7 +125,8 @@ class OrderDetailsPage:
             return str(text), pairs
 
         if self._read is None:
-            self._read = await read_stably(self.heading, read)
+            # The screen's text is read by CSS, which a pop-up does not hide from.
+            self._read = await read_stably(self.heading, read, found=lambda read: bool(read[0]))
         return self._read
 
     async def open_smart_account_assignments(self) -> SmartAccountAssignmentPage:

@@ -75,7 +75,7 @@ class SearchResultsPage:
 
     async def matches(self) -> list[SearchMatch]:
         """Every order the search shows, with its kind as its entry says it."""
-        return await read_stably(self.landmark, self._read_matches)
+        return await read_stably(self.landmark, self._read_matches, found=bool)
 
     def links_other_than(self, numbers: Collection[str]) -> Locator:
         """The order links that name an order other than `numbers` (all of them when empty)."""
@@ -158,7 +158,9 @@ class SearchResultsPage:
             # No link named by this number: the link of the entry that shows it.
             entry = next((m for m in await self.matches() if m.holds(number)), None)
             link = self.link_to(entry.number) if entry is not None else link
-        shown = await follow_click(link.first, details.heading, self.labels)
+        shown = await follow_click(link.first, details.complete, self.labels)
+        if shown is self.page:
+            return details  # the whole screen was waited for here
         return await OrderDetailsPage(shown, self.labels).wait()
 
     def link_to(self, number: str) -> Locator:

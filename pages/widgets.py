@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from playwright.async_api import Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -39,8 +39,8 @@ async def choose_option(combobox: Locator, option: str | re.Pattern[str]) -> str
     """
     wanted = option if isinstance(option, re.Pattern) else _whole(option)
     await _enabled(combobox).wait_for()
-    tag = await _tag(combobox)
-    if tag == "select":
+    state = await _state(combobox)
+    if state.tag == "select":
         label = _pick(await _native_options(combobox), wanted)
         await combobox.select_option(label=label)
         await expect(combobox.get_by_role("option", selected=True)).to_have_text(
@@ -53,21 +53,24 @@ async def choose_option(combobox: Locator, option: str | re.Pattern[str]) -> str
         await listbox.get_by_role("option", name=_whole(label)).click(timeout=CLICK_OPEN_MS)
         return label
 
-    label = await _with_open_list(combobox, pick_and_click)
-    if tag in ("input", "textarea"):
+    label = await _with_open_list(combobox, pick_and_click, state)
+    if state.tag in ("input", "textarea"):
         await expect(combobox).to_have_value(_whole(label), timeout=CHOSEN_MS)
     else:
         await expect(combobox).to_contain_text(label, timeout=CHOSEN_MS)
     return label
 
 
-async def read_options(combobox: Locator) -> list[str]:
-    """The texts of the options a drop-down offers (a custom one is opened and closed again)."""
+async def read_options(combobox: Locator, *, keep_open: bool = False) -> list[str]:
+    """The texts of the options a drop-down offers (a custom one is opened and closed again;
+    left open with `keep_open`, for a choice made next: `close_list` closes it otherwise)."""
     await _enabled(combobox).wait_for()
-    if await _tag(combobox) == "select":
+    state = await _state(combobox)
+    if state.tag == "select":
         return await _native_options(combobox)
-    texts = await _with_open_list(combobox, _option_texts)
-    await _close_listbox(combobox)
+    texts = await _with_open_list(combobox, _option_texts, state)
+    if not keep_open:
+        await close_list(combobox)
     return texts
 
 
@@ -97,7 +100,7 @@ _CHOOSABLE_CSS = "option:not([disabled]):not([value=''])"
 _CHOOSABLE = "s => [...s.options].filter(o => !o.disabled && o.value !== '').map(o => o.text)"
 
 
-async def _close_listbox(combobox: Locator) -> None:
+async def close_list(combobox: Locator) -> None:
     """Close an open list so it covers no other control (a click toggles it, else Escape)."""
     if await combobox.get_attribute("aria-expanded", timeout=READ_MS) != "true":
         return
@@ -106,20 +109,24 @@ async def _close_listbox(combobox: Locator) -> None:
         await combobox.press("Escape")
 
 
-async def _with_open_list(combobox: Locator, action: Callable[[Locator], Awaitable[T]]) -> T:
-    """Open the list and act on it; a pop-up that takes the focus closes it, so try again."""
+async def _with_open_list(
+    combobox: Locator, action: Callable[[Locator], Awaitable[T]], state: _State | None = None
+) -> T:
+    """Open the list and act on it; a pop-up that takes the focus closes it, so try again.
+    `state`: the combobox's as just read (the first attempt need not read it again)."""
 
-    async def attempt() -> T:
-        listbox = await _open_listbox(combobox)
+    async def attempt(state: _State | None) -> T:
+        listbox = await _open_listbox(combobox, state)
         await listbox.get_by_role("option").first.wait_for(timeout=LIST_MS)
         return await action(listbox)
 
     for _ in range(_ATTEMPTS - 1):
         try:
-            return await attempt()
+            return await attempt(state)
         except (PlaywrightTimeoutError, ListboxUnstable):
+            state = None
             continue
-    return await attempt()
+    return await attempt(None)
 
 
 async def _option_texts(listbox: Locator) -> list[str]:
@@ -140,26 +147,44 @@ def _pick(offered: Sequence[str], wanted: re.Pattern[str]) -> str:
     raise OptionNotOffered(wanted.pattern, offered)
 
 
-async def _tag(combobox: Locator) -> str:
-    """The control's tag name, lower case. One round trip when it shows (the callers waited for
-    it); else waited for as a read is (a pop-up covering the screen hides it from its role)."""
-    tags: list[str] = await combobox.evaluate_all("elements => elements.map(e => e.tagName)")
-    if tags:
-        return tags[0].lower()
+class _State(NamedTuple):
+    """A drop-down's control as read in one call: its tag name (lower case), its aria-expanded
+    (None when it has none) and the id of the list it controls (aria-controls, else aria-owns)."""
 
-    async def read() -> str:
-        return str(await combobox.evaluate("element => element.tagName", timeout=READ_MS))
-
-    return (await read_stably(combobox, read)).lower()
+    tag: str
+    expanded: str | None
+    controls: str
 
 
-async def _open_listbox(combobox: Locator) -> Locator:
-    """Open a custom combobox and return the listbox it controls (or the one now visible)."""
-    await combobox.wait_for()
-    expanded, controls = await evaluate_once(combobox, _LIST_STATE_JS)
-    if expanded != "true":
+_STATE_JS = """
+el => [el.tagName.toLowerCase(), el.getAttribute('aria-expanded'),
+       el.getAttribute('aria-controls') || el.getAttribute('aria-owns') || '']
+"""
+
+
+async def _state(combobox: Locator) -> _State:
+    """The control's state. One round trip when it shows (the callers waited for it); else
+    waited for as a read is (a pop-up covering the screen hides it from its role)."""
+    found: list[list[Any]] = await combobox.evaluate_all(f"els => els.map({_STATE_JS})")
+    if found:
+        return _State(*found[0])
+
+    async def read() -> list[Any]:
+        return list(await combobox.evaluate(_STATE_JS, timeout=READ_MS))
+
+    return _State(*(await read_stably(combobox, read)))
+
+
+async def _open_listbox(combobox: Locator, state: _State | None = None) -> Locator:
+    """Open a custom combobox and return the listbox it controls (or the one now visible).
+    `state`: the combobox's as just read (else it is waited for and read here)."""
+    if state is None:
+        await combobox.wait_for()
+        state = _State(*(await evaluate_once(combobox, _STATE_JS)))
+    controls = state.controls
+    if state.expanded != "true":
         await combobox.click()
-        if expanded is not None:
+        if state.expanded is not None:
             try:
                 await expect(combobox).to_have_attribute(
                     "aria-expanded", "true", timeout=CLICK_OPEN_MS
@@ -168,18 +193,9 @@ async def _open_listbox(combobox: Locator) -> Locator:
                 await combobox.press("ArrowDown")
         if not controls:
             # A list made when it opens may name itself only then.
-            _expanded, controls = await evaluate_once(combobox, _LIST_STATE_JS)
-    listbox = _controlled_listbox(combobox, controls)
-    await listbox.wait_for()
-    return listbox
-
-
-# A combobox's aria-expanded (null when it has none) and the id of the list it controls (its
-# aria-controls, else aria-owns), read in one call.
-_LIST_STATE_JS = """
-el => [el.getAttribute('aria-expanded'),
-       el.getAttribute('aria-controls') || el.getAttribute('aria-owns') || '']
-"""
+            controls = _State(*(await evaluate_once(combobox, _STATE_JS))).controls
+    # The caller waits for the list's first option, which is the list showing.
+    return _controlled_listbox(combobox, controls)
 
 
 def _controlled_listbox(combobox: Locator, controls: str) -> Locator:
@@ -208,14 +224,45 @@ def data_rows(table: Locator) -> Locator:
 
 
 async def read_table(table: Locator) -> tuple[list[str], list[list[str]]]:
-    """The column headers and the data rows (cell texts, in column order) of a table or grid."""
-    headers = [normalize(t) for t in await table.get_by_role("columnheader").all_inner_texts()]
-    rows: list[list[str]] = []
-    for row in await data_rows(table).all():
-        cells = row.get_by_role("cell").or_(row.get_by_role("gridcell"))
-        texts = await cells.or_(row.get_by_role("rowheader")).all_inner_texts()
-        rows.append([normalize(t) for t in texts])
-    return headers, rows
+    """The column headers and the data rows (cell texts, in column order) of a table or grid, in
+    one browser call: every header, data row and cell the role locators find (what shows), in
+    the page's order, grouped by the data row each cell belongs to."""
+    cells = (
+        table.get_by_role("cell")
+        .or_(table.get_by_role("gridcell"))
+        .or_(table.get_by_role("rowheader"))
+    )
+    parts = table.get_by_role("columnheader").or_(data_rows(table)).or_(cells)
+    headers, rows = await parts.evaluate_all(_TABLE_JS)
+    return [normalize(t) for t in headers], [[normalize(t) for t in row] for row in rows]
+
+
+# The elements of a table a role locator found (headers, data rows and their cells, in the
+# page's order), sorted by what contains what, since a script cannot ask an element's role: a data
+# row holds cells; a header holds none; a cell's nearest holder among them is its row. A nested
+# table's cells belong to the cell around them, not to a row, so they are left out, as a person
+# reads the outer table.
+_TABLE_JS = """
+elements => {
+  const found = new Set(elements);
+  const holder = el => {
+    for (let up = el.parentElement; up; up = up.parentElement) if (found.has(up)) return up;
+    return null;
+  };
+  const held = new Map();
+  for (const el of elements) {
+    const up = holder(el);
+    if (up) { if (!held.has(up)) held.set(up, []); held.get(up).push(el); }
+  }
+  const headers = [], rows = [];
+  for (const el of elements) {
+    if (holder(el)) continue;
+    if (held.has(el)) rows.push(held.get(el).map(cell => cell.innerText || ''));
+    else headers.push(el.innerText || '');
+  }
+  return [headers, rows];
+}
+"""
 
 
 def column_index(headers: Sequence[str], label: str) -> int | None:
@@ -312,17 +359,24 @@ class DropDown:
     def _forget(self) -> None:
         remember_found(self.scope.page, self._key, None)
 
-    async def options(self) -> list[str]:
-        """The options it offers (a custom list is opened and closed again)."""
+    async def options(self, *, keep_open: bool = False) -> list[str]:
+        """The options it offers (a custom list is opened and closed again; left open with
+        `keep_open`, for the choice made next, and then closed by `close_list` if none is)."""
         control, how = await self.find()
         try:
             if how is FoundBy.ROLE or await control.is_visible():
-                return await read_options(control)
+                return await read_options(control, keep_open=keep_open)
             await _enabled_select(control).wait_for(state="attached")
             return await _native_options(control)
         except Exception:
             self._forget()
             raise
+
+    async def close_list(self) -> None:
+        """Close its list if it shows (left open by `options(keep_open=True)`), so that it
+        covers no other control; checked, not waited for."""
+        if await self.scope.page.get_by_role("listbox").filter(visible=True).count():
+            await close_list(self.by_role.filter(visible=True).first)
 
     async def choose(self, option: str | re.Pattern[str]) -> str:
         """Choose an option (a string matched whole, a pattern as given); the text now shown.

@@ -140,6 +140,27 @@ async def test_read_table_maps_cells_by_header_names_not_positions(page: Page) -
     assert mapped == [{"line": "1.0", "sa": "Acme Corporation", "va": "DC West", "x": None}]
 
 
+async def test_read_table_reads_a_grid_with_row_headers_skipping_hidden_and_nested_rows(
+    page: Page,
+) -> None:
+    await page.set_content(
+        "<div role='grid'>"
+        "<div role='row'><span role='columnheader'>Line</span>"
+        "<span role='columnheader'>Smart Account</span></div>"
+        "<div role='row'><span role='rowheader'>1.0</span><span role='gridcell'>Acme"
+        "<table><tr><th>Inner</th></tr><tr><td>not a line</td></tr></table></span></div>"
+        "<div role='row' hidden><span role='rowheader'>9.0</span>"
+        "<span role='gridcell'>Hidden</span></div>"
+        "<div role='row'><span role='rowheader'>2.0</span><span role='gridcell'>Globex</span></div>"
+        "</div>"
+    )
+    headers, rows = await read_table(page.get_by_role("grid"))
+    assert headers == ["Line", "Smart Account"]
+    assert [row[0] for row in rows] == ["1.0", "2.0"]
+    assert rows[1] == ["2.0", "Globex"]
+    assert rows[0][1].startswith("Acme")
+
+
 # A dialog that, unlike the mock, leaves the earlier search's accounts on screen until the next
 # search's answer arrives.
 SLOW_DIALOG = """
