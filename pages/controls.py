@@ -50,7 +50,18 @@ el => {
   return [clickable, off];
 }
 """
-_ALL_CLICKABLE_JS = f"elements => elements.map({_CLICKABLE_JS})"
+# Every element's flags; the one to click marked with our own attribute in the same call: the
+# only clickable one (any control), else the first clickable one (a control that does not act).
+_FIND_BY_WORDS_JS = f"""
+(elements, [attribute, token, acts]) => {{
+  const flags = elements.map({_CLICKABLE_JS});
+  const clickable = elements.filter((_, i) => flags[i][0]);
+  if (clickable.length === 1 || (clickable.length && !acts)) {{
+    clickable[0].setAttribute(attribute, token);
+  }}
+  return flags;
+}}
+"""
 
 # The visible element that stands for a hidden input: a label of it that has a box, else the
 # largest element around it that holds no other input of its kind (its row or list item).
@@ -89,13 +100,6 @@ def field_matcher(label: str) -> re.Pattern[str]:
     text of the element that labels a value ("Status", "Status:", "Holds ?")."""
     bodies = "|".join(label_pattern(field_name(w)) for w in wordings(label))
     return re.compile(rf"^\s*(?:{bodies})\s*:?{_ICON_WORDS}\s*$", re.IGNORECASE)
-
-
-async def _mark(locator: Locator) -> Locator:
-    """A locator for exactly the element `locator` points at now, by our own marker."""
-    token, selector = new_mark()
-    await evaluate_once(locator, f"(el, t) => el.setAttribute('{MARK}', t)", token)
-    return locator.page.locator(selector)
 
 
 @dataclass(frozen=True)
@@ -142,13 +146,21 @@ class Action:
 
         Raises PageError when only words show and they do not make one clickable control.
         """
+        control, how, _off = await self._find()
+        return control, how
+
+    async def _find(self) -> tuple[Locator, FoundBy, bool]:
+        """`find`, and whether a control found by its words looked switched off when found."""
         if await self.by_role.count():
             remember_found(self._page, self._key, FoundBy.ROLE)
-            return self.by_role.first, FoundBy.ROLE
-        flags: list[list[bool]] = await self.by_words.evaluate_all(_ALL_CLICKABLE_JS)
+            return self.by_role.first, FoundBy.ROLE, False
+        token, selector = new_mark()
+        flags: list[list[bool]] = await self.by_words.evaluate_all(
+            _FIND_BY_WORDS_JS, [MARK, token, self.acts]
+        )
         clickable = [i for i, (can_click, _off) in enumerate(flags) if can_click]
         if len(clickable) == 1 or (clickable and not self.acts):
-            return await _mark(self.by_words.nth(clickable[0])), FoundBy.WORDS
+            return self._page.locator(selector), FoundBy.WORDS, flags[clickable[0]][1]
         seen = f"{len(clickable)} clickable elements" if clickable else "no clickable element"
         raise PageError(
             f'no {self.role} named "{self.label}"; {seen} show those words'
@@ -158,8 +170,12 @@ class Action:
 
     async def wait(self) -> tuple[Locator, FoundBy]:
         """Wait (the page's default timeout) until the control shows, then find it."""
+        control, how, _off = await self._wait()
+        return control, how
+
+    async def _wait(self) -> tuple[Locator, FoundBy, bool]:
         await self.shown.first.wait_for()
-        return await self.find()
+        return await self._find()
 
     async def click(self) -> FoundBy:
         """Wait for the control, click it; how it was found. A control found by its role on this
@@ -171,8 +187,8 @@ class Action:
                 remember_found(self._page, self._key, None)
                 raise
             return FoundBy.ROLE
-        control, how = await self.wait()
-        if how is FoundBy.WORDS:
+        control, how, off = await self._wait()
+        if off:
             # A role-less action greyed out is not clickable yet; a button's click waits for
             # that itself.
             await self._wait_on(control)
@@ -205,8 +221,9 @@ class Action:
         if await self.by_role.count():
             await enabled_role.first.wait_for()
             return
-        control, _how = await self.find()
-        await self._wait_on(control)
+        control, _how, off = await self._find()
+        if off:
+            await self._wait_on(control)
 
     @staticmethod
     async def _wait_on(control: Locator) -> None:

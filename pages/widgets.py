@@ -308,7 +308,8 @@ _DRAWN_JS = """
 # Among the visible elements showing an option's words, the ones a person would click in the
 # list the widget opened: clickable, not the widget itself; those inside a list first.
 _OPTION_LINKS_JS = """
-(elements, drawn) => elements.map((el, i) => {
+(elements, selector) => elements.map((el, i) => {
+  const drawn = document.querySelector(selector);
   const style = getComputedStyle(el);
   const clickable = !!el.closest('a, button, li, [role=option], [onclick]')
     || style.cursor === 'pointer';
@@ -404,28 +405,51 @@ async def _choose_drawn(select: Locator, option: str | re.Pattern[str]) -> str:
     widget, click the option's words in the list it opens; through the select itself (with its
     change event) only when no widget or no list shows. Checked on the select and the widget."""
     wanted = option if isinstance(option, re.Pattern) else _whole(option)
-    await _enabled_select(select).wait_for(state="attached")
-    label = _pick(await _native_options(select), wanted)
-    page = select.page
+    try:
+        # Enabled, with an option to choose (a list filled by a background request is neither
+        # until its options arrive): one wait.
+        await _enabled_select(select).locator(_CHOOSABLE_CSS).first.wait_for(state="attached")
+    except PlaywrightTimeoutError:
+        if not await _enabled_select(select).count():
+            raise  # still disabled: no answer, not an empty list
+        raise OptionNotOffered(wanted.pattern, []) from None
     token, selector = new_mark()
-    drawn = page.locator(selector)
-    has_widget = bool(await evaluate_once(select, _DRAWN_JS, [MARK, token]))
-    for _ in range(_ATTEMPTS):
-        if has_widget and same_text(await drawn.inner_text(timeout=READ_MS), label):
+    drawn = select.page.locator(selector)
+    # Its options, the widget drawn over it (marked) and the words that widget shows: one call.
+    options, has_widget, shows = await evaluate_once(select, _DRAWN_STATE_JS, [MARK, token])
+    label = _pick([normalize(text) for text in options], wanted)
+    selected = False
+    for attempt in range(_ATTEMPTS):
+        if attempt:
+            shows = await drawn.inner_text(timeout=READ_MS) if has_widget else ""
+        if has_widget and same_text(shows, label):
             break
-        if not has_widget or not await _pick_in_opened_list(drawn, label):
+        if not has_widget or not await _pick_in_opened_list(drawn, selector, label):
             await select.select_option(label=label, force=True)
         if same_text(await _selected_text(select), label):
+            selected = True
             break
     if has_widget:
         await expect(drawn).to_have_text(_whole(label), timeout=CHOSEN_MS)
-    if not same_text(await _selected_text(select), label):
+    if not selected and not same_text(await _selected_text(select), label):
         raise ListboxUnstable(f"{label!r} was clicked but the drop-down does not show it")
     return label
 
 
-async def _pick_in_opened_list(drawn: Locator, label: str) -> bool:
-    """Open the drawn widget's list and click the option's words; False when no list showed."""
+# A hidden <select>'s choosable options, whether a widget is drawn over it (then marked with our
+# own attribute) and the words that widget shows.
+_DRAWN_STATE_JS = f"""
+(select, mark) => {{
+  const has = ({_DRAWN_JS})(select, mark);
+  const drawn = has ? document.querySelector(`[${{mark[0]}}='${{mark[1]}}']`) : null;
+  return [({_CHOOSABLE})(select), has, drawn ? drawn.innerText || '' : ''];
+}}
+"""
+
+
+async def _pick_in_opened_list(drawn: Locator, selector: str, label: str) -> bool:
+    """Open the drawn widget's list (`selector`: our own mark on it) and click the option's
+    words; False when no list showed."""
     page = drawn.page
     await drawn.click()
     words = page.get_by_text(_whole(label)).filter(visible=True)
@@ -433,8 +457,7 @@ async def _pick_in_opened_list(drawn: Locator, label: str) -> bool:
         await words.first.wait_for(timeout=CLICK_OPEN_MS)
     except PlaywrightTimeoutError:
         return False
-    handle = await drawn.element_handle(timeout=READ_MS)
-    found: list[list[Any]] = await words.evaluate_all(_OPTION_LINKS_JS, handle)
+    found: list[list[Any]] = await words.evaluate_all(_OPTION_LINKS_JS, selector)
     usable = [(i, listed) for i, ok, listed in found if ok]
     if not usable:
         return False
