@@ -237,11 +237,14 @@ class _Attempt:
         error = ""
         timed_out = False
         async with self._step(10, "confirm", after_submit=True):
-            if self.session.before_submit is not None:
-                await self.session.before_submit()  # if it raises, Yes is never clicked
-            self.session.yes_clicked = True
-            self.session.try_again_allowed = False
-            await confirmation.confirm()
+
+            async def at_yes() -> None:
+                if self.session.before_submit is not None:
+                    await self.session.before_submit()  # if it raises, Yes is never clicked
+                self.session.yes_clicked = True
+                self.session.try_again_allowed = False
+
+            await confirmation.confirm(at_yes)
             try:
                 message = await screen.wait_for_success()
             except PortalServerError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -322,13 +323,17 @@ class ConfirmationDialog:
         await wait_for_landmark(self.page, self.labels, self.yes.shown)
         return self
 
-    async def confirm(self) -> None:
+    async def confirm(self, before_click: Callable[[], Awaitable[None]] | None = None) -> None:
         """Click Yes (this submits the change).
 
         Messages already on screen are marked first, so that an earlier order's toast is never
         read as this submission's answer (see SmartAccountAssignmentPage.wait_for_success).
+        `before_click` runs last, right before the click (a submit-rate slot is taken as close
+        to it as it can be); if it raises, Yes is not clicked.
         """
         check_submission(self.page)
         yes, _how = await self.yes.find()
         await mark_messages_seen(self.page)
+        if before_click is not None:
+            await before_click()
         await yes.click()
