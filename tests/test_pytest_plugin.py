@@ -140,7 +140,7 @@ def test_a_readonly_test_cannot_click_yes(pytester: pytest.Pytester) -> None:
                 order_number="110000001", search_by=SearchBy.DOMAIN,
                 smart_account="acme.example", virtual_account="DEFAULT",
             )
-            with pytest.raises(Exception, match="marked readonly but submitted"):
+            with pytest.raises(Exception, match="is marked readonly"):
                 await assign_smart_account(ccw_session, request)
             assert ccw_mock.stats()["submissions"] == 0
         """
