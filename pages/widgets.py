@@ -177,10 +177,9 @@ async def _state(combobox: Locator) -> _State:
 
 async def _open_listbox(combobox: Locator, state: _State | None = None) -> Locator:
     """Open a custom combobox and return the listbox it controls (or the one now visible).
-    `state`: the combobox's as just read (else it is waited for and read here)."""
+    `state`: the combobox's as just read (else it is read here, waited for if need be)."""
     if state is None:
-        await combobox.wait_for()
-        state = _State(*(await evaluate_once(combobox, _STATE_JS)))
+        state = await _state(combobox)
     controls = state.controls
     if state.expanded != "true":
         await combobox.click()
@@ -376,8 +375,12 @@ class DropDown:
     async def close_list(self) -> None:
         """Close its list if it shows (left open by `options(keep_open=True)`), so that it
         covers no other control; checked, not waited for."""
-        if await self.scope.page.get_by_role("listbox").filter(visible=True).count():
-            await close_list(self.by_role.filter(visible=True).first)
+        if not await self.scope.page.get_by_role("listbox").filter(visible=True).count():
+            return
+        # The control that was read, whichever way it was found; none showing: none to close.
+        shown = self.attached.filter(visible=True)
+        if await shown.count():
+            await close_list(shown.first)
 
     async def choose(self, option: str | re.Pattern[str]) -> str:
         """Choose an option (a string matched whole, a pattern as given); the text now shown.
