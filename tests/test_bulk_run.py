@@ -210,7 +210,10 @@ async def test_the_submit_rate_cap_spaces_submissions_across_workers(
         for entry in (mock.order(row["order_number"]) or {})["submissions"]
     )
     gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
-    assert len(gaps) == 1 and gaps[0] >= 2.9, gaps
+    # The slots are 3 s apart at the Yes clicks; the portal records each submission when its
+    # request arrives, which under a loaded machine can lag the click by a different 100-200 ms
+    # for each order. Without the cap the two workers submit well under a second apart.
+    assert len(gaps) == 1 and gaps[0] >= 2.5, gaps
 
 
 async def test_a_500_after_the_submit_ends_assigned_with_one_submission(
