@@ -95,8 +95,10 @@ CPU_PARTS = (
 
 
 class DriverCalls:
-    """Every message the Python side sends to the Playwright driver (`calls`: those that wait
-    for an answer, all but the fire-and-forget `__waitInfo__` of the client's instrumentation)."""
+    """Every message the Python side sends to the Playwright driver (`calls`: those the caller
+    waits on, all but the fire-and-forget ones: `__waitInfo__` of the client's instrumentation
+    and the `...NoReply` methods, such as the call stack sent beside every call while a trace
+    records)."""
 
     messages = 0
     calls = 0
@@ -111,7 +113,7 @@ class DriverCalls:
             self: Connection, obj: Any, method: str, params: Any, options: dict[str, Any]
         ) -> Any:
             cls.messages += 1
-            if method != "__waitInfo__":
+            if method != "__waitInfo__" and not method.endswith("NoReply"):
                 cls.calls += 1
                 cls.by_step[int(structlog.contextvars.get_contextvars().get("step") or 0)] += 1
             return original(self, obj, method, params, options)
