@@ -19,6 +19,7 @@ from pages.base import (
     unseen,
     wait_for_answer,
     wait_for_landmark,
+    wait_promptly,
 )
 from pages.controls import Action, tick
 from pages.errors import IncompleteList, PageError
@@ -298,7 +299,7 @@ class AssignDialog:
         """Click Cancel and wait until the dialog is gone (nothing is changed)."""
         await self.virtual_account.close_list()
         await self.cancel_button.first.click()
-        await self.dialog.wait_for(state="hidden")
+        await wait_promptly(self.dialog, state="hidden")
 
     async def is_open(self) -> bool:
         """Whether the dialog shows right now (checked, not waited)."""

@@ -20,6 +20,7 @@ from pages.base import (
     sign_on_marker,
     unseen,
     wait_for_landmark,
+    wait_promptly,
 )
 from pages.errors import PageError, PortalServerError, SignOnShown, SubmissionRefused
 from pages.labels import Labels, name_matcher, normalize, same_text
@@ -275,7 +276,7 @@ class SmartAccountAssignmentPage:
         success = unseen(self.success).filter(visible=True)
         refusal = unseen(self.page.get_by_role("alert")).filter(visible=True)
         signon = sign_on_marker(self.page, self.labels)
-        await success.or_(refusal).or_(signon).first.wait_for()
+        await wait_promptly(success.or_(refusal).or_(signon).first)
         if await success.count():
             return normalize(await success.first.inner_text(timeout=READ_MS))
         if await signon.count():

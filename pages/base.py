@@ -47,7 +47,51 @@ CHOSEN_MS = 5_000.0
 # render; this bounds the wait for it before the button's own description is used instead.
 REASON_MS = 2_000.0
 
+# A wait is made of slices this long. Playwright polls a wait at 0, 20, 70, 170 and 270 ms and
+# then only every 500 ms, so a screen that the portal's answer draws after 300 ms is seen at
+# 770; a wait of 250 ms polls every 50 ms (its steps are capped at a fifth of its timeout), and
+# each slice starts again from there. One browser call per slice.
+WAIT_SLICE_MS = 250.0
+
 _READ_ATTEMPTS = 3
+
+
+def page_timeout(page: Page) -> float:
+    """The page's default timeout (`page.set_default_timeout`, else the context's, else
+    Playwright's 30 s; 0: none), for a wait made in slices. Playwright keeps it without a public
+    reader: this reads its own setting (a test pins it to the version in use)."""
+    settings = getattr(getattr(page, "_impl_obj", None), "_timeout_settings", None)
+    try:
+        return float(settings.timeout(None))  # type: ignore[union-attr]
+    except (AttributeError, TypeError, ValueError):
+        return DEFAULT_TIMEOUT_MS
+
+
+async def wait_promptly(
+    target: Locator,
+    *,
+    state: Literal["attached", "detached", "visible", "hidden"] = "visible",
+    timeout: float | None = None,
+) -> None:
+    """`target.wait_for(state=..., timeout=...)` (None: the page's default timeout, 0: none),
+    in slices of WAIT_SLICE_MS so that what appears is seen within about 50 ms however long it
+    took. Raises Playwright's TimeoutError naming the whole timeout.
+    """
+    total = page_timeout(target.page) if timeout is None else timeout
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + total / 1000 if total else None
+    while True:
+        left = WAIT_SLICE_MS if deadline is None else (deadline - loop.time()) * 1000
+        if left <= 0:
+            break
+        try:
+            await target.wait_for(state=state, timeout=max(1.0, min(left, WAIT_SLICE_MS)))
+            return
+        except PlaywrightTimeoutError:
+            continue
+    # Playwright's own first line, for a wait it would have made in one call.
+    raise PlaywrightTimeoutError(f"Timeout {total:.0f}ms exceeded.")
+
 
 # Our own attribute, set by a script on an element it found by meaning (the widget drawn over a
 # hidden select, the label that stands for a hidden radio, an action without a role), so that a
@@ -75,6 +119,16 @@ class FoundBy(StrEnum):
 # a control found by its role (one browser call instead of three); a use that fails forgets it,
 # and the step's retry looks for the control the whole way again.
 _FOUND: WeakKeyDictionary[Page, dict[tuple[str, str], FoundBy]] = WeakKeyDictionary()
+
+
+def control_key(role: str, label: str, scope: Page | Locator) -> tuple[str, str]:
+    """What identifies a control in `_FOUND`: its role, its label and where it is looked for
+    (the header's Search is not the dialog's). Where is the scope's selector, without the
+    address of the page it is on: the same dialog is the same place on the next order's page."""
+    if isinstance(scope, Page):
+        return (role, label)
+    where = repr(scope)  # <Locator frame=<Frame name=... url='...'> selector='...'>
+    return (role, f"{label}\n{where[where.find(' selector=') :]}")
 
 
 def found_before(page: Page, control: tuple[str, str]) -> FoundBy | None:
@@ -126,6 +180,26 @@ async def sign_on_showing(page: Page, labels: Labels) -> bool:
     return await sign_on_marker(page, labels).count() > 0
 
 
+async def wait_shown(
+    locator: Locator,
+    *,
+    state: Literal["attached", "visible"] = "visible",
+    timeout: float | None = None,
+) -> None:
+    """`locator.first.wait_for(state=...)`, answered by one count when it already holds.
+
+    Playwright's wait is several round trips inside the driver (find the element, evaluate its
+    state, release the handle, check the pop-up handlers) and then polls: about 9 ms on the mock
+    where a count takes under 2. When the element is not there yet the wait follows, with the
+    pop-up handlers run in it as before; one that is there is acted on next, and Playwright's
+    actions run those handlers themselves.
+    """
+    first = locator.first
+    if await (first if state == "attached" else first.filter(visible=True)).count():
+        return
+    await wait_promptly(first, state=state, timeout=timeout)
+
+
 async def wait_for_landmark(
     page: Page,
     labels: Labels,
@@ -137,16 +211,19 @@ async def wait_for_landmark(
     """Wait until `landmark` shows; fail fast when the sign-on page or a server error shows instead.
 
     The landmark wins when both show (a toast of an earlier failure may linger beside a screen
-    that has since loaded). Pop-ups are dismissed while it waits. With `hidden_ok`, a landmark
-    that is in the page but hidden counts (an input a styled label stands for).
+    that has since loaded): one that shows already is answered by one count. Pop-ups are
+    dismissed while it waits. With `hidden_ok`, a landmark that is in the page but hidden counts
+    (an input a styled label stands for).
     Raises SignOnShown, PortalServerError, or Playwright's TimeoutError when nothing shows within
     `timeout` (None: the page's default timeout).
     """
     visible = landmark if hidden_ok else landmark.filter(visible=True)
+    if await visible.count():
+        return
     either = visible.or_(sign_on_marker(page, labels)).or_(server_error(page, labels))
     # Every part but a hidden-ok landmark is filtered to what is visible, so "attached" is
     # "shows" for them.
-    await either.first.wait_for(state="attached", timeout=timeout)
+    await wait_promptly(either.first, state="attached", timeout=timeout)
     if await visible.count():
         return
     await raise_if_server_error(page, labels)
@@ -360,10 +437,19 @@ async def read_stably(
     `found` is for a read made in one browser call: when it says the read found what it looked
     for, the check after it is skipped. A pop-up only hides, and one call is read at one moment,
     so such a read cannot have been cut short by one; an empty read is checked as any other.
+    With `found`, a landmark that shows already is read at once (one count, not a wait); a read
+    that then finds nothing is made again the careful way, after a wait that dismisses pop-ups.
     """
     state: Literal["attached", "visible"] = "attached" if hidden_ok else "visible"
+    if found is not None:
+        first = landmark.first
+        if await (first if hidden_ok else first.filter(visible=True)).count():
+            with suppress(PlaywrightTimeoutError):
+                value = await read()
+                if found(value):
+                    return value
     for attempt in range(1, _READ_ATTEMPTS + 1):
-        await landmark.first.wait_for(state=state)
+        await wait_promptly(landmark.first, state=state)
         try:
             value = await read()
         except PlaywrightTimeoutError:

@@ -29,10 +29,12 @@ from pages.base import (
     MARK,
     READ_MS,
     FoundBy,
+    control_key,
     evaluate_once,
     found_before,
     new_mark,
     remember_found,
+    wait_shown,
 )
 from pages.errors import PageError
 from pages.labels import label_pattern, name_matcher, wordings
@@ -137,9 +139,7 @@ class Action:
 
     @property
     def _key(self) -> tuple[str, str]:
-        # Where it is looked for belongs to the key: the header's Search is not the dialog's.
-        where = "" if isinstance(self.scope, Page) else repr(self.scope)
-        return (self.role, f"{self.label}\n{where}")
+        return control_key(self.role, self.label, self.scope)
 
     async def find(self) -> tuple[Locator, FoundBy]:
         """The control on screen now (checked, not waited), and how it was found.
@@ -174,7 +174,7 @@ class Action:
         return control, how
 
     async def _wait(self) -> tuple[Locator, FoundBy, bool]:
-        await self.shown.first.wait_for()
+        await wait_shown(self.shown)
         return await self._find()
 
     async def click(self) -> FoundBy:
@@ -212,14 +212,14 @@ class Action:
         ).filter(visible=True)
         if found_before(self._page, self._key) is FoundBy.ROLE:
             try:
-                await enabled_role.first.wait_for()
+                await wait_shown(enabled_role)
             except Exception:
                 remember_found(self._page, self._key, None)
                 raise
             return
-        await self.shown.first.wait_for()
+        await wait_shown(self.shown)
         if await self.by_role.count():
-            await enabled_role.first.wait_for()
+            await wait_shown(enabled_role)
             return
         control, _how, off = await self._find()
         if off:

@@ -8,7 +8,7 @@ from enum import Enum
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 
-from pages.base import raise_if_server_error, server_error
+from pages.base import raise_if_server_error, server_error, wait_promptly
 from pages.errors import PageError
 from pages.labels import Labels, name_matcher, normalize
 
@@ -69,7 +69,7 @@ class SignOnPage:
 
     async def wait(self) -> SignOnPage:
         """Wait until the page asks for the email or (email remembered) the password."""
-        await self.email.or_(self.password).first.wait_for()
+        await wait_promptly(self.email.or_(self.password).first)
         return self
 
     async def asks_for_email(self) -> bool:
@@ -80,7 +80,7 @@ class SignOnPage:
         """Type the email, click Next and wait for the password field (or a refusal)."""
         await self._type(self.email, self.labels.email, email)
         await self._click(self.next_button, self.labels.next)
-        await self.password.or_(self.error).first.wait_for()
+        await wait_promptly(self.password.or_(self.error).first)
         return self
 
     async def submit_password(self, password: str) -> AfterVerify:
@@ -131,7 +131,7 @@ class SignOnPage:
         """Whether the field becomes visible and enabled within the page's default timeout, and
         is then not read-only."""
         try:
-            await field.and_(self._enabled_textbox).wait_for()
+            await wait_promptly(field.and_(self._enabled_textbox))
             return await field.is_editable()
         except PlaywrightError:
             return False
@@ -148,7 +148,7 @@ class SignOnPage:
         either = self.signed_in.or_(self.error).or_(server_error(self.page, self.labels))
         if code_possible:
             either = either.or_(self.code)
-        await either.first.wait_for()
+        await wait_promptly(either.first)
         await raise_if_server_error(self.page, self.labels)
         if await self.signed_in.count():
             return AfterVerify.SIGNED_IN

@@ -17,11 +17,14 @@ from pages.base import (
     MARK,
     READ_MS,
     FoundBy,
+    control_key,
     evaluate_once,
     found_before,
     new_mark,
     read_stably,
     remember_found,
+    wait_promptly,
+    wait_shown,
 )
 from pages.errors import ListboxUnstable, OptionNotOffered
 from pages.labels import name_matcher, normalize, same_text
@@ -38,7 +41,7 @@ async def choose_option(combobox: Locator, option: str | re.Pattern[str]) -> str
     Raises OptionNotOffered when nothing matches.
     """
     wanted = option if isinstance(option, re.Pattern) else _whole(option)
-    await _enabled(combobox).wait_for()
+    await wait_shown(_enabled(combobox))
     state = await _state(combobox)
     if state.tag == "select":
         label = _pick(await _native_options(combobox), wanted)
@@ -64,7 +67,7 @@ async def choose_option(combobox: Locator, option: str | re.Pattern[str]) -> str
 async def read_options(combobox: Locator, *, keep_open: bool = False) -> list[str]:
     """The texts of the options a drop-down offers (a custom one is opened and closed again;
     left open with `keep_open`, for a choice made next: `close_list` closes it otherwise)."""
-    await _enabled(combobox).wait_for()
+    await wait_shown(_enabled(combobox))
     state = await _state(combobox)
     if state.tag == "select":
         return await _native_options(combobox)
@@ -87,7 +90,7 @@ async def _native_options(select: Locator) -> list[str]:
     Waits for at least one: a list filled by a background request may still be empty.
     """
     try:
-        await select.locator(_CHOOSABLE_CSS).first.wait_for(state="attached")
+        await wait_shown(select.locator(_CHOOSABLE_CSS), state="attached")
     except PlaywrightTimeoutError:
         return []
     texts: list[str] = await evaluate_once(select, _CHOOSABLE)
@@ -117,7 +120,7 @@ async def _with_open_list(
 
     async def attempt(state: _State | None) -> T:
         listbox = await _open_listbox(combobox, state)
-        await listbox.get_by_role("option").first.wait_for(timeout=LIST_MS)
+        await wait_shown(listbox.get_by_role("option"), timeout=LIST_MS)
         return await action(listbox)
 
     for _ in range(_ATTEMPTS - 1):
@@ -337,11 +340,13 @@ class DropDown:
         on this page before is taken at once (what is done with it waits for it)."""
         if found_before(self.scope.page, self._key) is FoundBy.ROLE:
             return self.by_role.filter(visible=True).first, FoundBy.ROLE
-        await self.attached.first.wait_for(state="attached")
-        if await self.by_role.filter(visible=True).count():
-            remember_found(self.scope.page, self._key, FoundBy.ROLE)
-            return self.by_role.filter(visible=True).first, FoundBy.ROLE
-        return self.by_label.first, FoundBy.LABEL
+        shown = self.by_role.filter(visible=True)
+        if not await shown.count():
+            await wait_promptly(self.attached.first, state="attached")
+            if not await shown.count():
+                return self.by_label.first, FoundBy.LABEL
+        remember_found(self.scope.page, self._key, FoundBy.ROLE)
+        return shown.first, FoundBy.ROLE
 
     @property
     def ready(self) -> Locator:
@@ -353,8 +358,7 @@ class DropDown:
 
     @property
     def _key(self) -> tuple[str, str]:
-        # Where it is looked for belongs to the key, as for an Action.
-        return ("combobox", f"{self.label}\n{self.scope!r}")
+        return control_key("combobox", self.label, self.scope)
 
     def _forget(self) -> None:
         remember_found(self.scope.page, self._key, None)
@@ -366,7 +370,7 @@ class DropDown:
         try:
             if how is FoundBy.ROLE or await control.is_visible():
                 return await read_options(control, keep_open=keep_open)
-            await _enabled_select(control).wait_for(state="attached")
+            await wait_promptly(_enabled_select(control), state="attached")
             return await _native_options(control)
         except Exception:
             self._forget()
@@ -411,7 +415,7 @@ async def _choose_drawn(select: Locator, option: str | re.Pattern[str]) -> str:
     try:
         # Enabled, with an option to choose (a list filled by a background request is neither
         # until its options arrive): one wait.
-        await _enabled_select(select).locator(_CHOOSABLE_CSS).first.wait_for(state="attached")
+        await wait_shown(_enabled_select(select).locator(_CHOOSABLE_CSS), state="attached")
     except PlaywrightTimeoutError:
         if not await _enabled_select(select).count():
             raise  # still disabled: no answer, not an empty list
@@ -457,7 +461,7 @@ async def _pick_in_opened_list(drawn: Locator, selector: str, label: str) -> boo
     await drawn.click()
     words = page.get_by_text(_whole(label)).filter(visible=True)
     try:
-        await words.first.wait_for(timeout=CLICK_OPEN_MS)
+        await wait_promptly(words.first, timeout=CLICK_OPEN_MS)
     except PlaywrightTimeoutError:
         return False
     found: list[list[Any]] = await words.evaluate_all(_OPTION_LINKS_JS, selector)

@@ -9,11 +9,19 @@ from pathlib import Path
 import pytest
 from helpers import DEMO
 from playwright.async_api import Locator, Page, Route, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from mock_site.server import MockServer
 from pages.assign_dialog import AccountRow, AssignDialog, SearchBy
 from pages.assignments import SmartAccountAssignmentPage
-from pages.base import wait_for_landmark
+from pages.base import (
+    WAIT_SLICE_MS,
+    control_key,
+    page_timeout,
+    wait_for_landmark,
+    wait_promptly,
+    wait_shown,
+)
 from pages.errors import OptionNotOffered, SignOnShown
 from pages.header import Header
 from pages.labels import Labels, labels, name_matcher, same_text
@@ -219,6 +227,68 @@ async def test_landmark_wait_notices_the_sign_on_page(
     await opened(page, base_url)
     with pytest.raises(SignOnShown):
         await wait_for_landmark(page, EN, Header(page, EN).search_box)
+
+
+async def test_a_landmark_drawn_late_is_seen_across_wait_slices(page: Page) -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.set_content(
+        "<main></main><script>setTimeout(() => document.querySelector('main').innerHTML ="
+        " '<h1>Order Details</h1>', 700)</script>"
+    )
+    heading = page.get_by_role("heading", name="Order Details")
+    await wait_for_landmark(page, EN, heading)  # about three slices of WAIT_SLICE_MS
+    await expect(heading).to_be_visible(timeout=1)
+
+
+async def test_a_sliced_wait_times_out_on_its_whole_limit_with_playwrights_words(
+    page: Page,
+) -> None:
+    await page.set_content("<p>nothing else comes</p>")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(PlaywrightTimeoutError, match=r"^Timeout 700ms exceeded\.$"):
+        await wait_promptly(page.get_by_role("dialog"), timeout=700)
+    assert loop.time() - started >= 0.7 > WAIT_SLICE_MS / 1000
+
+
+async def test_sliced_waits_follow_the_pages_default_timeout(page: Page) -> None:
+    page.context.set_default_timeout(4_321)
+    assert page_timeout(page) == 4_321
+    page.set_default_timeout(1_234)
+    assert page_timeout(page) == 1_234
+
+
+async def test_wait_shown_answers_from_one_count_and_waits_only_for_what_does_not_show(
+    page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.set_content("<button>Search</button><button hidden>Assign</button>")
+    waited: list[str] = []
+    wait_for = Locator.wait_for
+
+    async def recording(self: Locator, **kwargs: object) -> None:
+        waited.append(str(kwargs.get("state")))
+        await wait_for(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Locator, "wait_for", recording)
+    await wait_shown(page.get_by_role("button", name="Search"))
+    await wait_shown(page.get_by_text("Assign"), state="attached")
+    assert waited == []
+    with pytest.raises(PlaywrightTimeoutError):
+        await wait_shown(page.get_by_text("Assign"), timeout=300)
+    assert waited and set(waited) == {"visible"}
+
+
+async def test_a_control_found_on_one_screen_is_known_on_the_next_orders_screen(
+    page: Page,
+) -> None:
+    dialog = page.get_by_role("dialog", name=name_matcher(EN.assign_dialog))
+    await page.goto("data:text/html,<p>order one</p>")
+    first = control_key("button", EN.search, dialog)
+    await page.goto("data:text/html,<p>order two</p>")
+    assert control_key("button", EN.search, dialog) == first
+    assert control_key("button", EN.search, page.get_by_role("banner")) != first
+    assert control_key("button", EN.search, page) == ("button", EN.search) != first
 
 
 async def test_header_search_lists_web_order_matches_and_no_results(
