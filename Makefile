@@ -35,7 +35,7 @@ screenshots: setup
 	$(PY) scripts/screenshots.py
 
 bench: setup
-	$(PY) scripts/bench.py --orders 16 --latency-orders 16
+	$(PY) scripts/bench.py --orders 16 --latency-orders 24
 	$(PY) scripts/bench_memory.py
 
 # One long run with faults on, stopped and resumed; writes its figures to docs/soak.md.
