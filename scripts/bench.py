@@ -614,8 +614,9 @@ async def main_async(args: argparse.Namespace) -> list[str]:
         TARGETS,
         "",
         "Browser calls are the messages the Python side sends to the Playwright driver that wait "
-        "for an answer (each a round trip); messages add the client's fire-and-forget "
-        "instrumentation. The replay's are counted from its sign-on, the agent's over the whole "
+        "for an answer (each a round trip); messages add the client's fire-and-forget ones (its "
+        "instrumentation, and the call stack sent beside each call while a trace records). The "
+        "replay's are counted from its sign-on, the agent's over the whole "
         "run (browser start, sign-on, contexts), both divided by the orders.",
         "",
     ]
