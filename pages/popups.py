@@ -3,14 +3,17 @@ automatically."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from weakref import WeakSet
 
 import structlog
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from pages.base import MARK, READ_MS, new_mark
+from pages.errors import first_line
 from pages.labels import Labels, any_of, name_matcher, normalize
 
 log = structlog.get_logger()
@@ -120,7 +123,30 @@ async def install_popup_handlers(page: Page, labels: Labels) -> None:
                 seen.add(words)
                 log.info("tip_dismissed", words=words)
 
-    await page.add_locator_handler(cookie_banner(page, labels), accept_cookies)
-    await page.add_locator_handler(feedback_dialog(page, labels), decline_feedback)
+    await page.add_locator_handler(cookie_banner(page, labels), quietly(page, accept_cookies))
+    await page.add_locator_handler(feedback_dialog(page, labels), quietly(page, decline_feedback))
     # A control that is not a tip's stays on screen: do not wait for it to go.
-    await page.add_locator_handler(dismiss_controls(page, labels), clear_tips, no_wait_after=True)
+    await page.add_locator_handler(
+        dismiss_controls(page, labels), quietly(page, clear_tips), no_wait_after=True
+    )
+
+
+def quietly(
+    page: Page, handler: Callable[[Locator], Awaitable[None]]
+) -> Callable[[Locator], Awaitable[None]]:
+    """`handler`, with its failures logged instead of raised.
+
+    Playwright runs a handler in a task of its own: what it raises reaches no action (the action
+    goes on and meets the pop-up itself), only the event loop, as an error nobody waits for. The
+    usual one is the page closing while a pop-up is being clicked away (the run or the test
+    ended), which is not worth a word.
+    """
+
+    async def run(locator: Locator) -> None:
+        try:
+            await handler(locator)
+        except PlaywrightError as exc:
+            if not page.is_closed():
+                log.warning("popup_not_dismissed", error=first_line(exc))
+
+    return run
