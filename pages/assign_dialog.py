@@ -260,7 +260,7 @@ class AssignDialog:
                 f"{account.account_name} ({account.domain}) is not exactly one entry of the "
                 f"results any more ({len(where)} found)"
             )
-        await tick(self.radios.nth(where[0]))
+        await tick(self.radios.nth(where[0]), self.labels)
 
     async def virtual_accounts(self, *, keep_open: bool = False) -> list[str]:
         """The virtual accounts the selected Smart Account offers.
@@ -291,7 +291,7 @@ class AssignDialog:
 
     async def accept_terms_and_submit(self) -> ConfirmationDialog:
         """Tick the terms of use, click Submit and wait for the confirmation."""
-        await tick(self.terms)
+        await tick(self.terms, self.labels)
         await self.submit_action.click()  # once enabled, however the portal greys it out
         return await ConfirmationDialog(self.page, self.labels).wait()
 

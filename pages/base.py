@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import suppress
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
@@ -52,6 +52,11 @@ REASON_MS = 2_000.0
 # 770; a wait of 250 ms polls every 50 ms (its steps are capped at a fifth of its timeout), and
 # each slice starts again from there. One browser call per slice.
 WAIT_SLICE_MS = 250.0
+# An action on a control the screen showed a moment ago (typing the order number, clicking
+# Search) is tried in slices this long: the portal may still be loading the screen's own data,
+# and a session that ran out meanwhile sends the browser to the sign-on page, where the control
+# never comes. Between two slices that page (or a server error) ends the action at once.
+ACT_SLICE_MS = 1_000.0
 
 _READ_ATTEMPTS = 3
 
@@ -67,6 +72,18 @@ def page_timeout(page: Page) -> float:
         return DEFAULT_TIMEOUT_MS
 
 
+def _slices(total: float, size: float) -> Iterator[float]:
+    """The limits of the calls that make up a wait of `total` ms (0: none) in slices of `size`
+    ms, each computed when it is asked for, until the whole limit has run out."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + total / 1000 if total else None
+    while True:
+        left = size if deadline is None else (deadline - loop.time()) * 1000
+        if left <= 0:
+            return
+        yield max(1.0, min(left, size))
+
+
 async def wait_promptly(
     target: Locator,
     *,
@@ -78,14 +95,9 @@ async def wait_promptly(
     took. Raises Playwright's TimeoutError naming the whole timeout.
     """
     total = page_timeout(target.page) if timeout is None else timeout
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + total / 1000 if total else None
-    while True:
-        left = WAIT_SLICE_MS if deadline is None else (deadline - loop.time()) * 1000
-        if left <= 0:
-            break
+    for limit in _slices(total, WAIT_SLICE_MS):
         try:
-            await target.wait_for(state=state, timeout=max(1.0, min(left, WAIT_SLICE_MS)))
+            await target.wait_for(state=state, timeout=limit)
             return
         except PlaywrightTimeoutError:
             continue
@@ -229,6 +241,50 @@ async def wait_for_landmark(
     await raise_if_server_error(page, labels)
     if await sign_on_showing(page, labels):
         raise SignOnShown
+
+
+async def settled_document(page: Page) -> None:
+    """Wait until the page's document has been parsed and its deferred scripts have run
+    (DOMContentLoaded): a page shows its controls before that, and a click then is lost, since
+    nothing listens to it yet. Answered in the client, without a round trip, once reached."""
+    await page.wait_for_load_state("domcontentloaded")
+
+
+async def act_watching(
+    page: Page,
+    labels: Labels,
+    act: Callable[[float], Awaitable[T]],
+    *,
+    timeout: float | None = None,
+) -> T:
+    """`act(limit)`: an action that is safe to run twice (a fill, a check, a trial click),
+    tried in slices of ACT_SLICE_MS within `timeout` (None: the page's default).
+
+    The document's own scripts are waited for first (`settled_document`). When a slice runs out
+    (the control is not ready yet, or, on a machine short of CPU, the action took longer than
+    the slice after it acted, which is why it must be safe to run again), the sign-on page or a
+    server error showing instead ends it (SignOnShown, PortalServerError), else it is tried
+    again. Raises Playwright's TimeoutError naming the whole timeout when the control never
+    became ready.
+    """
+    total = page_timeout(page) if timeout is None else timeout
+    await settled_document(page)
+    for limit in _slices(total, ACT_SLICE_MS):
+        try:
+            return await act(limit)
+        except PlaywrightTimeoutError:
+            await raise_if_server_error(page, labels)
+            if await sign_on_showing(page, labels):
+                raise SignOnShown from None
+    raise PlaywrightTimeoutError(f"Timeout {total:.0f}ms exceeded.")
+
+
+async def click_watching(page: Page, labels: Labels, control: Locator) -> None:
+    """Click `control` once, after `act_watching` has seen it ready with trial clicks (which
+    click nothing): a click is not safe to run twice (a second Search redraws the results
+    under the next click), so only the wait for it is made of slices."""
+    await act_watching(page, labels, lambda limit: control.click(trial=True, timeout=limit))
+    await control.click()
 
 
 def all_showing(body: Locator, *parts: Locator) -> Locator:

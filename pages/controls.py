@@ -29,6 +29,7 @@ from pages.base import (
     MARK,
     READ_MS,
     FoundBy,
+    act_watching,
     control_key,
     evaluate_once,
     found_before,
@@ -37,7 +38,7 @@ from pages.base import (
     wait_shown,
 )
 from pages.errors import PageError
-from pages.labels import label_pattern, name_matcher, wordings
+from pages.labels import Labels, label_pattern, name_matcher, wordings
 
 # Whether an element is something a person clicks, and whether it looks switched off. A
 # jQuery-era action is an <a> without href or a styled <span>: no role, only its looks say so.
@@ -237,20 +238,31 @@ class Action:
         )
 
 
-async def tick(box: Locator) -> str:
+async def tick(box: Locator, labels: Labels) -> str:
     """Tick a radio or checkbox as a person does; what was clicked ("input" or "label").
 
     A visible input is checked itself; one hidden behind a styled label is clicked through that
-    label (or the label around it). Raises PageError when nothing visible stands for it.
+    label (or the label around it). A tick may be what sends the portal its first request on a
+    screen (the radio of a Smart Account loads its Virtual Accounts): a session that ran out
+    then sends the browser to the sign-on page, which ends the tick at once (SignOnShown).
+    Raises PageError when nothing visible stands for the choice.
     """
+    page = box.page
     token, selector = new_mark()
     clicked = str(await evaluate_once(box, _PROXY_JS, [MARK, token]))
     if not clicked:
         raise PageError("a hidden choice has no visible label or box to click")
     if clicked == "input":
-        await box.check()  # Playwright checks that it took
+        # Playwright checks that it took; checking a ticked box again changes nothing.
+        await act_watching(page, labels, lambda limit: box.check(timeout=limit))
         return clicked
-    if not await box.is_checked(timeout=READ_MS):
-        await box.page.locator(selector).click()
+    proxy = page.locator(selector)
+
+    async def click_proxy(limit: float) -> None:
+        # A label toggles a checkbox: it is clicked again only while the box is not ticked.
+        if not await box.is_checked(timeout=READ_MS):
+            await proxy.click(timeout=limit)
+
+    await act_watching(page, labels, click_proxy)
     await expect(box).to_be_checked(timeout=CHOSEN_MS)
     return clicked

@@ -9,6 +9,8 @@ from playwright.async_api import Locator, Page, expect
 
 from pages.base import (
     READ_MS,
+    act_watching,
+    click_watching,
     read_stably,
     server_error,
     sign_on_marker,
@@ -61,12 +63,16 @@ class Header:
         Links to the orders in `shown_before` (on screen before the search, such as a
         breadcrumb) do not count as results having arrived, except the order searched.
         """
-        await self.search_box.fill(number)
+        # The screen that showed the box may still be loading its own data: a session that ran
+        # out meanwhile sends the browser to the sign-on page, which ends these at once.
+        await act_watching(
+            self.page, self.labels, lambda limit: self.search_box.fill(number, timeout=limit)
+        )
         # The screen's words before the search: what it shows after that was not there is the
         # portal's answer, when it is in words the agent does not know (UnknownAnswer).
         screen = self.page.locator("body")
         before = await screen.inner_text(timeout=READ_MS)
-        await (await self._button()).click()
+        await click_watching(self.page, self.labels, await self._button())
         results = SearchResultsPage(self.page, self.labels)
         details = OrderDetailsPage(self.page, self.labels)
         stale = [n for n in shown_before if not same_order(n, number)]

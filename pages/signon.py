@@ -8,7 +8,7 @@ from enum import Enum
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 
-from pages.base import raise_if_server_error, server_error, wait_promptly
+from pages.base import raise_if_server_error, server_error, settled_document, wait_promptly
 from pages.errors import PageError
 from pages.labels import Labels, name_matcher, normalize
 
@@ -70,6 +70,7 @@ class SignOnPage:
     async def wait(self) -> SignOnPage:
         """Wait until the page asks for the email or (email remembered) the password."""
         await wait_promptly(self.email.or_(self.password).first)
+        await settled_document(self.page)
         return self
 
     async def asks_for_email(self) -> bool:

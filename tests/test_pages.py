@@ -5,17 +5,23 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
+from typing import cast
 
 import pytest
 from helpers import DEMO
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, Route, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+from structlog.testing import capture_logs
 
 from mock_site.server import MockServer
 from pages.assign_dialog import AccountRow, AssignDialog, SearchBy
 from pages.assignments import SmartAccountAssignmentPage
 from pages.base import (
+    ACT_SLICE_MS,
     WAIT_SLICE_MS,
+    act_watching,
+    click_watching,
     control_key,
     page_timeout,
     wait_for_landmark,
@@ -26,7 +32,7 @@ from pages.errors import OptionNotOffered, SignOnShown
 from pages.header import Header
 from pages.labels import Labels, labels, name_matcher, same_text
 from pages.order_details import OrderDetailsPage
-from pages.popups import install_popup_handlers
+from pages.popups import install_popup_handlers, quietly
 from pages.search_results import SearchResultsPage
 from pages.signon import AfterVerify, SignOnPage
 from pages.widgets import choose_option, read_options, read_table, rows_by_header
@@ -309,6 +315,72 @@ async def test_header_search_lists_web_order_matches_and_no_results(
     assert await missing.matches() == []
 
 
+async def test_a_search_on_a_screen_the_sign_on_page_replaced_ends_at_once(
+    page: Page, base_url: str, mock: MockServer
+) -> None:
+    # Given the header found, then the session gone and the browser sent to the sign-on page
+    # (as the home screen's own late call does when the session ran out meanwhile)
+    header = await signed_in(page, base_url)
+    mock.set_faults(expire_sessions_now=True)
+    await page.goto(base_url)
+    await SignOnPage(page, EN).wait()
+    # When the order number is typed into the box that is no longer there, with a limit no
+    # test could sit out
+    page.set_default_timeout(600_000)
+    # Then the sign-on page ends the search within a slice or two, not at the page's timeout
+    with pytest.raises(SignOnShown):
+        await asyncio.wait_for(header.search_order("110000002"), 10 * ACT_SLICE_MS / 1000)
+
+
+async def test_an_action_waits_for_the_documents_own_scripts(page: Page) -> None:
+    # Given a screen whose controls show before its deferred script, late, listens to them
+    async def late_script(route: Route) -> None:
+        await asyncio.sleep(1)
+        await route.fulfill(
+            content_type="text/javascript",
+            body="document.querySelector('button').onclick = () => { window.asked += 1 };",
+        )
+
+    async def screen(route: Route) -> None:
+        await route.fulfill(
+            content_type="text/html",
+            body="<button>Search</button><script>window.asked = 0</script>"
+            "<script src='/app.js' defer></script>",
+        )
+
+    await page.route("**/app.js", late_script)
+    await page.route("**/home", screen)
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.goto("http://portal.example/home", wait_until="commit")
+    button = page.get_by_role("button", name="Search")
+    await expect(button).to_be_visible()
+    # When it is clicked as soon as it shows
+    await click_watching(page, EN, button)
+    # Then the click was not lost on a document whose script had not run yet, nor made twice
+    assert await page.evaluate("window.asked") == 1
+
+
+async def test_an_action_watching_for_the_sign_on_page_acts_on_a_control_drawn_late(
+    page: Page,
+) -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.set_content(
+        "<main></main><script>setTimeout(() => document.querySelector('main').innerHTML ="
+        " '<input aria-label=\"Global Search\">', 1500)</script>"
+    )
+    box = page.get_by_role("textbox", name="Global Search")
+    # Past the first slice: the control is tried again, not given up on
+    await act_watching(page, EN, lambda limit: box.fill("110000002", timeout=limit))
+    await expect(box).to_have_value("110000002", timeout=1)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(PlaywrightTimeoutError, match=r"^Timeout 1500ms exceeded\.$"):
+        await act_watching(
+            page, EN, lambda limit: page.get_by_role("button").click(timeout=limit), timeout=1500
+        )
+    assert loop.time() - started >= 1.5
+
+
 async def test_assignment_page_reads_lines_and_the_disabled_reason(
     page: Page, base_url: str, mock: MockServer
 ) -> None:
@@ -355,6 +427,28 @@ async def test_dialog_reports_no_accounts(page: Page, base_url: str, mock: MockS
     dialog = await screen.open_assign_dialog()
     assert await dialog.search_accounts(SearchBy.DOMAIN, "nobody.example") == []
     await expect(dialog.no_accounts).to_be_visible()
+
+
+async def test_a_pop_up_handler_that_fails_logs_it_unless_the_page_is_gone() -> None:
+    # Playwright runs a handler in a task of its own: what it raises reaches only the event loop
+    class Closing:
+        closed = False
+
+        def is_closed(self) -> bool:
+            return self.closed
+
+    async def click_away(_cover: Locator) -> None:
+        raise PlaywrightError("Target page, context or browser has been closed")
+
+    page = Closing()
+    handler = quietly(cast(Page, page), click_away)
+    cover = cast(Locator, None)
+    with capture_logs() as logs:
+        await handler(cover)  # the page still open: worth a word, not an error
+        page.closed = True
+        await handler(cover)  # the run or the test ended while it clicked: nothing to say
+    assert [(e["event"], e["log_level"]) for e in logs] == [("popup_not_dismissed", "warning")]
+    assert "has been closed" in logs[0]["error"]
 
 
 async def test_popups_are_dismissed_at_every_screen(
