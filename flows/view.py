@@ -90,8 +90,9 @@ async def _search(
 ) -> SearchResultsPage | OrderDetailsPage | NotFound:
     header = await Header(session.page, session.labels).wait()
     # Order links already on screen (a breadcrumb, the last order's page) are not an answer.
-    earlier = set(await SearchResultsPage(session.page, session.labels).shown_numbers())
-    found = await header.search_order(order_number, shown_before=earlier)
+    shown, words = await SearchResultsPage(session.page, session.labels).before_search()
+    earlier = set(shown)
+    found = await header.search_order(order_number, shown_before=earlier, words_before=words)
     if isinstance(found, OrderDetailsPage):
         return found  # the portal opened the single match itself; step 3 checks it is this order
     matches = await found.matches()

@@ -192,6 +192,13 @@ async def sign_on_showing(page: Page, labels: Labels) -> bool:
     return await sign_on_marker(page, labels).count() > 0
 
 
+async def shows_now(locator: Locator, *, hidden_ok: bool = False) -> bool:
+    """Whether an element of `locator` shows right now (with `hidden_ok`, is in the page at all):
+    one count, checked, not waited."""
+    first = locator.first
+    return await (first if hidden_ok else first.filter(visible=True)).count() > 0
+
+
 async def wait_shown(
     locator: Locator,
     *,
@@ -206,10 +213,9 @@ async def wait_shown(
     pop-up handlers run in it as before; one that is there is acted on next, and Playwright's
     actions run those handlers themselves.
     """
-    first = locator.first
-    if await (first if state == "attached" else first.filter(visible=True)).count():
+    if await shows_now(locator, hidden_ok=state == "attached"):
         return
-    await wait_promptly(first, state=state, timeout=timeout)
+    await wait_promptly(locator.first, state=state, timeout=timeout)
 
 
 async def wait_for_landmark(
@@ -498,8 +504,7 @@ async def read_stably(
     """
     state: Literal["attached", "visible"] = "attached" if hidden_ok else "visible"
     if found is not None:
-        first = landmark.first
-        if await (first if hidden_ok else first.filter(visible=True)).count():
+        if await shows_now(landmark, hidden_ok=hidden_ok):
             with suppress(PlaywrightTimeoutError):
                 value = await read()
                 if found(value):

@@ -55,13 +55,14 @@ class Header:
         return self
 
     async def search_order(
-        self, number: str, *, shown_before: Collection[str] = ()
+        self, number: str, *, shown_before: Collection[str] = (), words_before: str | None = None
     ) -> SearchResultsPage | OrderDetailsPage:
         """Type the order number and click Search (Enter alone does not run the real search).
 
         The results screen, or Order Details when the portal opens a single match directly.
         Links to the orders in `shown_before` (on screen before the search, such as a
         breadcrumb) do not count as results having arrived, except the order searched.
+        `words_before`: the screen's words read before the search (None: read here).
         """
         # The screen that showed the box may still be loading its own data: a session that ran
         # out meanwhile sends the browser to the sign-on page, which ends these at once.
@@ -71,7 +72,9 @@ class Header:
         # The screen's words before the search: what it shows after that was not there is the
         # portal's answer, when it is in words the agent does not know (UnknownAnswer).
         screen = self.page.locator("body")
-        before = await screen.inner_text(timeout=READ_MS)
+        before = words_before
+        if before is None:
+            before = await screen.inner_text(timeout=READ_MS)
         await click_watching(self.page, self.labels, await self._button())
         results = SearchResultsPage(self.page, self.labels)
         details = OrderDetailsPage(self.page, self.labels)

@@ -49,6 +49,14 @@ class SearchMatch:
         return any(same_order(shown, number) for shown in (self.number, *self.also))
 
 
+# The words an order link is named by.
+_LINK_NAME = "l => l.getAttribute('aria-label') || l.innerText || ''"
+
+
+def _numbers(names: list[str]) -> list[str]:
+    return [found.group(0) for name in names if (found := _HAS_NUMBER.search(name))]
+
+
 class SearchResultsPage:
     """The search results screen: matches as table rows, list entries or cards alike."""
 
@@ -87,10 +95,16 @@ class SearchResultsPage:
 
     async def shown_numbers(self) -> list[str]:
         """The order numbers of the order links visible right now (checked, not waited)."""
-        names: list[str] = await self._links().evaluate_all(
-            "links => links.map(l => l.getAttribute('aria-label') || l.innerText || '')"
+        names: list[str] = await self._links().evaluate_all(f"links => links.map({_LINK_NAME})")
+        return _numbers(names)
+
+    async def before_search(self) -> tuple[list[str], str]:
+        """`shown_numbers` and the screen's words (the body's inner text), in one browser call:
+        what a search is later told apart from."""
+        names, words = await self._links().evaluate_all(
+            f"links => [links.map({_LINK_NAME}), document.body.innerText]"
         )
-        return [found.group(0) for name in names if (found := _HAS_NUMBER.search(name))]
+        return _numbers(names), str(words)
 
     async def next_page(self, pages_read: int) -> bool:
         """Show the next page of matches, when the screen offers one ("Next page", "Show more",
