@@ -290,7 +290,8 @@ async def click_watching(page: Page, labels: Labels, control: Locator) -> None:
     click nothing): a click is not safe to run twice (a second Search redraws the results
     under the next click), so only the wait for it is made of slices."""
     await act_watching(page, labels, lambda limit: control.click(trial=True, timeout=limit))
-    await control.click()
+    # What the click brings is waited for by the caller, with the sign-on page in view.
+    await control.click(no_wait_after=True)
 
 
 def all_showing(body: Locator, *parts: Locator) -> Locator:
