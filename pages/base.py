@@ -263,7 +263,7 @@ async def act_watching(
     *,
     timeout: float | None = None,
 ) -> T:
-    """`act(limit)`: an action that is safe to run twice (a fill, a check, a trial click),
+    """`act(limit)`: an action that is safe to run twice (a fill, a check, a wait),
     tried in slices of ACT_SLICE_MS within `timeout` (None: the page's default).
 
     The document's own scripts are waited for first (`settled_document`). When a slice runs out
@@ -286,11 +286,11 @@ async def act_watching(
 
 
 async def click_watching(page: Page, labels: Labels, control: Locator) -> None:
-    """Click `control` once, after `act_watching` has seen it ready with trial clicks (which
-    click nothing): a click is not safe to run twice (a second Search redraws the results
-    under the next click), so only the wait for it is made of slices."""
-    await act_watching(page, labels, lambda limit: control.click(trial=True, timeout=limit))
-    # What the click brings is waited for by the caller, with the sign-on page in view.
+    """Click `control` once, after waiting for it to show in slices with the sign-on page in view
+    (`act_watching`). The click itself is not made of slices: a slice that ran out just after
+    the click would click twice, and a second Search redraws the results under the next click.
+    What the click brings is waited for by the caller, with the sign-on page in view."""
+    await act_watching(page, labels, lambda limit: wait_shown(control, timeout=limit))
     await control.click(no_wait_after=True)
 
 
