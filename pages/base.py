@@ -52,10 +52,11 @@ REASON_MS = 2_000.0
 # 770; a wait of 250 ms polls every 50 ms (its steps are capped at a fifth of its timeout), and
 # each slice starts again from there. One browser call per slice.
 WAIT_SLICE_MS = 250.0
-# An action on a control the screen showed a moment ago (typing the order number, clicking
-# Search) is tried in slices this long: the portal may still be loading the screen's own data,
-# and a session that ran out meanwhile sends the browser to the sign-on page, where the control
-# never comes. Between two slices that page (or a server error) ends the action at once.
+# An action on a control the screen showed a moment ago (typing the order number, ticking a box,
+# waiting for Search before its click) is tried in slices this long: the portal may still be
+# loading the screen's own data, and a session that ran out meanwhile sends the browser to the
+# sign-on page, where the control never comes. Between two slices that page (or a server error)
+# ends the action at once.
 ACT_SLICE_MS = 1_000.0
 
 _READ_ATTEMPTS = 3
