@@ -52,11 +52,10 @@ REASON_MS = 2_000.0
 # 770; a wait of 250 ms polls every 50 ms (its steps are capped at a fifth of its timeout), and
 # each slice starts again from there. One browser call per slice.
 WAIT_SLICE_MS = 250.0
-# An action on a control the screen showed a moment ago (typing the order number, ticking a box,
-# waiting for Search before its click) is tried in slices this long: the portal may still be
-# loading the screen's own data, and a session that ran out meanwhile sends the browser to the
-# sign-on page, where the control never comes. Between two slices that page (or a server error)
-# ends the action at once.
+# An action on a control the screen showed a moment ago (typing the order number, ticking a box)
+# is tried in slices this long: the portal may still be loading the screen's own data, and a
+# session that ran out meanwhile sends the browser to the sign-on page, where the control never
+# comes. Between two slices that page (or a server error) ends the action at once.
 ACT_SLICE_MS = 1_000.0
 
 _READ_ATTEMPTS = 3
@@ -200,6 +199,14 @@ async def shows_now(locator: Locator, *, hidden_ok: bool = False) -> bool:
     return await (first if hidden_ok else first.filter(visible=True)).count() > 0
 
 
+async def raise_if_replaced(page: Page, labels: Labels) -> None:
+    """Raise PortalServerError when the portal's error shows, SignOnShown when the sign-on page
+    does (checked, not waited): what shows instead of a screen or control that did not come."""
+    await raise_if_server_error(page, labels)
+    if await sign_on_showing(page, labels):
+        raise SignOnShown
+
+
 async def wait_shown(
     locator: Locator,
     *,
@@ -245,9 +252,7 @@ async def wait_for_landmark(
     await wait_promptly(either.first, state="attached", timeout=timeout)
     if await visible.count():
         return
-    await raise_if_server_error(page, labels)
-    if await sign_on_showing(page, labels):
-        raise SignOnShown
+    await raise_if_replaced(page, labels)
 
 
 async def settled_document(page: Page) -> None:
@@ -264,8 +269,8 @@ async def act_watching(
     *,
     timeout: float | None = None,
 ) -> T:
-    """`act(limit)`: an action that is safe to run twice (a fill, a check, a wait),
-    tried in slices of ACT_SLICE_MS within `timeout` (None: the page's default).
+    """`act(limit)`: an action that is safe to run twice (a fill, a check), tried in slices of
+    ACT_SLICE_MS within `timeout` (None: the page's default).
 
     The document's own scripts are waited for first (`settled_document`). When a slice runs out
     (the control is not ready yet, or, on a machine short of CPU, the action took longer than
@@ -280,18 +285,20 @@ async def act_watching(
         try:
             return await act(limit)
         except PlaywrightTimeoutError:
-            await raise_if_server_error(page, labels)
-            if await sign_on_showing(page, labels):
-                raise SignOnShown from None
+            pass
+        # Outside the except block: the slice's timeout is not the cause of what is raised.
+        await raise_if_replaced(page, labels)
     raise PlaywrightTimeoutError(f"Timeout {total:.0f}ms exceeded.")
 
 
 async def click_watching(page: Page, labels: Labels, control: Locator) -> None:
-    """Click `control` once, after waiting for it to show in slices with the sign-on page in view
-    (`act_watching`). The click itself is not made of slices: a slice that ran out just after
-    the click would click twice, and a second Search redraws the results under the next click.
-    What the click brings is waited for by the caller, with the sign-on page in view."""
-    await act_watching(page, labels, lambda limit: wait_shown(control, timeout=limit))
+    """Click `control` once its document's scripts have run and it shows, the sign-on page or a
+    server error showing instead ending the wait (`wait_for_landmark`). The click itself is not
+    made of slices: a slice that ran out just after the click would click twice, and a second
+    Search redraws the results under the next click. What the click brings is waited for by
+    the caller, with the sign-on page in view."""
+    await settled_document(page)
+    await wait_for_landmark(page, labels, control)
     await control.click(no_wait_after=True)
 
 
