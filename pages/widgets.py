@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import suppress
 from typing import Any, NamedTuple, TypeVar
 
 from playwright.async_api import Locator, Page, expect
@@ -41,8 +42,7 @@ async def choose_option(combobox: Locator, option: str | re.Pattern[str]) -> str
     Raises OptionNotOffered when nothing matches.
     """
     wanted = option if isinstance(option, re.Pattern) else _whole(option)
-    await wait_shown(_enabled(combobox))
-    state = await _state(combobox)
+    state = await _ready_state(combobox)
     if state.tag == "select":
         label = _pick(await _native_options(combobox), wanted)
         await combobox.select_option(label=label)
@@ -67,8 +67,7 @@ async def choose_option(combobox: Locator, option: str | re.Pattern[str]) -> str
 async def read_options(combobox: Locator, *, keep_open: bool = False) -> list[str]:
     """The texts of the options a drop-down offers (a custom one is opened and closed again;
     left open with `keep_open`, for a choice made next: `close_list` closes it otherwise)."""
-    await wait_shown(_enabled(combobox))
-    state = await _state(combobox)
+    state = await _ready_state(combobox)
     if state.tag == "select":
         return await _native_options(combobox)
     texts = await _with_open_list(combobox, _option_texts, state)
@@ -120,6 +119,10 @@ async def _with_open_list(
 
     async def attempt(state: _State | None) -> T:
         listbox = await _open_listbox(combobox, state)
+        # Options that show already are read at once (the read is the check); a list still
+        # opening or filling is waited for first.
+        with suppress(ListboxUnstable):
+            return await action(listbox)
         await wait_shown(listbox.get_by_role("option"), timeout=LIST_MS)
         return await action(listbox)
 
@@ -163,6 +166,18 @@ _STATE_JS = """
 el => [el.tagName.toLowerCase(), el.getAttribute('aria-expanded'),
        el.getAttribute('aria-controls') || el.getAttribute('aria-owns') || '']
 """
+
+
+async def _ready_state(combobox: Locator) -> _State:
+    """The state of a drop-down once it shows and is enabled: one round trip when it does
+    already, else waited for (the page's default timeout) and then read."""
+    found: list[list[Any]] = await (
+        _enabled(combobox).filter(visible=True).evaluate_all(f"els => els.map({_STATE_JS})")
+    )
+    if found:
+        return _State(*found[0])
+    await wait_shown(_enabled(combobox))
+    return await _state(combobox)
 
 
 async def _state(combobox: Locator) -> _State:

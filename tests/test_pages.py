@@ -9,6 +9,7 @@ from typing import cast
 
 import pytest
 from helpers import DEMO
+from playwright._impl.connection import Connection
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, Route, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -140,6 +141,67 @@ async def test_choose_option_waits_for_a_drop_down_filled_late(page: Page) -> No
     box = page.get_by_role("combobox", name=name_matcher(EN.virtual_account_name))
     assert await choose_option(box, "DEFAULT") == "DEFAULT"
     await expect(box).to_have_value("DEFAULT")
+
+
+# An ARIA combobox whose list is filled when it opens, after `delay` ms.
+ARIA_COMBOBOX = """
+<label id="l">Virtual Account Name</label>
+<button role="combobox" aria-labelledby="l" aria-expanded="false" aria-controls="list">Pick</button>
+<ul role="listbox" id="list" hidden></ul>
+<script>
+  const box = document.querySelector("[role=combobox]"), list = document.getElementById("list");
+  box.onclick = () => {
+    const open = box.getAttribute("aria-expanded") !== "true";
+    box.setAttribute("aria-expanded", String(open));
+    list.hidden = !open;
+    if (open && !list.children.length) setTimeout(() => {
+      for (const name of ["DEFAULT", "Production"]) {
+        const item = document.createElement("li");
+        item.setAttribute("role", "option");
+        item.textContent = name;
+        item.onclick = () => { box.textContent = name; box.click(); };
+        list.append(item);
+      }
+    }, DELAY);
+  };
+</script>
+"""
+
+
+class DriverCalls:
+    """The browser calls (round trips to the driver) made while it is installed."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.methods: list[str] = []
+        send = Connection.send_message_to_server
+
+        def counting(conn: Connection, obj: object, method: str, *args: object) -> object:
+            if method != "__waitInfo__" and not method.endswith("NoReply"):
+                self.methods.append(method)
+            return send(conn, obj, method, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Connection, "send_message_to_server", counting)
+
+
+@pytest.mark.parametrize("delay", [0, 400])
+async def test_a_drop_down_whose_options_show_is_read_and_chosen_without_a_wait(
+    page: Page, monkeypatch: pytest.MonkeyPatch, delay: int
+) -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.set_content(ARIA_COMBOBOX.replace("DELAY", str(delay)))
+    box = page.get_by_role("combobox", name=name_matcher(EN.virtual_account_name))
+    calls = DriverCalls(monkeypatch)
+    assert await choose_option(box, "Production") == "Production"
+    await expect(box).to_have_text("Production")
+    if delay == 0:
+        # Its state read once it shows enabled, one click, the list's state, its options read
+        # (the read is the check that they show), the option's click, the choice shown: no
+        # count before the read and no wait for the options.
+        assert calls.methods.count("queryCount") == 0, calls.methods
+        assert len(calls.methods) <= 7, calls.methods
+    else:
+        # A list filled late is waited for, then read.
+        assert "waitForSelector" in calls.methods or "queryCount" in calls.methods
 
 
 async def test_read_table_maps_cells_by_header_names_not_positions(page: Page) -> None:
