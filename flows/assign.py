@@ -32,7 +32,7 @@ from flows.session import PortalSession
 from flows.signin import ensure_signed_in
 from flows.steps import read_step, settle, step, with_resignin
 from flows.view import NotFound, Opened, OrderFacts, open_assignments, read_view
-from pages.assign_dialog import AccountRow
+from pages.assign_dialog import AccountRow, AssignDialog
 from pages.assignments import SmartAccountAssignmentPage
 from pages.base import sign_on_showing
 from pages.errors import (
@@ -144,9 +144,16 @@ class _Attempt:
         dialog = await read_step(
             self.session, 5, "open_assign_dialog", request.order_number, screen.open_assign_dialog
         )
-        rows, choice, already = await self._read_step(
-            6, "search_smart_account", lambda: self._find_account(screen, eligible)
-        )
+        # Each step's first attempt goes on in the dialog the step before left open; a re-run
+        # asks the screen for it (a recovery may have closed it, and it is opened again).
+        searches = 0
+
+        async def find() -> tuple[list[AccountRow], AccountChoice, bool]:
+            nonlocal searches
+            searches += 1
+            return await self._find_account(screen, eligible, dialog if searches == 1 else None)
+
+        rows, choice, already = await self._read_step(6, "search_smart_account", find)
         self.candidates = tuple(
             SmartAccountCandidate(account_name=r.account_name, domain=r.domain, status=r.status)
             for r in rows
@@ -175,7 +182,7 @@ class _Attempt:
             # ticked with no list behind it, and ticking it again would load nothing.
             nonlocal reruns
             reruns += 1
-            current = await screen.open_assign_dialog()
+            current = dialog if reruns == 1 else await screen.open_assign_dialog()
             if reruns > 1:
                 await self._search(screen)
             await current.select_account(account)
@@ -214,7 +221,7 @@ class _Attempt:
             # A re-run selects the account again first: the failure may have reset the dialog.
             nonlocal choices
             choices += 1
-            current = await screen.open_assign_dialog()
+            current = dialog if choices == 1 else await screen.open_assign_dialog()
             if choices > 1:
                 await select()
             await current.choose_virtual_account(chosen)
@@ -299,10 +306,14 @@ class _Attempt:
         )
 
     async def _find_account(
-        self, screen: SmartAccountAssignmentPage, eligible: list[LineAssignment]
+        self,
+        screen: SmartAccountAssignmentPage,
+        eligible: list[LineAssignment],
+        dialog: AssignDialog | None = None,
     ) -> tuple[list[AccountRow], AccountChoice, bool]:
-        """Search, pick the one account the request names, and tell whether the lines carry it."""
-        rows = await self._search(screen)
+        """Search, pick the one account the request names, and tell whether the lines carry it.
+        `dialog`: the dialog known to be open (None: asked of the screen)."""
+        rows = await self._search(screen, dialog)
         choice = choose_account(self.request, rows)
         if choice.outcome is Outcome.SMART_ACCOUNT_NOT_FOUND:
             await self._insist_on_words(screen, rows)
@@ -336,9 +347,13 @@ class _Attempt:
                 "can read, so it cannot tell whether the account asked for is among them"
             )
 
-    async def _search(self, screen: SmartAccountAssignmentPage) -> list[AccountRow]:
-        """Step 6's search in the open dialog (opened again if a recovery closed it)."""
-        dialog = await screen.open_assign_dialog()
+    async def _search(
+        self, screen: SmartAccountAssignmentPage, dialog: AssignDialog | None = None
+    ) -> list[AccountRow]:
+        """Step 6's search in the open dialog (`dialog`, known to be open; else asked of the
+        screen, and opened again if a recovery closed it)."""
+        if dialog is None:
+            dialog = await screen.open_assign_dialog()
         return await dialog.search_accounts(self.request.search_by, self.request.smart_account)
 
     async def _verify(

@@ -192,7 +192,11 @@ class AssignDialog:
 
     async def _page_accounts(self) -> list[AccountRow]:
         return await read_stably(
-            self.results_landmark, self._read_accounts, hidden_ok=True, found=bool
+            self.results_landmark,
+            self._read_accounts,
+            hidden_ok=True,
+            found=bool,
+            never_waits=True,
         )
 
     async def _next_page(self, pages_read: int) -> bool:

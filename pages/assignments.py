@@ -122,7 +122,10 @@ class SmartAccountAssignmentPage:
         cannot be found: a table that cannot be read is never taken for an unassigned one.
         """
         headers, rows = await read_stably(
-            self.data_rows, lambda: read_table(self.table.first), found=lambda read: bool(read[1])
+            self.data_rows,
+            lambda: read_table(self.table.first),
+            found=lambda read: bool(read[1]),
+            never_waits=True,
         )
         lab = self.labels
         columns = {
@@ -195,10 +198,12 @@ class SmartAccountAssignmentPage:
         # A portal may render the button disabled while it loads: wait (briefly) for a verdict,
         # the button enabled or the reason shown, before judging it.
         enabled = self.assign_button.and_(self.page.get_by_role("button", disabled=False))
+        # The enabled button showing is the whole answer (a pop-up could only hide it), at once
+        # or once the wait is over; else the button is read as it is, pop-ups dismissed.
+        if await enabled.filter(visible=True).count():
+            return None
         with suppress(AssertionError):
             await expect(enabled.or_(self.unavailable).first).to_be_visible(timeout=REASON_MS)
-        # The enabled button showing is the whole answer (a pop-up could only hide it); else the
-        # button is read as it is, pop-ups dismissed.
         if await enabled.filter(visible=True).count():
             return None
         if await read_stably(button, lambda: button.is_enabled(timeout=READ_MS)):
@@ -237,8 +242,7 @@ class SmartAccountAssignmentPage:
         """Click Assign Smart Account and wait for its dialog (already open: nothing clicked,
         nothing waited for again: it was when it opened, and each step after it asks here)."""
         dialog = AssignDialog(self.page, self.labels)
-        if await dialog.is_open():
-            return dialog
+        # The button or the open dialog, whichever shows (one count when either does already).
         await wait_for_landmark(self.page, self.labels, self.assign_button.or_(dialog.dialog))
         if await dialog.is_open():
             return dialog
@@ -277,8 +281,9 @@ class SmartAccountAssignmentPage:
         refusal = unseen(self.page.get_by_role("alert")).filter(visible=True)
         signon = sign_on_marker(self.page, self.labels)
         await wait_promptly(success.or_(refusal).or_(signon).first)
-        if await success.count():
-            return normalize(await success.first.inner_text(timeout=READ_MS))
+        shown = await success.all_inner_texts()  # the count and the words in one call
+        if shown:
+            return normalize(shown[0])
         if await signon.count():
             raise SignOnShown
         error = unseen(server_error(self.page, self.labels))

@@ -453,6 +453,9 @@ async def follow_click(control: Locator, landmark: Locator, labels: Labels) -> P
     error showing here instead ends the wait at once (SignOnShown, PortalServerError), as in
     `wait_for_landmark`."""
     page = control.page
+    # A link that opens its tab from a script is not one before the document's scripts ran: a
+    # click then would open nothing, and the wait below would last the whole timeout.
+    await settled_document(page)
     popup = asyncio.ensure_future(page.wait_for_event("popup"))
     try:
         await control.click()
@@ -496,6 +499,7 @@ async def read_stably(
     *,
     hidden_ok: bool = False,
     found: Callable[[T], bool] | None = None,
+    never_waits: bool = False,
 ) -> T:
     """Read while `landmark` shows, and again if a pop-up covered the screen during the read.
 
@@ -510,10 +514,13 @@ async def read_stably(
     so such a read cannot have been cut short by one; an empty read is checked as any other.
     With `found`, a landmark that shows already is read at once (one count, not a wait); a read
     that then finds nothing is made again the careful way, after a wait that dismisses pop-ups.
+    With `never_waits` too (a read that is one evaluate over what is there, never a wait), the
+    read is made first, without that count: one that finds what it looked for is the answer, as
+    it would have been after the count, and one that does not goes the careful way.
     """
     state: Literal["attached", "visible"] = "attached" if hidden_ok else "visible"
     if found is not None:
-        if await shows_now(landmark, hidden_ok=hidden_ok):
+        if never_waits or await shows_now(landmark, hidden_ok=hidden_ok):
             with suppress(PlaywrightTimeoutError):
                 value = await read()
                 if found(value):

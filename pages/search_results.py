@@ -83,7 +83,7 @@ class SearchResultsPage:
 
     async def matches(self) -> list[SearchMatch]:
         """Every order the search shows, with its kind as its entry says it."""
-        return await read_stably(self.landmark, self._read_matches, found=bool)
+        return await read_stably(self.landmark, self._read_matches, found=bool, never_waits=True)
 
     def links_other_than(self, numbers: Collection[str]) -> Locator:
         """The order links that name an order other than `numbers` (all of them when empty)."""
