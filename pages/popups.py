@@ -124,7 +124,13 @@ async def install_popup_handlers(page: Page, labels: Labels) -> None:
                 log.info("tip_dismissed", words=words)
 
     await page.add_locator_handler(cookie_banner(page, labels), quietly(page, accept_cookies))
-    await page.add_locator_handler(feedback_dialog(page, labels), quietly(page, decline_feedback))
+    # The survey can come again right after it was declined (one per screen the portal draws,
+    # and a screen may draw twice): Playwright would wait for "the" survey to be hidden and
+    # meet the next one until the action's timeout. Not waited for, the action's next retry
+    # finds the new one and runs the handler again.
+    await page.add_locator_handler(
+        feedback_dialog(page, labels), quietly(page, decline_feedback), no_wait_after=True
+    )
     # A control that is not a tip's stays on screen: do not wait for it to go.
     await page.add_locator_handler(
         dismiss_controls(page, labels), quietly(page, clear_tips), no_wait_after=True
