@@ -107,7 +107,11 @@ async def close_list(combobox: Locator) -> None:
     if await combobox.get_attribute("aria-expanded", timeout=READ_MS) != "true":
         return
     await combobox.click()
-    if await combobox.get_attribute("aria-expanded", timeout=READ_MS) == "true":
+    # Escape only for a list the click does not close: pressed on a list that a pop-up had
+    # closed meanwhile (it takes the focus), it would close the dialog around the drop-down.
+    try:
+        await expect(combobox).not_to_have_attribute("aria-expanded", "true", timeout=CLICK_OPEN_MS)
+    except AssertionError:
         await combobox.press("Escape")
 
 
@@ -352,13 +356,24 @@ class DropDown:
     async def find(self) -> tuple[Locator, FoundBy]:
         """The drop-down's control (waited for: the page's default timeout) and how it was
         found. A hidden <select> found by its label is returned as such. One found by its role
-        on this page before is taken at once (what is done with it waits for it)."""
-        if found_before(self.scope.page, self._key) is FoundBy.ROLE:
+        on this page before is taken at once (what is done with it waits for it); one found by
+        its label before is taken once the role still finds nothing and the label's field is
+        in the page, without the second look a first finding needs."""
+        before = found_before(self.scope.page, self._key)
+        if before is FoundBy.ROLE:
             return self.by_role.filter(visible=True).first, FoundBy.ROLE
         shown = self.by_role.filter(visible=True)
         if not await shown.count():
+            if before is FoundBy.LABEL:
+                try:
+                    await wait_promptly(self.by_label.first, state="attached")
+                except PlaywrightTimeoutError:
+                    self._forget()  # the step's retry looks the whole way again
+                    raise
+                return self.by_label.first, FoundBy.LABEL
             await wait_promptly(self.attached.first, state="attached")
             if not await shown.count():
+                remember_found(self.scope.page, self._key, FoundBy.LABEL)
                 return self.by_label.first, FoundBy.LABEL
         remember_found(self.scope.page, self._key, FoundBy.ROLE)
         return shown.first, FoundBy.ROLE

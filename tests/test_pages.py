@@ -21,6 +21,7 @@ from pages.assignments import SmartAccountAssignmentPage
 from pages.base import (
     ACT_SLICE_MS,
     WAIT_SLICE_MS,
+    FoundBy,
     act_watching,
     click_watching,
     control_key,
@@ -36,7 +37,7 @@ from pages.order_details import OrderDetailsPage
 from pages.popups import install_popup_handlers, quietly
 from pages.search_results import SearchResultsPage
 from pages.signon import AfterVerify, SignOnPage
-from pages.widgets import choose_option, read_options, read_table, rows_by_header
+from pages.widgets import DropDown, choose_option, read_options, read_table, rows_by_header
 
 EN = labels("en")
 TIMEOUT_MS = 5_000.0
@@ -143,26 +144,29 @@ async def test_choose_option_waits_for_a_drop_down_filled_late(page: Page) -> No
     await expect(box).to_have_value("DEFAULT")
 
 
-# An ARIA combobox whose list is filled when it opens, after `delay` ms.
+# An ARIA combobox whose list is there from the start (DELAY 0) or filled DELAY ms after it
+# first opens.
 ARIA_COMBOBOX = """
 <label id="l">Virtual Account Name</label>
 <button role="combobox" aria-labelledby="l" aria-expanded="false" aria-controls="list">Pick</button>
 <ul role="listbox" id="list" hidden></ul>
 <script>
   const box = document.querySelector("[role=combobox]"), list = document.getElementById("list");
+  const fill = () => {
+    for (const name of ["DEFAULT", "Production"]) {
+      const item = document.createElement("li");
+      item.setAttribute("role", "option");
+      item.textContent = name;
+      item.onclick = () => { box.textContent = name; box.click(); };
+      list.append(item);
+    }
+  };
+  if (DELAY === 0) fill();
   box.onclick = () => {
     const open = box.getAttribute("aria-expanded") !== "true";
     box.setAttribute("aria-expanded", String(open));
     list.hidden = !open;
-    if (open && !list.children.length) setTimeout(() => {
-      for (const name of ["DEFAULT", "Production"]) {
-        const item = document.createElement("li");
-        item.setAttribute("role", "option");
-        item.textContent = name;
-        item.onclick = () => { box.textContent = name; box.click(); };
-        list.append(item);
-      }
-    }, DELAY);
+    if (open && !list.children.length) setTimeout(fill, DELAY);
   };
 </script>
 """
@@ -202,6 +206,32 @@ async def test_a_drop_down_whose_options_show_is_read_and_chosen_without_a_wait(
     else:
         # A list filled late is waited for, then read.
         assert "waitForSelector" in calls.methods or "queryCount" in calls.methods
+
+
+async def test_a_drop_down_found_by_its_label_is_found_so_again_and_a_role_still_comes_first(
+    page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    hidden = (
+        "<div id='d'><label for='va'>Virtual Account Name</label>"
+        "<select id='va' style='display:none'><option>DEFAULT</option></select>"
+        "<a href='#'>DEFAULT</a></div>"
+    )
+    await page.set_content(hidden)
+    drop = DropDown(page.locator("body"), EN.virtual_account_name)
+    assert (await drop.find())[1] is FoundBy.LABEL
+    calls = DriverCalls(monkeypatch)
+    control, how = await drop.find()
+    # Found by its label before: the role is asked once, the label's field is there at once
+    # (a first finding looks for the role again after that wait).
+    assert calls.methods == ["queryCount", "waitForSelector"], calls.methods
+    assert how is FoundBy.LABEL and await control.evaluate("e => e.id") == "va"
+    # The same page now draws a combobox with that name: the role is first in the order of
+    # trust, whatever was found before.
+    await page.set_content(
+        "<label>Virtual Account Name <select><option>DEFAULT</option></select></label>"
+    )
+    assert (await drop.find())[1] is FoundBy.ROLE
 
 
 async def test_read_table_maps_cells_by_header_names_not_positions(page: Page) -> None:
