@@ -240,7 +240,8 @@ class SmartAccountAssignmentPage:
 
     async def open_assign_dialog(self) -> AssignDialog:
         """Click Assign Smart Account and wait for its dialog (already open: nothing clicked,
-        nothing waited for again: it was when it opened, and each step after it asks here)."""
+        nothing waited for again: it was when it opened, and a re-run of a later step asks
+        here, the recovery before it having perhaps closed it)."""
         dialog = AssignDialog(self.page, self.labels)
         # The button or the open dialog, whichever shows (one count when either does already).
         await wait_for_landmark(self.page, self.labels, self.assign_button.or_(dialog.dialog))
