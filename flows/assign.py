@@ -273,7 +273,9 @@ class _Attempt:
         try:
             after = await with_resignin(
                 self.session,
-                lambda: self._verify(screen, account, virtual_account, eligible, message),
+                lambda: self._verify(
+                    screen, account, virtual_account, eligible, message, timed_out=timed_out
+                ),
             )
         except NotTaken as refused:
             if self.resubmits_left <= 0 or timed_out or self.session.out_of_time():
@@ -287,12 +289,15 @@ class _Attempt:
             self.session.try_again_allowed = True
             log.warning("resubmitting", reason=str(refused))
             return await self._assign(Opened(screen, refused.view), eligible)
-        said = (
-            f"the portal said: {message}"
-            if message
-            else f"the portal answered the submission with an error ({error}), and the re-read "
-            "shows it went through"
-        )
+        if message:
+            said = f"the portal said: {message}"
+        elif timed_out:
+            said = f"no answer came in time ({error}), and the re-read shows it went through"
+        else:
+            said = (
+                f"the portal answered the submission with an error ({error}), and the re-read "
+                "shows it went through"
+            )
         if self.not_taken:
             said += (
                 f" (submitted {len(self.not_taken) + 1} times: the earlier submission was "
@@ -363,6 +368,8 @@ class _Attempt:
         virtual_account: str,
         eligible: list[LineAssignment],
         message: str | None,
+        *,
+        timed_out: bool = False,
     ) -> OrderView:
         """After Yes, only look: read the assignment table until it shows the target.
 
@@ -374,10 +381,16 @@ class _Attempt:
         read again after 1 s, 2 s, 4 s... (MIN_LOOKS looks at the least, the screen as left
         included), and a new global search only when the screen cannot be reloaded into the
         assignment screen. Never clicks anything that could send the change again.
+        `timed_out`: no answer came after Yes (the details say so, not "an error").
         """
         order = self.request.order_number
         wanted = {line.line for line in eligible}
-        said = f"the portal said {message!r}" if message else "the portal answered with an error"
+        if message:
+            said = f"the portal said {message!r}"
+        elif timed_out:
+            said = "no answer came in time after Yes"
+        else:
+            said = "the portal answered with an error"
         shown = "nothing readable"
         unreadable = ""
         unchanged: list[bool] = []

@@ -728,6 +728,34 @@ async def test_a_change_the_portal_shows_late_is_read_not_submitted_again(
     assert snapshot and len(snapshot["submissions"]) == 1
 
 
+async def test_a_submission_answered_too_late_is_read_and_said_so_never_sent_again(
+    session: PortalSession, mock: MockServer
+) -> None:
+    # Given a portal that takes 2 s to take a submission, past the agent's 1.5 s wait for answers
+    # (and sent before the first reload, 1 s after that wait, could cancel it)
+    posts: list[str] = []
+
+    async def slow(route: Route) -> None:
+        if route.request.method == "POST":
+            posts.append(route.request.url)
+            await asyncio.sleep(2)
+        await route.continue_()
+
+    await session.page.route("**/assign*", slow)
+    # When the agent works the order
+    result = await assign_smart_account(
+        dataclasses.replace(session, step_attempts=2, timeout_ms=1_500),
+        ask("110000002", SearchBy.DOMAIN, "globex.example", "Production"),
+    )
+    # Then the later looks see the change, the detail says no answer came (not "an error"), and
+    # Yes was clicked once
+    assert result.outcome is Outcome.ASSIGNED, result.detail
+    assert "no answer came in time" in result.detail, result.detail
+    assert "error" not in result.detail.split("no answer came in time")[0], result.detail
+    assert len(posts) == 1
+    assert len(submissions(mock, "110000002")) == 1
+
+
 # --- verification after a confirmed submission --------------------------------------------------
 
 

@@ -82,6 +82,8 @@ async def test_with_one_call_in_ten_failing_a_bulk_run_assigns_every_eligible_ro
             if entry.status != "assigned"
         ]
     # (Under a loaded machine one row in 40 may still end failed-with-advice: never a wrong "no".)
-    assert summary.counts.get("assigned", 0) >= 39, unassigned
+    # Each such row's whole detail is printed: it says which read or wait after Yes fell short.
+    if summary.counts.get("assigned", 0) < 39:
+        pytest.fail("rows not assigned:\n" + "\n".join(unassigned), pytrace=False)
     assert set(summary.counts) <= {"assigned", "failed"}, unassigned
     assert all(len(submissions(mock, row["order_number"])) <= 1 for row in rows)
