@@ -27,7 +27,7 @@ from agent.capture.__main__ import main as capture_main
 from agent.capture.bundle import MANIFEST, Screen
 from agent.capture.dom import clean_html
 from agent.capture.fixtures import EXPECTED
-from agent.capture.redact import register_fields
+from agent.capture.redact import register_fields, value_key
 from agent.capture.walk import capture_walk
 from mock_site.data import SMART_ACCOUNTS, USERS, initial_orders
 from mock_site.releases import REFERENCE_RELEASES
@@ -345,3 +345,17 @@ def test_the_check_command_exits_1_and_names_the_file_when_a_value_is_there(
 
     assert code == 1
     assert "01-order_details.html: globex industries" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        ("0110000001", "110000001"),
+        (" 000 ", "0"),
+        ("007 Agency", "007 agency"),
+        # Digits of other scripts are no order number: compared as text, zeros kept.
+        ("０１２", "０１２"),
+    ],
+)
+def test_a_value_is_keyed_as_an_order_number_only_when_it_is_one(value: str, key: str) -> None:
+    assert value_key(value) == key

@@ -29,8 +29,10 @@ from agent.capture.redact import (
     Kind,
     Redactor,
     normal,
+    number_pattern,
     register_fields,
     url_without_query,
+    value_key,
 )
 from agent.files import FOLDER_MODE, private_folder, write_private
 from flows.models import OrderView
@@ -293,8 +295,8 @@ def register_accounts(redactor: Redactor, accounts: Iterable[AccountRow]) -> Non
 def value_pattern(value: str) -> re.Pattern[str]:
     """How a value is looked for in an output: whole (not inside a longer word), any case, any
     white space between its words; a number also with leading zeros."""
-    if value.strip().isdigit():
-        return re.compile(rf"(?<!\d)0*{value.strip().lstrip('0') or '0'}(?!\d)")
+    if number := number_pattern(value):
+        return re.compile(number)
     words = r"\s+".join(re.escape(word) for word in value.split())
     return re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
 
@@ -305,7 +307,8 @@ def values_in(texts: Mapping[str, str], values: Iterable[str]) -> list[tuple[str
     hits = []
     for value in {v for v in values if v and v.strip()}:
         forms = {value, escape(value, quote=True)}
-        needles = {normal(form).lstrip("0") for form in forms}
+        # The key drops an order number's leading zeros, which the pattern allows any of.
+        needles = {value_key(form) for form in forms}
         for name, text in texts.items():
             # A plain substring search first: the pattern runs only where the words are.
             if any(needle in folded[name] for needle in needles) and any(

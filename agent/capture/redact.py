@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable, Mapping
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
+from pages.orders import order_key
 from pages.secrets import redact as redact_secrets
 
 
@@ -92,9 +93,22 @@ def normal(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _key(value: str) -> str:
-    value = value.strip()
-    return (value.lstrip("0") or "0") if value.isdigit() else normal(value)
+def value_key(value: str) -> str:
+    """How a value is told to be the same as another: an order number by its key (leading zeros
+    aside), any other text by its folded case and white space."""
+    try:
+        return order_key(value)
+    except ValueError:
+        return normal(value)
+
+
+def number_pattern(value: str) -> str | None:
+    """The pattern of an order number with any leading zeros, as a whole number (None: the
+    value is not one)."""
+    try:
+        return rf"(?<!\d)0*{order_key(value)}(?!\d)"
+    except ValueError:
+        return None
 
 
 def url_without_query(url: str) -> str:
@@ -133,7 +147,7 @@ class Redactor:
         kind = Kind(kind)
         if value is None or len(value.strip()) < 2 or PLACEHOLDER.fullmatch(value.strip()):
             return None
-        key = _key(value)
+        key = value_key(value)
         if key in self._placeholders:
             return self._placeholders[key]
         number = self._counts.get(kind, 0) + 1
@@ -197,15 +211,15 @@ class Redactor:
 
     @staticmethod
     def _known_pattern(kind: Kind, value: str) -> str:
-        if kind in (Kind.ORDER, Kind.NUMBER) and value.isdigit():
-            return rf"(?<!\d)0*{value.lstrip('0') or '0'}(?!\d)"
+        if kind in (Kind.ORDER, Kind.NUMBER) and (number := number_pattern(value)):
+            return number
         words = r"\s+".join(re.escape(word) for word in value.split())
         return f"{_BOUNDARY_BEFORE}{words}{_BOUNDARY_AFTER}"
 
     def _replace(self, found: re.Match[str]) -> str:
         text = found.group(0)
         if found.group("known") is not None:
-            return self._placeholders.get(_key(text), text)
+            return self._placeholders.get(value_key(text), text)
         if found.group("DOMAIN") is not None:
             tld = found.group("tld")
             if tld.lower() in FILE_ENDINGS:  # a file name: what comes before may be data
