@@ -393,7 +393,7 @@ def ccw_session(
         async def refuse() -> None:
             raise ReadOnlyViolation(f"{request.node.nodeid} is marked readonly but submitted")
 
-        session.before_submit = refuse
+        session.hooks.before_submit = refuse
     return session
 
 

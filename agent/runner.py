@@ -28,7 +28,7 @@ from agent.settings import Settings, TraceMode
 from agent.traces import scrub_trace
 from flows.assign import SUBMIT_STEP, assign_smart_account
 from flows.models import AssignRequest, AssignResult, Outcome
-from flows.session import Credentials, PortalSession
+from flows.session import Credentials, OrderState, PortalSession, SessionHooks
 from pages.errors import OrderBusy, PortalError, first_line
 from pages.labels import Labels, labels
 from pages.popups import install_popup_handlers
@@ -199,10 +199,12 @@ class Worker:
                 credentials=self.target.credentials,
                 credential_hosts=self.settings.credential_hosts,
                 timeout_ms=self.settings.timeout_ms,
-                on_signed_in=self._signed_in,
-                secret_section=self._secret_section,
-                on_step=self._step_done,
-                adopt_session=self._adopt_session,
+                hooks=SessionHooks(
+                    on_signed_in=self._signed_in,
+                    secret_section=self._secret_section,
+                    on_step=self._step_done,
+                    adopt_session=self._adopt_session,
+                ),
                 step_attempts=self.settings.step_attempts,
                 resubmits=self.settings.resubmits,
             )
@@ -324,7 +326,7 @@ class Worker:
             self._attempt = attempt
             self._completed_step = 0
             session = await self._open()
-            session.deadline = deadline
+            session.order = OrderState(deadline=deadline)
             assert self._tracer is not None
             await self._tracer.begin(f"{label} attempt {attempt}")
             try:
@@ -414,8 +416,8 @@ class Worker:
                 return None if claim is None else claim(sales_order, asked)
 
             async def attempt(session: PortalSession) -> AssignResult:
-                session.claim_order = claim_order
-                session.before_submit = before_submit
+                session.hooks.claim_order = claim_order
+                session.hooks.before_submit = before_submit
                 look_only = (maybe_submitted or self.maybe_submitted) and not request.dry_run
                 ask = request.model_copy(update={"dry_run": True}) if look_only else request
                 return await assign_smart_account(session, ask)
@@ -448,7 +450,8 @@ class Worker:
                 result, error, attempts = None, busy, max(attempts, 1)
             finally:
                 if self._session is not None:
-                    self._session.claim_order = self._session.before_submit = None
+                    hooks = self._session.hooks
+                    hooks.claim_order = hooks.before_submit = None
         self._request = None
         if self.target.failure_captures is not None:
             bundle = self.target.failure_captures.finish(request.order_number)

@@ -65,8 +65,8 @@ async def assign_smart_account(session: PortalSession, request: AssignRequest) -
     """
     started = time.perf_counter()
     attempt = _Attempt(session, request)
-    session.yes_clicked = False
-    session.try_again_allowed = True
+    session.order.yes_clicked = False
+    session.order.try_again_allowed = True
     with bound_contextvars(order=request.order_number):
         result = await with_resignin(session, attempt.run)
     session.screen_reusable = True
@@ -95,7 +95,7 @@ class _Attempt:
 
     async def run(self) -> AssignResult:
         request = self.request
-        if self.session.yes_clicked:
+        if self.session.order.yes_clicked:
             # The session expired after a Yes: starting over could submit again. Only looks now.
             raise StepFailed(
                 10,
@@ -109,8 +109,9 @@ class _Attempt:
         if isinstance(opened, NotFound):
             return self._result(Outcome.ORDER_NOT_FOUND, opened.detail)
         self.before = opened.view
-        if self.session.claim_order is not None:
-            conflict = await self.session.claim_order(opened.view.sales_order, request.order_number)
+        claim_order = self.session.hooks.claim_order
+        if claim_order is not None:
+            conflict = await claim_order(opened.view.sales_order, request.order_number)
             if conflict is not None:
                 return self._result(Outcome.ORDER_CONFLICT, conflict)
         if not request.allow_internal and not request.dry_run:
@@ -246,10 +247,10 @@ class _Attempt:
         async with self._step(10, "confirm", after_submit=True):
 
             async def at_yes() -> None:
-                if self.session.before_submit is not None:
-                    await self.session.before_submit()  # if it raises, Yes is never clicked
-                self.session.yes_clicked = True
-                self.session.try_again_allowed = False
+                if self.session.hooks.before_submit is not None:
+                    await self.session.hooks.before_submit()  # if it raises, Yes is never clicked
+                self.session.order.yes_clicked = True
+                self.session.order.try_again_allowed = False
 
             await confirmation.confirm(at_yes)
             try:
@@ -278,7 +279,7 @@ class _Attempt:
                 ),
             )
         except NotTaken as refused:
-            if self.resubmits_left <= 0 or timed_out or self.session.out_of_time():
+            if self.resubmits_left <= 0 or timed_out or self.session.order.out_of_time():
                 raise
             # Proven not taken: every look over the settle window showed the order exactly as
             # before. This is the one case where Yes is clicked again, a bounded number of times.
@@ -286,7 +287,7 @@ class _Attempt:
             self.not_taken.append(error or "no confirmation")
             # The last look reloaded the screen: an error offering "Try again" from here on
             # belongs to this pass's own reads, not to the submission.
-            self.session.try_again_allowed = True
+            self.session.order.try_again_allowed = True
             log.warning("resubmitting", reason=str(refused))
             return await self._assign(Opened(screen, refused.view), eligible)
         if message:
@@ -421,7 +422,7 @@ class _Attempt:
                         # left it may simply not have been redrawn.
                         unchanged.append(self._as_before(lines, eligible))
                     last = view
-            if look == looks or self.session.out_of_time():
+            if look == looks or self.session.order.out_of_time():
                 break
             # After the portal's success message its table is reloaded at once (the second look);
             # only an outcome still uncertain after that waits between looks.
@@ -470,7 +471,7 @@ class _Attempt:
             except (PortalError, PlaywrightError, AssertionError, PageError) as exc:
                 error = first_line(exc)
                 log.warning("look_failed", read=read, error=error)
-                if self.session.out_of_time():
+                if self.session.order.out_of_time():
                     break
         return None, error
 

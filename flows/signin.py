@@ -62,9 +62,10 @@ async def sign_in(session: PortalSession, *, any_search_box: bool = False) -> st
     signon = SignOnPage(session.page, session.labels, before_typing=session.sign_on_hosts.check)
     signon.signed_in = _header(session, any_search_box).search_box.filter(visible=True)
     failure: str | None = None
-    async with session.secret_section():
+    async with session.hooks.secret_section():
         try:
-            adopted = session.adopt_session is not None and await session.adopt_session()
+            adopt = session.hooks.adopt_session
+            adopted = adopt is not None and await adopt()
             if adopted or not await sign_on_showing(session.page, session.labels):
                 await session.page.goto(session.base_url)
                 try:
@@ -90,8 +91,8 @@ async def sign_in(session: PortalSession, *, any_search_box: bool = False) -> st
             header = await _header(session, any_search_box).wait()
             # Inside the section: saving reads the new session cookies (storage state).
             session.signed_in_email = None  # a new sign-in: read it again
-            if session.on_signed_in is not None:
-                await session.on_signed_in()
+            if session.hooks.on_signed_in is not None:
+                await session.hooks.on_signed_in()
         except (PlaywrightError, AssertionError, SignOnShown, PageError) as exc:
             await signon.forget_typed()
             failure = _why(exc)
@@ -119,7 +120,7 @@ async def wait_for_interactive_sign_in(session: PortalSession, timeout_s: float)
     """
     await install_popup_handlers(session.page, session.labels)
     header = _header(session)
-    async with session.secret_section():
+    async with session.hooks.secret_section():
         try:
             await session.page.goto(session.base_url)
             # A person's pace, not the portal's: this wait has its own limit.
@@ -129,8 +130,8 @@ async def wait_for_interactive_sign_in(session: PortalSession, timeout_s: float)
         except PlaywrightError as exc:
             raise StepFailed(1, "sign_in", f"the portal did not open: {first_line(exc)}") from exc
         # Inside the section: saving reads the new session cookies (storage state).
-        if session.on_signed_in is not None:
-            await session.on_signed_in()
+        if session.hooks.on_signed_in is not None:
+            await session.hooks.on_signed_in()
     return await _email(session, header)
 
 

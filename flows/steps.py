@@ -71,8 +71,8 @@ async def step(
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000),
                 )
-    if logged and session.on_step is not None:
-        session.on_step(number, name)
+    if logged and session.hooks.on_step is not None:
+        session.hooks.on_step(number, name)
 
 
 async def read_step(
@@ -99,7 +99,7 @@ async def read_step(
             async with step(session, number, name, order, logged=logged):
                 return await action()
         except PortalError as exc:
-            if exc.final or run == session.step_attempts or session.out_of_time():
+            if exc.final or run == session.step_attempts or session.order.out_of_time():
                 raise
             log.warning(
                 "step_retry", step=number, name=name, order=order, run=run, error=first_line(exc)
@@ -109,7 +109,7 @@ async def read_step(
                     session.page,
                     session.labels,
                     reload=reload,
-                    try_again=session.try_again_allowed,
+                    try_again=session.order.try_again_allowed,
                 )
             except (PlaywrightError, AssertionError) as failed:
                 how = f"failed: {first_line(failed)}"

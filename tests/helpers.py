@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -29,7 +29,7 @@ from pydantic import SecretStr
 
 from agent.pytest_plugin import MOCK_TIMEOUT_MS
 from agent.settings import Settings
-from flows.session import Credentials, PortalSession
+from flows.session import Credentials, PortalSession, SessionHooks
 from mock_site.data import USERS, User, book_rows
 from mock_site.server import MockServer
 
@@ -95,14 +95,19 @@ class MakeSettings(Protocol):
     def __call__(self, *, user: User | None = None, **changes: Any) -> Settings: ...
 
 
+HOOKS = frozenset(hook.name for hook in fields(SessionHooks))
+
+
 def portal_session(page: Page, base_url: str, **changes: Any) -> PortalSession:
-    """A session on `page` for the demo user, every wait 10 s; `changes` replace any field."""
+    """A session on `page` for the demo user, every wait 10 s; `changes` replace any field or
+    any hook (SessionHooks) by its name."""
+    hooks = {name: changes.pop(name) for name in HOOKS if name in changes}
     fields: dict[str, Any] = {
         "credentials": DEMO_CREDENTIALS,
         "timeout_ms": MOCK_TIMEOUT_MS,
         **changes,
     }
-    return PortalSession(page=page, base_url=base_url, **fields)
+    return PortalSession(page=page, base_url=base_url, hooks=SessionHooks(**hooks), **fields)
 
 
 @dataclass(frozen=True)

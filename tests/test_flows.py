@@ -430,7 +430,7 @@ async def test_session_expiry_mid_flow_signs_in_again_and_resumes(
 ) -> None:
     expire = on_step_once(5, lambda: mock.set_faults(expire_sessions_now=True))
     result = await assign_smart_account(
-        dataclasses.replace(session, on_step=expire),
+        session.with_hooks(on_step=expire),
         ask("110000002", SearchBy.ACCOUNT_NAME, "Globex Industries", "Production"),
     )
     assert result.outcome is Outcome.ASSIGNED, result.detail
@@ -538,7 +538,7 @@ async def test_session_expiry_without_credentials_is_login_required(
     expire = on_step_once(3, lambda: mock.set_faults(expire_sessions_now=True))
     with pytest.raises(LoginRequired):
         await assign_smart_account(
-            dataclasses.replace(session, credentials=None, on_step=expire),
+            dataclasses.replace(session.with_hooks(on_step=expire), credentials=None),
             ask("110000002", SearchBy.ACCOUNT_NAME, "Globex Industries", "Production"),
         )
     assert mock.stats()["submissions"] == 0
@@ -565,7 +565,7 @@ async def test_server_error_after_a_submit_that_went_through_is_read_as_assigned
         ),
     )
     request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
-    result = await assign_smart_account(dataclasses.replace(session, on_step=fail_submit), request)
+    result = await assign_smart_account(session.with_hooks(on_step=fail_submit), request)
     assert result.outcome is Outcome.ASSIGNED, result.detail
     assert "answered the submission with an error" in result.detail
     snapshot = mock.order("110000002")
@@ -579,7 +579,9 @@ async def test_with_no_resubmits_an_unconfirmed_submit_is_never_sent_again(
         9, lambda: mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1}])
     )
     request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
-    fast = dataclasses.replace(session, on_step=fail_submit, step_attempts=2, resubmits=0)
+    fast = dataclasses.replace(
+        session.with_hooks(on_step=fail_submit), step_attempts=2, resubmits=0
+    )
     with pytest.raises(StepFailed, match="answered with an error, but 3 reads"):
         await assign_smart_account(fast, request)
     snapshot = mock.order("110000002")
@@ -596,7 +598,7 @@ async def test_a_submission_proven_not_taken_is_sent_once_more(
     request = ask("110000002", SearchBy.DOMAIN, "globex.example", "Production")
     # When the order is assigned (the looks after the error all show the order unchanged)
     result = await assign_smart_account(
-        dataclasses.replace(session, on_step=fail_submit, step_attempts=2), request
+        dataclasses.replace(session.with_hooks(on_step=fail_submit), step_attempts=2), request
     )
     # Then Yes was clicked again once, and the portal holds exactly one submission
     assert result.outcome is Outcome.ASSIGNED, result.detail
@@ -636,7 +638,7 @@ async def test_interactive_sign_in_waits_for_the_header(session: PortalSession) 
     async def save() -> None:
         saved.append(True)
 
-    done = dataclasses.replace(nobody, on_signed_in=save)
+    done = nobody.with_hooks(on_signed_in=save)
     assert await wait_for_interactive_sign_in(done, timeout_s=5) == DEMO_CREDENTIALS.username
     assert saved == [True]
 
@@ -670,7 +672,9 @@ async def test_no_answer_in_time_after_yes_never_leads_to_a_second_yes(
         "request",
         lambda r: posts.append(r.url) if r.method == "POST" and "/assign" in r.url else None,
     )
-    quick = dataclasses.replace(session, on_step=slow_submit, timeout_ms=2_000, step_attempts=1)
+    quick = dataclasses.replace(
+        session.with_hooks(on_step=slow_submit), timeout_ms=2_000, step_attempts=1
+    )
     # When the agent confirms, then it fails (the looks cannot prove anything) and clicks Yes once
     with pytest.raises(StepFailed):
         await assign_smart_account(
@@ -701,7 +705,7 @@ async def test_a_session_that_expires_during_the_second_submission_ends_the_atte
     # When the agent works the order, then the attempt ends after one Yes: only a look may follow
     with pytest.raises(StepFailed, match="session expired after Yes was clicked"):
         await assign_smart_account(
-            dataclasses.replace(session, on_step=hook, step_attempts=2),
+            dataclasses.replace(session.with_hooks(on_step=hook), step_attempts=2),
             ask("110000002", SearchBy.DOMAIN, "globex.example", "Production"),
         )
     assert len(posts) == 1
@@ -719,7 +723,7 @@ async def test_a_change_the_portal_shows_late_is_read_not_submitted_again(
         ),
     )
     result = await assign_smart_account(
-        dataclasses.replace(session, on_step=late, step_attempts=2),
+        dataclasses.replace(session.with_hooks(on_step=late), step_attempts=2),
         ask("110000002", SearchBy.DOMAIN, "globex.example", "Production"),
     )
     # Then the screen as the submit left it does not count as proof: the later looks see it

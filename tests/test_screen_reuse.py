@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from helpers import portal_session
 from playwright.async_api import Page, Request
 
@@ -67,7 +65,7 @@ async def test_an_earlier_orders_success_toast_is_not_read_as_the_next_answer(
             failed.append(step)
             mock.set_faults(fail_next=[{"path_contains": "/assign", "count": 1}])
 
-    result = await assign_smart_account(dataclasses.replace(session, on_step=fail_submit), second)
+    result = await assign_smart_account(session.with_hooks(on_step=fail_submit), second)
 
     # Then that error is the answer read (not the earlier toast): the submission is proven not
     # taken, sent once more, and the portal holds exactly one
