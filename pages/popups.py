@@ -45,8 +45,14 @@ _TIP_JS = r"""
     'a, button, input, select, textarea, [role=button], [role=link], [onclick]')].filter(shown)
     : [];
   const onlyDismiss = controls.length > 0 && controls.every(c => dismiss.includes(words(c)));
-  control.setAttribute(onlyDismiss ? attribute : notTip, onlyDismiss ? token : '');
-  return onlyDismiss ? words(control) : '';
+  if (!onlyDismiss) { control.setAttribute(notTip, ''); return ''; }
+  // A tip under another one is left for when the one over it is gone (a click would only
+  // reach the cover); one out of the window is scrolled to by the click.
+  const r = control.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  if (hit && hit !== control && !control.contains(hit)) return '';
+  control.setAttribute(attribute, token);
+  return words(control);
 }
 """
 
@@ -73,15 +79,17 @@ async def dismiss_tips(page: Page, labels: Labels) -> list[str]:
     """Click away every tip or cover showing that offers only dismiss words; the words clicked.
 
     A control with those words inside anything that offers more (a dialog's "Close" beside its
-    form) is marked and left alone: nothing else is ever clicked to get out of the way.
+    form) is marked and left alone: nothing else is ever clicked to get out of the way. A tip
+    under another cover is left for the next call, once what lies over it is gone.
     """
     dismiss = [normalize(word).casefold() for word in labels.dismiss]
     clicked: list[str] = []
     candidates = dismiss_controls(page, labels)
-    for _ in range(await candidates.count()):
+    # The last first: a cover drawn later lies over an earlier one, and a control marked or
+    # clicked away leaves the ones before it where they were.
+    for index in reversed(range(await candidates.count())):
         token, selector = new_mark()
-
-        said = await candidates.first.evaluate(_TIP_JS, [dismiss, MARK, token, NOT_A_TIP])
+        said = await candidates.nth(index).evaluate(_TIP_JS, [dismiss, MARK, token, NOT_A_TIP])
         if said:
             # Bounded: something drawn over the tip's own button is not ours to move.
             with suppress(PlaywrightTimeoutError):
@@ -95,12 +103,25 @@ def feedback_dialog(page: Page, labels: Labels) -> Locator:
     return page.get_by_role("dialog", name=name_matcher(labels.feedback, whole=True))
 
 
+def any_popup(page: Page, labels: Labels) -> Locator:
+    """The first pop-up showing, whichever it is: the cookie banner, the survey, or a control
+    worded as a dismissal (a tip's, or one not yet told from a tip's).
+
+    Always one element at most: Playwright checks a handler's locator strictly, and two matches
+    (two tips, or a form's "×" beside its "Close") would fail every action while they show.
+    """
+    found = cookie_banner(page, labels).or_(feedback_dialog(page, labels))
+    return found.or_(dismiss_controls(page, labels)).filter(visible=True).first
+
+
 async def install_popup_handlers(page: Page, labels: Labels) -> None:
     """Let Playwright dismiss the pop-ups before any action, locator wait or web-first assertion
     (idempotent).
 
-    Playwright checks these locators before every actionable action, every `wait_for` retry and
-    every `expect` retry, so neither flows nor page objects need to know the pop-ups exist.
+    Playwright checks the handler's locator before every actionable action, every `wait_for`
+    retry and every `expect` retry, so neither flows nor page objects need to know the pop-ups
+    exist. One handler for them all: each handler's locator costs a query of the page before
+    every action, and the handler then clears whichever of them show, in the order they cover.
     """
     if page in _INSTALLED:
         return
@@ -108,33 +129,39 @@ async def install_popup_handlers(page: Page, labels: Labels) -> None:
     _INSTALLED.add(page)
     accept = name_matcher(labels.accept_cookies)
     no_thanks = name_matcher(labels.no_thanks, whole=True)
+    banner = cookie_banner(page, labels).filter(visible=True).first
+    survey = feedback_dialog(page, labels).filter(visible=True).first
 
-    async def accept_cookies(banner: Locator) -> None:
-        await banner.get_by_role("button", name=accept).click()
+    async def accept_cookies(_found: Locator) -> None:
+        if await banner.count():
+            await banner.get_by_role("button", name=accept).click()
+            # Gone before the action goes on: a banner fading out is not clicked again.
+            await banner.wait_for(state="hidden")
 
-    async def decline_feedback(dialog: Locator) -> None:
-        await dialog.get_by_role("button", name=no_thanks).click()
+    async def decline_feedback(_found: Locator) -> None:
+        # The survey can come again right after it was declined (one per screen the portal
+        # draws, and a screen may draw twice): it is not waited for to go; the action's next
+        # retry finds the new one and runs the handler again.
+        if await survey.count():
+            await survey.get_by_role("button", name=no_thanks).click()
 
     seen: set[str] = set()
 
-    async def clear_tips(_control: Locator) -> None:
+    async def clear_tips(_found: Locator) -> None:
         for words in await dismiss_tips(page, labels):
             if words not in seen:
                 seen.add(words)
                 log.info("tip_dismissed", words=words)
 
-    await page.add_locator_handler(cookie_banner(page, labels), quietly(page, accept_cookies))
-    # The survey can come again right after it was declined (one per screen the portal draws,
-    # and a screen may draw twice): Playwright would wait for "the" survey to be hidden and
-    # meet the next one until the action's timeout. Not waited for, the action's next retry
-    # finds the new one and runs the handler again.
-    await page.add_locator_handler(
-        feedback_dialog(page, labels), quietly(page, decline_feedback), no_wait_after=True
-    )
-    # A control that is not a tip's stays on screen: do not wait for it to go.
-    await page.add_locator_handler(
-        dismiss_controls(page, labels), quietly(page, clear_tips), no_wait_after=True
-    )
+    # Each on its own: one that fails (logged) does not keep the others from clearing theirs.
+    parts = [quietly(page, part) for part in (accept_cookies, decline_feedback, clear_tips)]
+
+    async def clear(found: Locator) -> None:
+        for part in parts:
+            await part(found)
+
+    # A control that is not a tip's stays on screen: the handler is not waited for to go.
+    await page.add_locator_handler(any_popup(page, labels), clear, no_wait_after=True)
 
 
 def quietly(

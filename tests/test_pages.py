@@ -543,6 +543,40 @@ async def test_a_pop_up_handler_that_fails_logs_it_unless_the_page_is_gone() -> 
     assert "has been closed" in logs[0]["error"]
 
 
+_TWO_TIPS_AND_A_FORM = """
+<section role="dialog" aria-label="Edit note">
+  <button aria-label="Close">&times;</button>
+  <label>Note <input></label>
+  <button>Close</button>
+</section>
+<button onclick="document.title = 'went'">Go</button>
+<div class="tip" style="position: fixed; inset: 0; background: #eee">
+  <p>New: search by e-mail</p><button onclick="this.parentNode.remove()">Got it</button>
+</div>
+<div class="tip" style="position: fixed; inset: 0; background: #ddd">
+  <p>New: export</p><button onclick="this.parentNode.remove()">Got it</button>
+</div>
+"""
+
+
+async def test_two_tips_and_a_form_with_two_close_buttons_never_stop_an_action(
+    page: Page,
+) -> None:
+    # Given two tips over the page and, under them, a form offering "×" and "Close" (four
+    # dismiss-worded controls showing at once)
+    await install_popup_handlers(page, EN)
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.set_content(_TWO_TIPS_AND_A_FORM)
+    # When the agent clicks what the tips cover
+    await page.get_by_role("button", name="Go", exact=True).click()
+    # Then the click went through, both tips are gone, and the form's own controls are untouched
+    assert await page.title() == "went"
+    await expect(page.locator(".tip")).to_have_count(0)
+    await expect(page.get_by_role("dialog", name="Edit note").get_by_role("button")).to_have_count(
+        2
+    )
+
+
 async def test_popups_are_dismissed_at_every_screen(
     page: Page, base_url: str, mock: MockServer
 ) -> None:
