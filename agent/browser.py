@@ -35,6 +35,10 @@ log = structlog.get_logger(__name__)
 # launch adds its own defaults (no first run, no background networking, no component updates...).
 CHROMIUM_ARGS = ("--disable-gpu", "--disable-quic")
 PATH_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+# Chromium's headless shell (Playwright's own choice for headless runs): the same engine without
+# the window code, measured on the bundled mock at about a tenth less CPU per order and a third of
+# the start-up time. Used for headless runs when installed (Debian: chromium-headless-shell).
+HEADLESS_SHELL_CANDIDATES = ("chromium-headless-shell", "chrome-headless-shell")
 INSTALL_HINT = (
     "no Chromium found. Install one with `python -m playwright install chromium`, or on "
     "Debian/Ubuntu `apt-get install -y chromium`, or set CCW_BROWSER_EXECUTABLE to its path."
@@ -48,42 +52,79 @@ CHROMIUM_LINE = re.compile(r"^(?:- )?\[pid=\d+\]\[err\] (.+)")
 CONNECT_TIMEOUT_MS = 30_000.0
 
 
+def _browsers_root() -> Path:
+    return Path(
+        os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright"
+    )
+
+
+def _newest(builds: list[Path]) -> Path | None:
+    """The build with the highest revision (the number after the folder's last "-")."""
+    return max(
+        builds, key=lambda p: int(p.parent.parent.name.rpartition("-")[2] or 0), default=None
+    )
+
+
 def managed_chromium() -> Path | None:
     """Playwright's own Chromium if `playwright install chromium` has run (newest build first).
 
     Looked up on disk rather than through Playwright, so it can be asked without starting one.
     """
-    root = Path(
-        os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright"
-    )
-    builds = sorted(
-        root.glob("chromium-*/chrome-linux*/chrome"),
-        key=lambda p: int(p.parent.parent.name.rpartition("-")[2] or 0),
-        reverse=True,
-    )
-    return builds[0] if builds else None
+    return _newest(list(_browsers_root().glob("chromium-*/chrome-linux*/chrome")))
 
 
-def resolve_executable(configured: str | Path | None = None) -> Path:
+def managed_headless_shell() -> Path | None:
+    """Playwright's own headless shell, which `playwright install chromium` installs beside it."""
+    root = _browsers_root()
+    return _newest(
+        [
+            *root.glob("chromium_headless_shell-*/*/headless_shell"),
+            *root.glob("chromium_headless_shell-*/*/chrome-headless-shell"),
+        ]
+    )
+
+
+def is_headless_shell(executable: Path) -> bool:
+    """Whether `executable` is a headless shell (it never shows a window, whatever it is asked)."""
+    return "headless" in executable.name.lower()
+
+
+def resolve_executable(configured: str | Path | None = None, *, headless: bool = False) -> Path:
     """The Chromium to launch.
 
-    Order: the configured path (CCW_BROWSER_EXECUTABLE), Playwright's managed Chromium, then
-    `chromium`, `chromium-browser`, `google-chrome` on PATH.
+    Order: the configured path (CCW_BROWSER_EXECUTABLE); for a headless run, a headless shell
+    (Playwright's, then one on PATH); then Playwright's managed Chromium, then `chromium`,
+    `chromium-browser`, `google-chrome` on PATH. A configured headless shell for a visible
+    browser is refused: it would run unseen while a person waits for a window.
     """
     configured = configured or os.environ.get("CCW_BROWSER_EXECUTABLE") or None
     if configured:
         path = Path(configured).expanduser()
         if not path.is_file():
             raise BrowserNotFound(f"CCW_BROWSER_EXECUTABLE={configured} does not exist")
+        if not headless and is_headless_shell(path):
+            raise BrowserNotFound(
+                f"a visible browser (--headed, --interactive) needs a full Chromium, and "
+                f"CCW_BROWSER_EXECUTABLE={configured} is a headless shell: set it to a Chromium "
+                "or Chrome, or leave it unset"
+            )
         return path
-    managed = managed_chromium()
-    if managed is not None:
-        return managed
-    for name in PATH_CANDIDATES:
+    if headless:
+        shell = managed_headless_shell() or _on_path(HEADLESS_SHELL_CANDIDATES)
+        if shell is not None:
+            return shell
+    found = managed_chromium() or _on_path(PATH_CANDIDATES)
+    if found is None:
+        raise BrowserNotFound(INSTALL_HINT)
+    return found
+
+
+def _on_path(names: tuple[str, ...]) -> Path | None:
+    for name in names:
         found = shutil.which(name)
         if found:
             return Path(found)
-    raise BrowserNotFound(INSTALL_HINT)
+    return None
 
 
 def chromium_sandbox() -> bool:
@@ -154,7 +195,7 @@ async def launch(
     pw: Playwright, executable: str | Path | None, *, headless: bool, slow_mo_ms: int = 0
 ) -> Browser:
     """A local Chromium over a pipe; unsandboxed, with a warning, where no sandbox can be built."""
-    path = resolve_executable(executable)
+    path = resolve_executable(executable, headless=headless)
     sandbox = chromium_sandbox()
     while True:
         options = launch_args(path, headless=headless, slow_mo_ms=slow_mo_ms, sandbox=sandbox)

@@ -224,7 +224,9 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
         browsers = request.config.getoption("browser", None) or ["chromium"]
         if browsers == ["chromium"] and not value.keys() & {"executable_path", "channel"}:
             try:
-                ours = launch_args(resolve_executable())
+                # A headless shell for headless runs, as the agent's own launch picks.
+                headless = bool(value.get("headless", True))
+                ours = launch_args(resolve_executable(headless=headless))
             except BrowserNotFound:
                 return value  # Playwright's own Chromium, or its own error naming what to install
             ours.pop("headless")  # --headed stays pytest-playwright-asyncio's choice

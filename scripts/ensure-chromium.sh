@@ -9,8 +9,25 @@ fi
 if "$PY" -c 'from agent.browser import managed_chromium as m; raise SystemExit(m() is None)'; then
   exit 0
 fi
+# Headless runs use Chromium's headless shell where one is installed (lighter on CPU): Debian's
+# package is added once, beside a chromium found here, when apt can install it (never fatal).
+shell_once() {
+  local tried
+  tried="$(dirname "$(dirname "$PY")")/.headless-shell-tried"
+  if command -v chromium-headless-shell >/dev/null 2>&1 || [ -e "$tried" ]; then
+    return 0
+  fi
+  touch "$tried" 2>/dev/null || true
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    timeout 300 apt-get install -y -qq chromium-headless-shell >/dev/null 2>&1 || true
+  fi
+}
 for name in chromium chromium-browser google-chrome; do
-  command -v "$name" >/dev/null 2>&1 && exit 0
+  if command -v "$name" >/dev/null 2>&1; then
+    [ "$name" = chromium ] && shell_once
+    exit 0
+  fi
 done
 echo "ccw-agent: no Chromium yet; trying Playwright's download" >&2
 if timeout 120 "$PY" -m playwright install chromium >/dev/null 2>&1; then
@@ -20,6 +37,7 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "ccw-agent: Playwright's download failed; installing Debian's chromium package" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  apt-get install -y -qq chromium-headless-shell >/dev/null 2>&1 || true
   command -v chromium >/dev/null 2>&1 && exit 0
 fi
 cat >&2 <<'MSG'

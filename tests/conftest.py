@@ -83,9 +83,16 @@ def client(mock: MockServer) -> MockClient:
 
 
 @pytest.fixture(scope="session")
-def chromium_executable() -> Path:
-    """The Chromium every browser of the session runs; asking for it marks a test `browser`."""
-    return resolve_executable()
+def chromium_executable(pytestconfig: pytest.Config) -> Path:
+    """The Chromium every browser of the session runs, as the agent picks it (a headless shell
+    where one is installed, unless --headed); asking for it marks a test `browser`."""
+    return resolve_executable(headless=not pytestconfig.getoption("headed", False))
+
+
+@pytest.fixture(scope="session")
+def full_chromium() -> Path:
+    """A Chromium that can show a window (never a headless shell)."""
+    return resolve_executable(headless=False)
 
 
 @pytest.fixture(scope="session")

@@ -122,6 +122,54 @@ def test_missing_browser_names_the_install_command(
         resolve_executable()
 
 
+def _executable(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n", encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def test_a_headless_run_prefers_a_headless_shell_and_a_visible_one_never_takes_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CCW_BROWSER_EXECUTABLE", raising=False)
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path / "none"))
+    chromium = _executable(tmp_path / "bin" / "chromium")
+    shell = _executable(tmp_path / "bin" / "chromium-headless-shell")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+
+    assert resolve_executable(headless=True) == shell
+    assert resolve_executable(headless=False) == chromium
+    shell.unlink()
+    assert resolve_executable(headless=True) == chromium  # none installed: the full browser
+
+
+def test_playwrights_newest_headless_shell_comes_first(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CCW_BROWSER_EXECUTABLE", raising=False)
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    _executable(tmp_path / "bin" / "chromium-headless-shell")
+    _executable(tmp_path / "chromium_headless_shell-1100" / "chrome-linux" / "headless_shell")
+    newest = _executable(
+        tmp_path / "chromium_headless_shell-1200" / "chrome-linux" / "headless_shell"
+    )
+    managed = _executable(tmp_path / "chromium-1200" / "chrome-linux" / "chrome")
+
+    assert resolve_executable(headless=True) == newest
+    assert resolve_executable(headless=False) == managed
+
+
+def test_a_configured_headless_shell_is_refused_for_a_visible_browser(tmp_path: Path) -> None:
+    shell = _executable(tmp_path / "chromium-headless-shell")
+
+    assert resolve_executable(shell, headless=True) == shell
+    with pytest.raises(BrowserNotFound, match="needs a full Chromium") as caught:
+        resolve_executable(shell, headless=False)
+    assert str(shell) in str(caught.value)
+
+
 # --- logging ----------------------------------------------------------------------------------
 
 

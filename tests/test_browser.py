@@ -476,13 +476,13 @@ async def test_a_browser_that_does_not_start_is_named_with_its_words(tmp_path: P
 
 
 async def test_a_visible_browser_without_a_display_is_told_to_use_one(
-    monkeypatch: pytest.MonkeyPatch, chromium_executable: Path
+    monkeypatch: pytest.MonkeyPatch, full_chromium: Path
 ) -> None:
     for name in ("DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(name, raising=False)
 
     with pytest.raises(BrowserNotFound, match="needs a display") as caught:
-        async with open_browser(executable=chromium_executable, headless=False):
+        async with open_browser(executable=full_chromium, headless=False):
             pass
 
     assert "xvfb-run" in str(caught.value)
