@@ -216,9 +216,12 @@ async def test_session_expiry_mid_way_returns_to_the_page_after_sign_in(
     await open_portal(page, base_url)
     await search(page, "110000001")
     await page.get_by_role("link", name="110000001").click()
+    assignments = page.get_by_role("link", name="View or change Smart Account Assignments")
+    # Order Details drawn first: expired while it loads, the screen itself goes to the sign-on.
+    await expect(assignments).to_be_visible()
     mock.set_faults(expire_sessions_now=True)
 
-    await page.get_by_role("link", name="View or change Smart Account Assignments").click()
+    await assignments.click()
     await expect(page.get_by_role("heading", name="Sign In")).to_be_visible()
     await sign_on(page)
 
