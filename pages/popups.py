@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from typing import TypeVar
 from weakref import WeakSet
 
 import structlog
@@ -17,6 +18,8 @@ from pages.errors import first_line
 from pages.labels import Labels, any_of, name_matcher, normalize
 
 log = structlog.get_logger()
+
+T = TypeVar("T")
 
 _INSTALLED: WeakSet[Page] = WeakSet()
 
@@ -49,7 +52,9 @@ _TIP_JS = r"""
   // A tip under another one is left for when the one over it is gone (a click would only
   // reach the cover); one out of the window is scrolled to by the click.
   const r = control.getBoundingClientRect();
-  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  // Asked of the control's own tree: in a shadow root the document would answer its host.
+  const root = control.getRootNode().elementFromPoint ? control.getRootNode() : document;
+  const hit = root.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
   if (hit && hit !== control && !control.contains(hit)) return '';
   control.setAttribute(attribute, token);
   return words(control);
@@ -132,42 +137,49 @@ async def install_popup_handlers(page: Page, labels: Labels) -> None:
     banner = cookie_banner(page, labels).filter(visible=True).first
     survey = feedback_dialog(page, labels).filter(visible=True).first
 
-    async def accept_cookies(_found: Locator) -> None:
-        if await banner.count():
-            await banner.get_by_role("button", name=accept).click()
-            # Gone before the action goes on: a banner fading out is not clicked again.
-            await banner.wait_for(state="hidden")
+    async def accept_cookies(_found: Locator) -> bool:
+        if not await banner.count():
+            return False
+        await banner.get_by_role("button", name=accept).click()
+        # Gone before the action goes on: a banner fading out is not clicked again.
+        await banner.wait_for(state="hidden")
+        return True
 
-    async def decline_feedback(_found: Locator) -> None:
+    async def decline_feedback(_found: Locator) -> bool:
         # The survey can come again right after it was declined (one per screen the portal
         # draws, and a screen may draw twice): it is not waited for to go; the action's next
         # retry finds the new one and runs the handler again.
-        if await survey.count():
-            await survey.get_by_role("button", name=no_thanks).click()
+        if not await survey.count():
+            return False
+        await survey.get_by_role("button", name=no_thanks).click()
+        return True
 
     seen: set[str] = set()
 
-    async def clear_tips(_found: Locator) -> None:
-        for words in await dismiss_tips(page, labels):
+    async def clear_tips(_found: Locator) -> bool:
+        clicked = await dismiss_tips(page, labels)
+        for words in clicked:
             if words not in seen:
                 seen.add(words)
                 log.info("tip_dismissed", words=words)
-
-    # Each on its own: one that fails (logged) does not keep the others from clearing theirs.
-    parts = [quietly(page, part) for part in (accept_cookies, decline_feedback, clear_tips)]
+        return bool(clicked)
 
     async def clear(found: Locator) -> None:
-        for part in parts:
-            await part(found)
+        # One pop-up cleared per call, as Playwright's retry sees them: the survey declined a
+        # moment ago may still show its "No thanks", which must not be taken for a tip's. What
+        # else shows is met by the action's next retry, which calls this again.
+        for part in (accept_cookies, decline_feedback, clear_tips):
+            # Each on its own: one that fails (logged) does not keep the next from its pop-up.
+            if await quietly(page, part)(found):
+                return
 
-    # A control that is not a tip's stays on screen: the handler is not waited for to go.
     await page.add_locator_handler(any_popup(page, labels), clear, no_wait_after=True)
 
 
 def quietly(
-    page: Page, handler: Callable[[Locator], Awaitable[None]]
-) -> Callable[[Locator], Awaitable[None]]:
-    """`handler`, with its failures logged instead of raised.
+    page: Page, handler: Callable[[Locator], Awaitable[T]]
+) -> Callable[[Locator], Awaitable[T | None]]:
+    """`handler`, with its failures logged instead of raised (None then).
 
     Playwright runs a handler in a task of its own: what it raises reaches no action (the action
     goes on and meets the pop-up itself), only the event loop, as an error nobody waits for. The
@@ -175,11 +187,12 @@ def quietly(
     ended), which is not worth a word.
     """
 
-    async def run(locator: Locator) -> None:
+    async def run(locator: Locator) -> T | None:
         try:
-            await handler(locator)
+            return await handler(locator)
         except PlaywrightError as exc:
             if not page.is_closed():
                 log.warning("popup_not_dismissed", error=first_line(exc))
+            return None
 
     return run

@@ -15,6 +15,7 @@ from playwright.async_api import Locator, Page, Route, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from structlog.testing import capture_logs
 
+from agent.pytest_plugin import MOCK_TIMEOUT_MS
 from mock_site.server import MockServer
 from pages.assign_dialog import AccountRow, AssignDialog, SearchBy
 from pages.assignments import SmartAccountAssignmentPage
@@ -44,23 +45,25 @@ TIMEOUT_MS = 5_000.0
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 
 
-async def opened(page: Page, base_url: str) -> None:
+async def opened(page: Page, base_url: str, timeout_ms: float = TIMEOUT_MS) -> None:
     """Open the portal with the limit PortalSession gives every wait of the page objects."""
-    page.set_default_timeout(TIMEOUT_MS)
+    page.set_default_timeout(timeout_ms)
     await page.goto(base_url)
 
 
-async def signed_in(page: Page, base_url: str) -> Header:
+async def signed_in(page: Page, base_url: str, timeout_ms: float = TIMEOUT_MS) -> Header:
     await install_popup_handlers(page, EN)
-    await opened(page, base_url)
+    await opened(page, base_url, timeout_ms)
     signon = await SignOnPage(page, EN).wait()
     await signon.submit_email(DEMO.email)
     assert await signon.submit_password(DEMO.password) is AfterVerify.SIGNED_IN
     return await Header(page, EN).wait()
 
 
-async def assignments_of(page: Page, base_url: str, number: str) -> SmartAccountAssignmentPage:
-    results = await (await signed_in(page, base_url)).search_order(number)
+async def assignments_of(
+    page: Page, base_url: str, number: str, timeout_ms: float = TIMEOUT_MS
+) -> SmartAccountAssignmentPage:
+    results = await (await signed_in(page, base_url, timeout_ms)).search_order(number)
     assert not isinstance(results, OrderDetailsPage), "the classic release lists the match"
     details = await results.open_order(number)
     return await details.open_smart_account_assignments()
@@ -581,7 +584,9 @@ async def test_popups_are_dismissed_at_every_screen(
     page: Page, base_url: str, mock: MockServer
 ) -> None:
     mock.set_faults(survey_probability=1.0)
-    screen = await assignments_of(page, base_url, "110000010")
+    # A survey on every screen, each declined before anything else goes on: the suite's usual
+    # limit for the mock (one wait took over 5 s once in the parallel suite).
+    screen = await assignments_of(page, base_url, "110000010", MOCK_TIMEOUT_MS)
     dialog: AssignDialog = await screen.open_assign_dialog()
     found = await dialog.search_accounts(SearchBy.DOMAIN, "acme.example")
     await dialog.select_account(found[0])
