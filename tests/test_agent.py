@@ -249,7 +249,8 @@ async def test_no_new_attempt_starts_once_the_orders_time_budget_is_spent(
 ) -> None:
     # Given a portal that fails every call and an order budget shorter than one attempt
     mock.set_faults(json_error_rate=1.0)
-    settings = agent_settings(attempts=3, step_attempts=1, order_budget_s=0.5)
+    # (0.1 s: the headless shell can fail a first attempt on the mock in under half a second.)
+    settings = agent_settings(attempts=3, step_attempts=1, order_budget_s=0.1)
     worker = new_worker(browser, run_worker, settings, DEMO_CREDENTIALS)
     # When the order is worked, then it fails after the one attempt the budget allowed
     result = await worker.assign(globex_move())
