@@ -47,7 +47,7 @@ async def test_doctor_capture_holds_no_mock_value_and_its_reader_tests_pass(
     made = agent_cli("capture", "to-test", "bundle", f"field-{release}", "--tests", "screens")
 
     # Then the bundle holds each screen after sign-on and none of the mock's values
-    assert doctored.returncode == 0, doctored.stderr[-2000:]
+    assert doctored.returncode == 0, doctored.stdout + doctored.stderr[-2000:]
     bundle = tmp_path / "bundle"
     names = [s["name"] for s in json.loads((bundle / MANIFEST).read_text())["screens"]]
     assert names[-5:] == [
