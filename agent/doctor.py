@@ -67,8 +67,8 @@ from pages.widgets import DropDown
 Status = Literal["found", "substituted", "missing", "not_checked", "not_reached"]
 
 # A screen's controls render with it; once its landmark shows, a name absent this long is absent.
-# (1.5 s was too short on a loaded machine: the doctor's exit-0 runs of the mock found a label
-# "missing" in the parallel test suite, two workers and their browsers on 2 cores.)
+# (It was 1.5 s: in the parallel test suite, two workers and their browsers on 2 cores, doctor
+# runs of the mock then ended with a label reported missing now and then.)
 GRACE_MS = 3_000.0
 # A substitute is taken when it is this close, and this far ahead of the next closest...
 CLEAR_SCORE = 0.6
