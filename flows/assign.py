@@ -28,7 +28,7 @@ from flows.models import (
     SearchBy,
     SmartAccountCandidate,
 )
-from flows.session import PortalSession
+from flows.session import OrderState, PortalSession
 from flows.signin import ensure_signed_in
 from flows.steps import read_step, settle, step, with_resignin
 from flows.view import NotFound, Opened, OrderFacts, open_assignments, read_view
@@ -65,8 +65,8 @@ async def assign_smart_account(session: PortalSession, request: AssignRequest) -
     """
     started = time.perf_counter()
     attempt = _Attempt(session, request)
-    session.order.yes_clicked = False
-    session.order.try_again_allowed = True
+    # This order's state from its start (no Yes yet); the caller's deadline stays.
+    session.order = OrderState(deadline=session.order.deadline)
     with bound_contextvars(order=request.order_number):
         result = await with_resignin(session, attempt.run)
     session.screen_reusable = True
@@ -247,8 +247,9 @@ class _Attempt:
         async with self._step(10, "confirm", after_submit=True):
 
             async def at_yes() -> None:
-                if self.session.hooks.before_submit is not None:
-                    await self.session.hooks.before_submit()  # if it raises, Yes is never clicked
+                before_submit = self.session.hooks.before_submit
+                if before_submit is not None:
+                    await before_submit()  # if it raises, Yes is never clicked
                 self.session.order.yes_clicked = True
                 self.session.order.try_again_allowed = False
 

@@ -102,12 +102,12 @@ def portal_session(page: Page, base_url: str, **changes: Any) -> PortalSession:
     """A session on `page` for the demo user, every wait 10 s; `changes` replace any field or
     any hook (SessionHooks) by its name."""
     hooks = {name: changes.pop(name) for name in HOOKS if name in changes}
-    fields: dict[str, Any] = {
+    given: dict[str, Any] = {
         "credentials": DEMO_CREDENTIALS,
         "timeout_ms": MOCK_TIMEOUT_MS,
         **changes,
     }
-    return PortalSession(page=page, base_url=base_url, hooks=SessionHooks(**hooks), **fields)
+    return PortalSession(page=page, base_url=base_url, hooks=SessionHooks(**hooks), **given)
 
 
 @dataclass(frozen=True)
