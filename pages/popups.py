@@ -53,8 +53,9 @@ _TIP_JS = r"""
   // reach the cover); one out of the window is scrolled to by the click.
   const r = control.getBoundingClientRect();
   // Asked of the control's own tree: in a shadow root the document would answer its host.
-  const root = control.getRootNode().elementFromPoint ? control.getRootNode() : document;
-  const hit = root.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  const root = control.getRootNode();
+  const hit = (root.elementFromPoint ? root : document)
+    .elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
   if (hit && hit !== control && !control.contains(hit)) return '';
   control.setAttribute(attribute, token);
   return words(control);
