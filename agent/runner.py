@@ -29,6 +29,7 @@ from agent.traces import scrub_trace
 from flows.assign import SUBMIT_STEP, assign_smart_account
 from flows.models import AssignRequest, AssignResult, Outcome
 from flows.session import Credentials, OrderState, PortalSession, SessionHooks
+from pages.base import WATCH_SCRIPT
 from pages.errors import OrderBusy, PortalError, first_line
 from pages.labels import Labels, labels
 from pages.popups import install_popup_handlers
@@ -188,6 +189,9 @@ class Worker:
             self._generation = self.target.store.generation
             state = self.target.store.load()
             context = await self.browser.new_context(storage_state=state)  # type: ignore[arg-type]
+            # Every document (new tabs too) keeps when it last changed from its start, so a wait
+            # looks again the moment the portal's answer is drawn (pages.base.wait_promptly).
+            await context.add_init_script(WATCH_SCRIPT)
             self._tracer = TraceRecorder(context, self.settings.trace)
             self._page = await context.new_page()
             await install_popup_handlers(self._page, self.target.labels)

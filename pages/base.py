@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any, Literal, TypeVar
 from weakref import WeakKeyDictionary
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
@@ -84,18 +85,150 @@ def _slices(total: float, size: float) -> Iterator[float]:
         yield max(1.0, min(left, size))
 
 
+# A wait first watches the page for changes (FAST_MS), looking again each time its document
+# changes instead of on Playwright's 50 ms polls: the portal's answer is seen within a few
+# milliseconds of being drawn, and a screen that stays still costs one query per WAIT_SLICE_MS
+# (what changes without touching the document, such as a style sheet's animation or a frame's
+# own document, is seen at that pace). After that it is Playwright's own sliced wait.
+FAST_MS = 2_000.0
+# Looks made at once on a change, before each look waits at least RESTLESS_MS: a page that
+# changes without end (a clock, an animation drawn by script) is looked at no more often than
+# Playwright's own wait would poll it.
+_EAGER_LOOKS = 5
+RESTLESS_MS = 50.0
+
+# Keeps, for each document, when it last changed (nodes, attributes, text), and wakes the waits
+# watching it. It reads nothing of the portal's and changes nothing in it. A context that adds it
+# as an init script (`WATCH_SCRIPT`) has it in every document from the start; else the first
+# wait on a document installs it.
+_WATCH = """(() => {
+  if (window.__ccwWatch) return window.__ccwWatch;
+  const watch = {last: performance.now(), waiters: new Set()};
+  Object.defineProperty(window, "__ccwWatch", {value: watch, enumerable: false});
+  new MutationObserver(() => {
+    watch.last = performance.now();
+    for (const wake of [...watch.waiters]) wake();
+  }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  watch.fresh = true;
+  return watch;
+})()"""
+WATCH_SCRIPT = _WATCH + ".fresh = false;"
+
+# Resolves true once the document has changed within the last `since` ms or changes within
+# `limit` ms (false when it did not), not before `earliest` ms. A document the watch was only
+# now installed in answers true at once: its changes before are unknown.
+_NEXT_CHANGE = """([limit, earliest, since]) => new Promise((resolve) => {
+  const started = performance.now();
+  const watch = WATCH;
+  let done = false;
+  const finish = (changed) => {
+    if (done) return;
+    done = true;
+    watch.waiters.delete(changed_);
+    clearTimeout(timer);
+    const wait = changed ? earliest - (performance.now() - started) : 0;
+    if (wait > 0) setTimeout(() => resolve(true), wait);
+    else resolve(changed);
+  };
+  const changed_ = () => finish(true);
+  const timer = setTimeout(() => finish(false), limit);
+  if (watch.fresh || watch.last >= started - since) {
+    watch.fresh = false;
+    finish(true);
+  } else {
+    watch.waiters.add(changed_);
+  }
+})""".replace("WATCH", _WATCH, 1)
+# How much earlier than the look a change is still taken as come after it: the look's query and
+# the watch's start reach the page at delays that differ by this much at most.
+_SINCE_MARGIN_MS = 10.0
+
+
+async def next_change(page: Page, limit: float, earliest: float = 0.0, since: float = 0.0) -> bool:
+    """Wait until the page's document changes (at most `limit` ms; not before `earliest` ms;
+    a change in the last `since` ms counts), and tell whether it did. A new document (a
+    navigation) counts as a change."""
+    try:
+        return bool(await page.evaluate(_NEXT_CHANGE, [limit, earliest, since]))
+    except PlaywrightTimeoutError:
+        raise
+    except PlaywrightError:
+        if page.is_closed():
+            raise
+        return True  # the document went away under the watch: a navigation is a change
+
+
+# The pop-ups Playwright's handler dismisses on each page (pages.popups registers them): a
+# modal one hides the screen beneath from role locators, and watching for changes alone would
+# not dismiss it.
+_POPUPS: WeakKeyDictionary[Page, Locator] = WeakKeyDictionary()
+
+
+def watch_popups(page: Page, popup: Locator) -> None:
+    """Let waits on `page` dismiss `popup` (Playwright's handler for it being installed) when
+    it shows while the screen stays still."""
+    _POPUPS[page] = popup
+
+
+async def _holds(
+    target: Locator, state: Literal["attached", "detached", "visible", "hidden"]
+) -> bool:
+    """Whether `target` is in `state` right now: one count, checked, not waited."""
+    if state in ("visible", "hidden"):
+        shown = await target.first.filter(visible=True).count() > 0
+        return shown if state == "visible" else not shown
+    attached = await target.first.count() > 0
+    return attached if state == "attached" else not attached
+
+
 async def wait_promptly(
     target: Locator,
     *,
     state: Literal["attached", "detached", "visible", "hidden"] = "visible",
     timeout: float | None = None,
+    looked: bool = False,
 ) -> None:
     """`target.wait_for(state=..., timeout=...)` (None: the page's default timeout, 0: none),
-    in slices of WAIT_SLICE_MS so that what appears is seen within about 50 ms however long it
-    took. Raises Playwright's TimeoutError naming the whole timeout.
+    seen within milliseconds of the change that brings it however long it took.
+
+    For FAST_MS it looks (one count) each time the page's document changes (`next_change`);
+    when the screen stays still for WAIT_SLICE_MS with a pop-up showing (`watch_popups`),
+    Playwright's own wait runs the handler that dismisses it. After FAST_MS it waits with
+    Playwright in slices of WAIT_SLICE_MS, pop-up handlers run in each.
+    `looked`: the caller has just looked, and the wait starts by watching. Raises Playwright's
+    TimeoutError naming the whole timeout.
     """
     total = page_timeout(target.page) if timeout is None else timeout
-    for limit in _slices(total, WAIT_SLICE_MS):
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    fast_until = started + (FAST_MS if not total else min(FAST_MS, total)) / 1000
+    looks = 0
+    # When the last look began: a change since then may not have been seen by it.
+    looked_at = loop.time()
+    while looked or not await _holds(target, state):
+        looked = False
+        now = loop.time()
+        left = (fast_until - now) * 1000
+        if left <= 0:
+            break
+        looks += 1
+        since = (now - looked_at) * 1000 + _SINCE_MARGIN_MS
+        earliest = 0.0 if looks <= _EAGER_LOOKS else RESTLESS_MS
+        limit = max(1.0, min(left, WAIT_SLICE_MS))
+        if not await next_change(target.page, limit, earliest, since):
+            # A still screen: if a pop-up is what shows, Playwright's own wait runs its handler.
+            popup = _POPUPS.get(target.page)
+            if popup is not None and await popup.count():
+                with suppress(PlaywrightTimeoutError):
+                    await target.wait_for(state=state, timeout=limit)
+                    return
+        looked_at = loop.time()
+    else:
+        return
+    rest = 0.0 if not total else total - (loop.time() - started) * 1000
+    if total and rest <= 0:
+        raise PlaywrightTimeoutError(f"Timeout {total:.0f}ms exceeded.")
+    for limit in _slices(rest, WAIT_SLICE_MS):
         try:
             await target.wait_for(state=state, timeout=limit)
             return
@@ -213,17 +346,12 @@ async def wait_shown(
     state: Literal["attached", "visible"] = "visible",
     timeout: float | None = None,
 ) -> None:
-    """`locator.first.wait_for(state=...)`, answered by one count when it already holds.
-
-    Playwright's wait is several round trips inside the driver (find the element, evaluate its
-    state, release the handle, check the pop-up handlers) and then polls: about 9 ms on the mock
-    where a count takes under 2. When the element is not there yet the wait follows, with the
-    pop-up handlers run in it as before; one that is there is acted on next, and Playwright's
-    actions run those handlers themselves.
-    """
+    """`locator.first.wait_for(state=...)`, answered by one count when it already holds, else
+    `wait_promptly` (which dismisses a pop-up that stands in the way); one that is there is
+    acted on next, and Playwright's actions run the pop-up handlers themselves."""
     if await shows_now(locator, hidden_ok=state == "attached"):
         return
-    await wait_promptly(locator.first, state=state, timeout=timeout)
+    await wait_promptly(locator.first, state=state, timeout=timeout, looked=True)
 
 
 async def wait_for_landmark(
@@ -237,9 +365,9 @@ async def wait_for_landmark(
     """Wait until `landmark` shows; fail fast when the sign-on page or a server error shows instead.
 
     The landmark wins when both show (a toast of an earlier failure may linger beside a screen
-    that has since loaded): one that shows already is answered by one count. Pop-ups are
-    dismissed while it waits. With `hidden_ok`, a landmark that is in the page but hidden counts
-    (an input a styled label stands for).
+    that has since loaded): one that shows already is answered by one count. A pop-up that
+    stands in the way is dismissed (`wait_promptly`). With `hidden_ok`, a landmark that is in
+    the page but hidden counts (an input a styled label stands for).
     Raises SignOnShown, PortalServerError, or Playwright's TimeoutError when nothing shows within
     `timeout` (None: the page's default timeout).
     """
@@ -248,8 +376,8 @@ async def wait_for_landmark(
         return
     either = visible.or_(sign_on_marker(page, labels)).or_(server_error(page, labels))
     # Every part but a hidden-ok landmark is filtered to what is visible, so "attached" is
-    # "shows" for them.
-    await wait_promptly(either.first, state="attached", timeout=timeout)
+    # "shows" for them. The sign-on page or an error shown already is seen at the first change.
+    await wait_promptly(either.first, state="attached", timeout=timeout, looked=True)
     if await visible.count():
         return
     await raise_if_replaced(page, labels)

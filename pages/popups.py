@@ -13,7 +13,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from pages.base import MARK, READ_MS, new_mark
+from pages.base import MARK, READ_MS, new_mark, watch_popups
 from pages.errors import first_line
 from pages.labels import Labels, any_of, name_matcher, normalize
 
@@ -174,7 +174,9 @@ async def install_popup_handlers(page: Page, labels: Labels) -> None:
             if await quietly(page, part)(found):
                 return
 
-    await page.add_locator_handler(any_popup(page, labels), clear, no_wait_after=True)
+    popup = any_popup(page, labels)
+    await page.add_locator_handler(popup, clear, no_wait_after=True)
+    watch_popups(page, popup)
 
 
 def quietly(

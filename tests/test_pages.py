@@ -21,7 +21,9 @@ from pages.assign_dialog import AccountRow, AssignDialog, SearchBy
 from pages.assignments import SmartAccountAssignmentPage
 from pages.base import (
     ACT_SLICE_MS,
+    FAST_MS,
     WAIT_SLICE_MS,
+    WATCH_SCRIPT,
     FoundBy,
     act_watching,
     click_watching,
@@ -227,7 +229,7 @@ async def test_a_drop_down_found_by_its_label_is_found_so_again_and_a_role_still
     control, how = await drop.find()
     # Found by its label before: the role is asked once, the label's field is there at once
     # (a first finding looks for the role again after that wait).
-    assert calls.methods == ["queryCount", "waitForSelector"], calls.methods
+    assert calls.methods == ["queryCount", "queryCount"], calls.methods
     assert how is FoundBy.LABEL and await control.evaluate("e => e.id") == "va"
     # The same page now draws a combobox with that name: the role is first in the order of
     # trust, whatever was found before.
@@ -352,6 +354,49 @@ async def test_a_sliced_wait_times_out_on_its_whole_limit_with_playwrights_words
     assert loop.time() - started >= 0.7 > WAIT_SLICE_MS / 1000
 
 
+async def test_a_wait_looks_again_when_the_page_changes_not_on_playwrights_polls(
+    page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.context.add_init_script(WATCH_SCRIPT)
+    await page.goto("data:text/html,<main></main>")
+    calls = DriverCalls(monkeypatch)
+    await page.evaluate(
+        "() => setTimeout(() => document.querySelector('main').innerHTML ="
+        " '<h1>Order Details</h1>', 150)"
+    )
+    await wait_promptly(page.get_by_role("heading", name="Order Details"))
+    # Looks (one count each) and watches that end with a change; no Playwright wait polled.
+    assert "waitForSelector" not in calls.methods, calls.methods
+    assert calls.methods[-1] == "queryCount" and calls.methods.count("queryCount") <= 3
+
+
+async def test_a_wait_sees_what_shows_without_a_change_of_the_document(page: Page) -> None:
+    # Drawn visible by the style sheet alone: no node, attribute or text changes.
+    await page.set_content(
+        "<style>@keyframes show { from { visibility: hidden } to { visibility: visible } }"
+        " h1 { visibility: hidden; animation: show 0s 400ms forwards }</style>"
+        "<h1>Order Details</h1>"
+    )
+    await wait_promptly(page.get_by_role("heading", name="Order Details"), timeout=FAST_MS / 2)
+
+
+async def test_a_wait_dismisses_a_modal_pop_up_that_hides_the_screen_while_it_stays_still(
+    page: Page,
+) -> None:
+    await install_popup_handlers(page, EN)
+    await page.set_content(
+        "<main aria-hidden='true'><h1>Order Details</h1></main>"
+        "<div role='dialog' aria-label='Feedback'><button onclick=\"this.parentNode.remove();"
+        " document.querySelector('main').removeAttribute('aria-hidden')\">No thanks</button></div>"
+    )
+    heading = page.get_by_role("heading", name="Order Details")
+    assert not await heading.count()  # hidden from role locators while the survey shows
+    # Within the watching part of the wait: its own handler run dismissed the survey.
+    await wait_for_landmark(page, EN, heading, timeout=FAST_MS * 3 / 4)
+    assert not await page.get_by_role("dialog").count()
+
+
 async def test_sliced_waits_follow_the_pages_default_timeout(page: Page) -> None:
     page.context.set_default_timeout(4_321)
     assert page_timeout(page) == 4_321
@@ -364,20 +409,14 @@ async def test_wait_shown_answers_from_one_count_and_waits_only_for_what_does_no
 ) -> None:
     page.set_default_timeout(TIMEOUT_MS)
     await page.set_content("<button>Search</button><button hidden>Assign</button>")
-    waited: list[str] = []
-    wait_for = Locator.wait_for
-
-    async def recording(self: Locator, **kwargs: object) -> None:
-        waited.append(str(kwargs.get("state")))
-        await wait_for(self, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Locator, "wait_for", recording)
+    calls = DriverCalls(monkeypatch)
     await wait_shown(page.get_by_role("button", name="Search"))
     await wait_shown(page.get_by_text("Assign"), state="attached")
-    assert waited == []
+    assert calls.methods == ["queryCount", "queryCount"]
     with pytest.raises(PlaywrightTimeoutError):
         await wait_shown(page.get_by_text("Assign"), timeout=300)
-    assert waited and set(waited) == {"visible"}
+    # The hidden one is waited for: the page watched for changes, looked at again after each.
+    assert "evaluateExpression" in calls.methods[2:] and calls.methods[-1] == "queryCount"
 
 
 async def test_a_control_found_on_one_screen_is_known_on_the_next_orders_screen(
