@@ -13,6 +13,7 @@ from pages.base import (
     click_watching,
     read_stably,
     server_error,
+    settled_document,
     sign_on_marker,
     wait_for_answer,
     wait_for_landmark,
@@ -75,7 +76,7 @@ class Header:
         before = words_before
         if before is None:
             before = await screen.inner_text(timeout=READ_MS)
-        await click_watching(self.page, self.labels, await self._button())
+        await self._click_search()
         results = SearchResultsPage(self.page, self.labels)
         details = OrderDetailsPage(self.page, self.labels)
         stale = [n for n in shown_before if not same_order(n, number)]
@@ -99,7 +100,13 @@ class Header:
             .or_(server_error(page, self.labels))
             .or_(sign_on_marker(page, self.labels))
         )
-        return await self.search_box.is_visible() and not await leftover.count()
+        # One count: the page with the box showing and none of the leftovers.
+        ready = (
+            page.locator(":root")
+            .filter(has=self.search_box.filter(visible=True))
+            .filter(has_not=leftover)
+        )
+        return bool(await ready.count())
 
     async def signed_in_email(self) -> str | None:
         """The email after "Signed in as", when the header shows one within READ_MS (it may
@@ -116,6 +123,15 @@ class Header:
             )
         )
         return found.group(0) if found else None
+
+    async def _click_search(self) -> None:
+        # The header's own button showing already (the box was just typed into) is clicked at
+        # once: one count instead of one for its holder and one for the wait.
+        if await self.search_button.filter(visible=True).count():
+            await settled_document(self.page)
+            await self.search_button.click(no_wait_after=True)
+        else:
+            await click_watching(self.page, self.labels, await self._button())
 
     async def _button(self) -> Locator:
         # A portal without search/banner landmarks: fall back to the page's one Search button.

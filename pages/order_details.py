@@ -8,7 +8,6 @@ from playwright.async_api import Locator, Page
 
 from pages.assignments import SmartAccountAssignmentPage
 from pages.base import (
-    READ_MS,
     FoundBy,
     all_showing,
     evaluate_once,
@@ -75,11 +74,14 @@ class OrderDetailsPage:
     async def sales_order(self) -> str | None:
         """The order number the heading names ("Order Details: 110000001"), else the number the
         screen gives after "Sales Order" ("Sales Order: 110000001", "Sales Order Number ...")."""
-        heading = await read_stably(
-            self.heading, lambda: self.heading.first.inner_text(timeout=READ_MS), found=bool
-        )
+        heading = await read_stably(self.heading, self._heading_text, found=bool, never_waits=True)
         found = _DIGITS.search(heading)
         return found.group(0) if found else await self._number_after(self.labels.sales_order)
+
+    async def _heading_text(self) -> str:
+        """The first heading's words, read as they are (one call, no wait): "" when none."""
+        texts = await self.heading.evaluate_all("(all) => all.slice(0, 1).map((e) => e.innerText)")
+        return str(texts[0]) if texts else ""
 
     async def web_order(self) -> str | None:
         """The number the screen gives after "Web Order" (with or without a colon or "Number")."""
@@ -126,7 +128,9 @@ class OrderDetailsPage:
 
         if self._read is None:
             # The screen's text is read by CSS, which a pop-up does not hide from.
-            self._read = await read_stably(self.heading, read, found=lambda read: bool(read[0]))
+            self._read = await read_stably(
+                self.heading, read, found=lambda read: bool(read[0]), never_waits=True
+            )
         return self._read
 
     async def open_smart_account_assignments(self) -> SmartAccountAssignmentPage:
