@@ -19,6 +19,7 @@ by meaning), never by the portal's ids or classes.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 
@@ -151,16 +152,32 @@ class Action:
         return control, how
 
     async def _find(self) -> tuple[Locator, FoundBy, bool]:
-        """`find`, and whether a control found by its words looked switched off when found."""
-        if await self.by_role.count():
+        """`find`, and whether a control found by its words looked switched off when found.
+
+        The role is asked first, always; on a page where the control was found by its words
+        before, the words are asked in the same round trip (the role still wins when it finds
+        the control: the mark the words left is then never used)."""
+        token, selector = new_mark()
+
+        async def by_words() -> list[list[bool]]:
+            found: list[list[bool]] = await self.by_words.evaluate_all(
+                _FIND_BY_WORDS_JS, [MARK, token, self.acts]
+            )
+            return found
+
+        flags: list[list[bool]] | None = None
+        if found_before(self._page, self._key) is FoundBy.WORDS:
+            roles, flags = await asyncio.gather(self.by_role.count(), by_words())
+        else:
+            roles = await self.by_role.count()
+        if roles:
             remember_found(self._page, self._key, FoundBy.ROLE)
             return self.by_role.first, FoundBy.ROLE, False
-        token, selector = new_mark()
-        flags: list[list[bool]] = await self.by_words.evaluate_all(
-            _FIND_BY_WORDS_JS, [MARK, token, self.acts]
-        )
+        if flags is None:
+            flags = await by_words()
         clickable = [i for i, (can_click, _off) in enumerate(flags) if can_click]
         if len(clickable) == 1 or (clickable and not self.acts):
+            remember_found(self._page, self._key, FoundBy.WORDS)
             return self._page.locator(selector), FoundBy.WORDS, flags[clickable[0]][1]
         seen = f"{len(clickable)} clickable elements" if clickable else "no clickable element"
         raise PageError(

@@ -3,6 +3,7 @@ their column headers."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
@@ -363,10 +364,16 @@ class DropDown:
         if before is FoundBy.ROLE:
             return self.by_role.filter(visible=True).first, FoundBy.ROLE
         shown = self.by_role.filter(visible=True)
-        if not await shown.count():
+        if before is FoundBy.LABEL:
+            # Both ways asked in one round trip; the role still comes first.
+            roles, fields = await asyncio.gather(shown.count(), self.by_label.first.count())
+        else:
+            roles, fields = await shown.count(), 0
+        if not roles:
             if before is FoundBy.LABEL:
                 try:
-                    await wait_promptly(self.by_label.first, state="attached")
+                    if not fields:
+                        await wait_promptly(self.by_label.first, state="attached", looked=True)
                 except PlaywrightTimeoutError:
                     self._forget()  # the step's retry looks the whole way again
                     raise
