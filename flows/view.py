@@ -13,6 +13,7 @@ from flows.session import PortalSession
 from flows.signin import ensure_signed_in
 from flows.steps import read_step, step, with_resignin
 from pages.assignments import SmartAccountAssignmentPage
+from pages.base import at_once
 from pages.errors import IncompleteList, StepFailed
 from pages.header import Header
 from pages.lists import MAX_PAGES
@@ -88,9 +89,12 @@ async def open_assignments(
 async def _search(
     session: PortalSession, order_number: str
 ) -> SearchResultsPage | OrderDetailsPage | NotFound:
-    header = await Header(session.page, session.labels).wait()
-    # Order links already on screen (a breadcrumb, the last order's page) are not an answer.
-    shown, words = await SearchResultsPage(session.page, session.labels).before_search()
+    # The box, and the order links already on screen (a breadcrumb, the last order's page),
+    # which are not an answer, in one round trip.
+    header, (shown, words) = await at_once(
+        Header(session.page, session.labels).wait(),
+        SearchResultsPage(session.page, session.labels).before_search(),
+    )
     earlier = set(shown)
     found = await header.search_order(order_number, shown_before=earlier, words_before=words)
     if isinstance(found, OrderDetailsPage):
@@ -158,7 +162,7 @@ async def _open_details(
     )
     # Order Details may have opened in a new tab: the order's next steps are taken there.
     await session.follow(details.page)
-    sales_order, web_order = await details.sales_order(), await details.web_order()
+    sales_order, web_order = await at_once(details.sales_order(), details.web_order())
     shown = [number for number in (sales_order, web_order) if number]
     if not any(same_order(number, order_number) for number in shown):
         raise StepFailed(
@@ -176,6 +180,8 @@ async def read_view(
     screen: SmartAccountAssignmentPage, order_number: str, facts: OrderFacts
 ) -> OrderView:
     """The OrderView of an open assignment screen and the Order Details facts read before it."""
+    # The table and the Assign button's state are read in one round trip.
+    rows, disabled_reason = await at_once(screen.lines(), screen.assign_disabled_reason())
     lines = tuple(
         LineAssignment(
             line=row.line,
@@ -186,7 +192,7 @@ async def read_view(
             domain=row.domain,
             eligibility=row.eligibility,
         )
-        for row in await screen.lines()
+        for row in rows
     )
     return OrderView(
         order_number=order_number,
@@ -195,5 +201,5 @@ async def read_view(
         status=facts.status,
         holds=facts.holds,
         lines=lines,
-        assign_disabled_reason=await screen.assign_disabled_reason(),
+        assign_disabled_reason=disabled_reason,
     )

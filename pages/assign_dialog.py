@@ -14,6 +14,7 @@ from pages.base import (
     READ_MS,
     SEEN_ATTRIBUTE,
     FoundBy,
+    at_once,
     mark_messages_seen,
     read_stably,
     unseen,
@@ -170,18 +171,28 @@ class AssignDialog:
         Raises IncompleteList past MAX_PAGES pages, or when the list's own count ("Page 1 of 3",
         "7 Smart Accounts") disagrees with what was read: an answer rests on the whole list.
         """
-        found = await self._page_accounts()
+        # The first page, whether it offers more, and the dialog's words (the list's own count)
+        # are read in one round trip; the words are read again when more pages were shown.
+        found, more, words = await at_once(
+            self._page_accounts(),
+            self._more_offered(1),
+            self.dialog.inner_text(timeout=READ_MS),
+        )
         pages = 1
-        while await self._next_page(pages):
+        while more:
             if pages >= MAX_PAGES:
                 raise IncompleteList(
                     f"more results than the agent reads (over {MAX_PAGES} pages); search by "
                     "Domain Identifier to narrow them"
                 )
+            await self._show_more(pages)
             found += await self._page_accounts()
             pages += 1
+            more = await self._more_offered(pages)
+        if pages > 1:
+            words = await self.dialog.inner_text(timeout=READ_MS)
         unique = list({(row.account_name.casefold(), row.domain): row for row in found}.values())
-        said = list_count(await self.dialog.inner_text(timeout=READ_MS), self.labels)
+        said = list_count(words, self.labels)
         if said.pages is not None and said.pages > pages:
             raise IncompleteList(f"the results say {said.pages} pages; {pages} could be read")
         if said.total is not None and found and said.total != len(unique):
@@ -201,15 +212,23 @@ class AssignDialog:
 
     async def _next_page(self, pages_read: int) -> bool:
         """Show more of the results (next page, "Show more"), when the screen offers it; whether
-        it did. The accounts shown so far are marked, so that only new ones count as arrived."""
-        more = next_control(self.dialog, self.labels, pages_read)
-        if not await more.count():
+        it did."""
+        if not await self._more_offered(pages_read):
             return False
+        await self._show_more(pages_read)
+        return True
+
+    async def _more_offered(self, pages_read: int) -> bool:
+        """Whether the screen offers more of the results (checked, not waited)."""
+        return bool(await next_control(self.dialog, self.labels, pages_read).count())
+
+    async def _show_more(self, pages_read: int) -> None:
+        """Click the control that shows more, and wait for the new accounts. The accounts shown
+        so far are marked first, so that only new ones count as arrived."""
         await self.radios.evaluate_all(_MARK_SHOWN)
-        await more.first.click()
+        await next_control(self.dialog, self.labels, pages_read).first.click()
         arrived = unseen(self.radios).or_(self.no_accounts)
         await wait_for_landmark(self.page, self.labels, arrived, hidden_ok=True)
-        return True
 
     async def _read_accounts(self) -> list[AccountRow]:
         entries: list[list[Any]] = await self.radios.evaluate_all(_RADIO_ENTRIES)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import suppress
 from enum import StrEnum
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 from weakref import WeakKeyDictionary
 
 from playwright.async_api import Error as PlaywrightError
@@ -428,6 +428,31 @@ async def click_watching(page: Page, labels: Labels, control: Locator) -> None:
     await settled_document(page)
     await wait_for_landmark(page, labels, control)
     await control.click(no_wait_after=True)
+
+
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+
+
+@overload
+async def at_once(first: Awaitable[A], second: Awaitable[B], /) -> tuple[A, B]: ...
+@overload
+async def at_once(
+    first: Awaitable[A], second: Awaitable[B], third: Awaitable[C], /
+) -> tuple[A, B, C]: ...
+async def at_once(*reads: Awaitable[Any]) -> tuple[Any, ...]:
+    """Independent reads of one screen made together: their round trips overlap, so they cost
+    about one. The first to fail is raised as it is, and the others are cancelled first (none
+    goes on reading the page behind the caller's back)."""
+    tasks = [asyncio.ensure_future(read) for read in reads]
+    try:
+        return tuple(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def all_showing(body: Locator, *parts: Locator) -> Locator:

@@ -19,7 +19,6 @@ by meaning), never by the portal's ids or classes.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
 
@@ -31,6 +30,7 @@ from pages.base import (
     READ_MS,
     FoundBy,
     act_watching,
+    at_once,
     control_key,
     evaluate_once,
     found_before,
@@ -167,7 +167,7 @@ class Action:
 
         flags: list[list[bool]] | None = None
         if found_before(self._page, self._key) is FoundBy.WORDS:
-            roles, flags = await asyncio.gather(self.by_role.count(), by_words())
+            roles, flags = await at_once(self.by_role.count(), by_words())
         else:
             roles = await self.by_role.count()
         if roles:

@@ -3,7 +3,6 @@ their column headers."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
@@ -19,6 +18,7 @@ from pages.base import (
     MARK,
     READ_MS,
     FoundBy,
+    at_once,
     control_key,
     evaluate_once,
     found_before,
@@ -366,7 +366,7 @@ class DropDown:
         shown = self.by_role.filter(visible=True)
         if before is FoundBy.LABEL:
             # Both ways asked in one round trip; the role still comes first.
-            roles, fields = await asyncio.gather(shown.count(), self.by_label.first.count())
+            roles, fields = await at_once(shown.count(), self.by_label.first.count())
         else:
             roles, fields = await shown.count(), 0
         if not roles:
