@@ -1,8 +1,9 @@
 """What every screen shares: the sign-on and server-error detectors, waiting for a landmark, and
 the few waits whose limit is not the page's default timeout.
 
-Every wait without a limit of its own is a locator wait (`wait_for`, or an action's own
-actionability wait), so it follows the page's default timeout, which the session sets once.
+Every wait without a limit of its own (`wait_promptly`, which watches the page for changes, or
+an action's own actionability wait) follows the page's default timeout, which the session sets
+once.
 `expect` assertions do not follow it (theirs is 5 s unless given one), so page objects use them
 only as probes, with one of the named limits below.
 """
@@ -186,7 +187,7 @@ async def wait_promptly(
     *,
     state: Literal["attached", "detached", "visible", "hidden"] = "visible",
     timeout: float | None = None,
-    looked: bool = False,
+    looked_at: float | None = None,
 ) -> None:
     """`target.wait_for(state=..., timeout=...)` (None: the page's default timeout, 0: none),
     seen within milliseconds of the change that brings it however long it took.
@@ -195,24 +196,22 @@ async def wait_promptly(
     when the screen stays still for WAIT_SLICE_MS with a pop-up showing (`watch_popups`),
     Playwright's own wait runs the handler that dismisses it. After FAST_MS it waits with
     Playwright in slices of WAIT_SLICE_MS, pop-up handlers run in each.
-    `looked`: the caller has just looked, and the wait starts by watching. Raises Playwright's
-    TimeoutError naming the whole timeout.
+    `looked_at`: the event loop's time when the caller began a look that found nothing; the
+    wait then starts by watching. Raises Playwright's TimeoutError naming the whole timeout.
     """
     total = page_timeout(target.page) if timeout is None else timeout
     loop = asyncio.get_running_loop()
     started = loop.time()
     fast_until = started + (FAST_MS if not total else min(FAST_MS, total)) / 1000
+    if looked_at is None:
+        looked_at = started
+        if await _holds(target, state):
+            return
     looks = 0
-    # When the last look began: a change since then may not have been seen by it.
-    looked_at = loop.time()
-    while looked or not await _holds(target, state):
-        looked = False
-        now = loop.time()
-        left = (fast_until - now) * 1000
-        if left <= 0:
-            break
+    while (left := (fast_until - loop.time()) * 1000) > 0:
         looks += 1
-        since = (now - looked_at) * 1000 + _SINCE_MARGIN_MS
+        # A change since the last look began may not have been seen by it: it counts.
+        since = (loop.time() - looked_at) * 1000 + _SINCE_MARGIN_MS
         earliest = 0.0 if looks <= _EAGER_LOOKS else RESTLESS_MS
         limit = max(1.0, min(left, WAIT_SLICE_MS))
         if not await next_change(target.page, limit, earliest, since):
@@ -223,8 +222,8 @@ async def wait_promptly(
                     await target.wait_for(state=state, timeout=limit)
                     return
         looked_at = loop.time()
-    else:
-        return
+        if await _holds(target, state):
+            return
     rest = 0.0 if not total else total - (loop.time() - started) * 1000
     if total and rest <= 0:
         raise PlaywrightTimeoutError(f"Timeout {total:.0f}ms exceeded.")
@@ -349,9 +348,10 @@ async def wait_shown(
     """`locator.first.wait_for(state=...)`, answered by one count when it already holds, else
     `wait_promptly` (which dismisses a pop-up that stands in the way); one that is there is
     acted on next, and Playwright's actions run the pop-up handlers themselves."""
+    looked_at = asyncio.get_running_loop().time()
     if await shows_now(locator, hidden_ok=state == "attached"):
         return
-    await wait_promptly(locator.first, state=state, timeout=timeout, looked=True)
+    await wait_promptly(locator.first, state=state, timeout=timeout, looked_at=looked_at)
 
 
 async def wait_for_landmark(
@@ -372,12 +372,13 @@ async def wait_for_landmark(
     `timeout` (None: the page's default timeout).
     """
     visible = landmark if hidden_ok else landmark.filter(visible=True)
+    looked_at = asyncio.get_running_loop().time()
     if await visible.count():
         return
     either = visible.or_(sign_on_marker(page, labels)).or_(server_error(page, labels))
     # Every part but a hidden-ok landmark is filtered to what is visible, so "attached" is
     # "shows" for them. The sign-on page or an error shown already is seen at the first change.
-    await wait_promptly(either.first, state="attached", timeout=timeout, looked=True)
+    await wait_promptly(either.first, state="attached", timeout=timeout, looked_at=looked_at)
     if await visible.count():
         return
     await raise_if_replaced(page, labels)

@@ -3,6 +3,7 @@ their column headers."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
@@ -364,6 +365,7 @@ class DropDown:
         if before is FoundBy.ROLE:
             return self.by_role.filter(visible=True).first, FoundBy.ROLE
         shown = self.by_role.filter(visible=True)
+        looked_at = asyncio.get_running_loop().time()
         if before is FoundBy.LABEL:
             # Both ways asked in one round trip; the role still comes first.
             roles, fields = await at_once(shown.count(), self.by_label.first.count())
@@ -373,7 +375,9 @@ class DropDown:
             if before is FoundBy.LABEL:
                 try:
                     if not fields:
-                        await wait_promptly(self.by_label.first, state="attached", looked=True)
+                        await wait_promptly(
+                            self.by_label.first, state="attached", looked_at=looked_at
+                        )
                 except PlaywrightTimeoutError:
                     self._forget()  # the step's retry looks the whole way again
                     raise
