@@ -62,7 +62,10 @@ async def choose_option(combobox: Locator, option: str | re.Pattern[str]) -> str
     if state.tag in ("input", "textarea"):
         await expect(combobox).to_have_value(_whole(label), timeout=CHOSEN_MS)
     else:
-        await expect(combobox).to_contain_text(label, timeout=CHOSEN_MS)
+        await _proved(
+            combobox.filter(has_text=re.compile(re.escape(label))),
+            lambda: expect(combobox).to_contain_text(label, timeout=CHOSEN_MS),
+        )
     return label
 
 
@@ -148,6 +151,14 @@ async def _option_texts(listbox: Locator) -> list[str]:
     return texts
 
 
+async def _proved(shown: Locator, proof: Callable[[], Awaitable[None]]) -> None:
+    """`proof` (an `expect` that the state just made shows), answered by one count of `shown`
+    (the element in that state) when it shows already: an `expect` is a retry loop in the
+    driver, about twice a count's time even when it holds at once. Else the proof waits."""
+    if not await shown.count():
+        await proof()
+
+
 def _whole(text: str) -> re.Pattern[str]:
     return re.compile(rf"^\s*{re.escape(normalize(text))}\s*$")
 
@@ -208,9 +219,13 @@ async def _open_listbox(combobox: Locator, state: _State | None = None) -> Locat
     if state.expanded != "true":
         await combobox.click()
         if state.expanded is not None:
+            expanded = combobox.and_(combobox.page.locator("[aria-expanded='true']"))
             try:
-                await expect(combobox).to_have_attribute(
-                    "aria-expanded", "true", timeout=CLICK_OPEN_MS
+                await _proved(
+                    expanded,
+                    lambda: expect(combobox).to_have_attribute(
+                        "aria-expanded", "true", timeout=CLICK_OPEN_MS
+                    ),
                 )
             except AssertionError:
                 await combobox.press("ArrowDown")
@@ -478,7 +493,10 @@ async def _choose_drawn(select: Locator, option: str | re.Pattern[str]) -> str:
             selected = True
             break
     if has_widget:
-        await expect(drawn).to_have_text(_whole(label), timeout=CHOSEN_MS)
+        await _proved(
+            drawn.filter(has_text=_whole(label)),
+            lambda: expect(drawn).to_have_text(_whole(label), timeout=CHOSEN_MS),
+        )
     if not selected and not same_text(await _selected_text(select), label):
         raise ListboxUnstable(f"{label!r} was clicked but the drop-down does not show it")
     return label
