@@ -50,7 +50,7 @@ from mock_site.data import USERS
 from mock_site.releases import DEFAULT_RELEASE, RELEASES
 from mock_site.server import MockServer
 from pages.assignments import SmartAccountAssignmentPage
-from pages.base import DEFAULT_TIMEOUT_MS
+from pages.base import DEFAULT_TIMEOUT_MS, WATCH_SCRIPT
 from pages.errors import BrowserNotFound, ConfigError
 from pages.guard import gate
 from pages.header import Header
@@ -374,8 +374,11 @@ async def ccw_context(
     ccw_storage_state: Path,
     new_context: Callable[..., Awaitable[BrowserContext]],
 ) -> BrowserContext:
-    """A fresh browser context signed in to the portal (the mock is reset first)."""
-    return await new_context(storage_state=ccw_storage_state)
+    """A fresh browser context signed in to the portal (the mock is reset first). Its documents
+    keep when they last changed, as the agent's do, for waits that watch the page."""
+    context = await new_context(storage_state=ccw_storage_state)
+    await context.add_init_script(WATCH_SCRIPT)
+    return context
 
 
 @pytest_asyncio.fixture(loop_scope=LOOP_SCOPE)
