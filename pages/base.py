@@ -151,8 +151,6 @@ async def next_change(page: Page, limit: float, earliest: float = 0.0, since: fl
     navigation) counts as a change."""
     try:
         return bool(await page.evaluate(_NEXT_CHANGE, [limit, earliest, since]))
-    except PlaywrightTimeoutError:
-        raise
     except PlaywrightError:
         if page.is_closed():
             raise
@@ -174,12 +172,9 @@ def watch_popups(page: Page, popup: Locator) -> None:
 async def _holds(
     target: Locator, state: Literal["attached", "detached", "visible", "hidden"]
 ) -> bool:
-    """Whether `target` is in `state` right now: one count, checked, not waited."""
-    if state in ("visible", "hidden"):
-        shown = await target.first.filter(visible=True).count() > 0
-        return shown if state == "visible" else not shown
-    attached = await target.first.count() > 0
-    return attached if state == "attached" else not attached
+    """Whether `target` is in `state` right now: one count (`shows_now`), checked, not waited."""
+    there = await shows_now(target, hidden_ok=state in ("attached", "detached"))
+    return there if state in ("visible", "attached") else not there
 
 
 async def wait_promptly(
