@@ -34,7 +34,7 @@ from flows.steps import read_step, settle, step, with_resignin
 from flows.view import NotFound, Opened, OrderFacts, open_assignments, read_view
 from pages.assign_dialog import AccountRow, AssignDialog
 from pages.assignments import SmartAccountAssignmentPage
-from pages.base import sign_on_showing
+from pages.base import at_once, sign_on_showing
 from pages.errors import (
     PageError,
     PortalError,
@@ -398,8 +398,8 @@ class _Attempt:
         unchanged: list[bool] = []
         last: OrderView | None = None
         # After a success message, one look more than the settle window: the reload at once.
-        at_once = 1 if message is not None else 0
-        looks = max(self.session.step_attempts, MIN_LOOKS) + at_once
+        eager = 1 if message is not None else 0
+        looks = max(self.session.step_attempts, MIN_LOOKS) + eager
         for look in range(1, looks + 1):
             async with self._step(10, "verify", logged=look == 1):
                 if await sign_on_showing(self.session.page, self.session.labels):
@@ -427,8 +427,8 @@ class _Attempt:
                 break
             # After the portal's success message its table is reloaded at once (the second look);
             # only an outcome still uncertain after that waits between looks.
-            if look > at_once:
-                await settle(self.session, look - at_once)
+            if look > eager:
+                await settle(self.session, look - eager)
         if last is None:
             raise StepFailed(
                 10,
@@ -485,12 +485,16 @@ class _Attempt:
             # Reloaded in place: the screen is waited for (the sign-on page ends the wait).
             await screen.reload()
             here = await screen.showing()
+            if here:
+                await screen.wait()
         else:
             # As left: the screen the submission answered on, or the portal's home after a
-            # sign-in; whichever it is, it has been drawn, so it is looked at, not waited for.
-            here = await screen.shows_now()
+            # sign-in; whichever it is, it has been drawn, so it is looked at, not waited for
+            # (the whole screen, and its heading, in one round trip).
+            whole, here = await at_once(screen.complete_now(), screen.shows_now())
+            if here and not whole:
+                await screen.wait()
         if here:
-            await screen.wait()
             assert before is not None
             return await read_view(screen, order, OrderFacts.of(before))
         found = await open_assignments(self.session, order, log_steps=False)

@@ -356,8 +356,8 @@ class ConfirmationDialog:
         to it as it can be); if it raises, Yes is not clicked.
         """
         check_submission(self.page)
-        yes, _how = await self.yes.find()
-        await mark_messages_seen(self.page)
+        # Independent: found and marked in one round trip.
+        (yes, _how), _ = await at_once(self.yes.find(), mark_messages_seen(self.page))
         if before_click is not None:
             await before_click()
         await yes.click()

@@ -6,7 +6,7 @@ import re
 from contextlib import suppress
 from dataclasses import dataclass
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from pages.assign_dialog import AssignDialog
@@ -14,6 +14,7 @@ from pages.base import (
     READ_MS,
     REASON_MS,
     all_showing,
+    at_once,
     read_stably,
     reload_screen,
     server_error,
@@ -107,10 +108,17 @@ class SmartAccountAssignmentPage:
     async def wait(self) -> SmartAccountAssignmentPage:
         """Wait for the heading, the table's rows and the Assign Smart Account button, all three
         showing at once: one wait (the page's body holding each of them), not three."""
-        body = self.page.locator("body")
-        complete = all_showing(body, self.heading, self.data_rows, self.assign_button)
-        await wait_for_landmark(self.page, self.labels, complete)
+        await wait_for_landmark(self.page, self.labels, self._complete())
         return self
+
+    def _complete(self) -> Locator:
+        body = self.page.locator("body")
+        return all_showing(body, self.heading, self.data_rows, self.assign_button)
+
+    async def complete_now(self) -> bool:
+        """Whether the heading, the table's rows and the button all show right now (checked,
+        not waited): what `wait` waits for."""
+        return bool(await self._complete().count())
 
     async def lines(self) -> list[AssignmentRow]:
         """The table's rows, read by column header names, whatever the columns' order.
@@ -243,9 +251,14 @@ class SmartAccountAssignmentPage:
         nothing waited for again: it was when it opened, and a re-run of a later step asks
         here, the recovery before it having perhaps closed it)."""
         dialog = AssignDialog(self.page, self.labels)
-        # The button or the open dialog, whichever shows (one count when either does already).
-        await wait_for_landmark(self.page, self.labels, self.assign_button.or_(dialog.dialog))
-        if await dialog.is_open():
+        # The button or the open dialog, whichever shows: both asked in one round trip, and
+        # waited for only when neither shows yet.
+        button = self.assign_button.filter(visible=True)
+        opened, shown = await at_once(dialog.is_open(), button.count())
+        if not (opened or shown):
+            await wait_for_landmark(self.page, self.labels, self.assign_button.or_(dialog.dialog))
+            opened = await dialog.is_open()
+        if opened:
             return dialog
         await self.assign_button.first.click()
         return await dialog.wait()
@@ -281,7 +294,7 @@ class SmartAccountAssignmentPage:
         success = unseen(self.success).filter(visible=True)
         refusal = unseen(self.page.get_by_role("alert")).filter(visible=True)
         signon = sign_on_marker(self.page, self.labels)
-        await wait_promptly(success.or_(refusal).or_(signon).first)
+        await wait_promptly(success.or_(refusal).or_(signon).first, likely=success.first)
         shown = await success.all_inner_texts()  # the count and the words in one call
         if shown:
             return normalize(shown[0])

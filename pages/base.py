@@ -183,7 +183,8 @@ async def wait_promptly(
     state: Literal["attached", "detached", "visible", "hidden"] = "visible",
     timeout: float | None = None,
     looked_at: float | None = None,
-) -> None:
+    likely: Locator | None = None,
+) -> bool:
     """`target.wait_for(state=..., timeout=...)` (None: the page's default timeout, 0: none),
     seen within milliseconds of the change that brings it however long it took.
 
@@ -192,7 +193,13 @@ async def wait_promptly(
     Playwright's own wait runs the handler that dismisses it. After FAST_MS it waits with
     Playwright in slices of WAIT_SLICE_MS, pop-up handlers run in each.
     `looked_at`: the event loop's time when the caller began a look that found nothing; the
-    wait then starts by watching. Raises Playwright's TimeoutError naming the whole timeout.
+    wait then starts by watching.
+    `likely`: the part of `target` the caller expects (a screen's landmark, where `target` also
+    holds the sign-on page and the server error): the first looks at a page that just changed
+    count it alone, a cheaper query; a still screen, a restless one and Playwright's wait look
+    at the whole of `target`. True when what ended the wait is `likely` for sure, False when it
+    is `target` (which part of it is the caller's to tell).
+    Raises Playwright's TimeoutError naming the whole timeout.
     """
     total = page_timeout(target.page) if timeout is None else timeout
     loop = asyncio.get_running_loop()
@@ -201,7 +208,7 @@ async def wait_promptly(
     if looked_at is None:
         looked_at = started
         if await _holds(target, state):
-            return
+            return False
     looks = 0
     while (left := (fast_until - loop.time()) * 1000) > 0:
         looks += 1
@@ -209,23 +216,25 @@ async def wait_promptly(
         since = (loop.time() - looked_at) * 1000 + _SINCE_MARGIN_MS
         earliest = 0.0 if looks <= _EAGER_LOOKS else RESTLESS_MS
         limit = max(1.0, min(left, WAIT_SLICE_MS))
-        if not await next_change(target.page, limit, earliest, since):
+        changed = await next_change(target.page, limit, earliest, since)
+        if not changed:
             # A still screen: if a pop-up is what shows, Playwright's own wait runs its handler.
             popup = _POPUPS.get(target.page)
             if popup is not None and await popup.count():
                 with suppress(PlaywrightTimeoutError):
                     await target.wait_for(state=state, timeout=limit)
-                    return
+                    return False
         looked_at = loop.time()
-        if await _holds(target, state):
-            return
+        alone = likely is not None and changed and looks <= _EAGER_LOOKS
+        if await _holds(likely if alone and likely is not None else target, state):
+            return alone
     rest = 0.0 if not total else total - (loop.time() - started) * 1000
     if total and rest <= 0:
         raise PlaywrightTimeoutError(f"Timeout {total:.0f}ms exceeded.")
     for limit in _slices(rest, WAIT_SLICE_MS):
         try:
             await target.wait_for(state=state, timeout=limit)
-            return
+            return False
         except PlaywrightTimeoutError:
             continue
     # Playwright's own first line, for a wait it would have made in one call.
@@ -373,7 +382,10 @@ async def wait_for_landmark(
     either = visible.or_(sign_on_marker(page, labels)).or_(server_error(page, labels))
     # Every part but a hidden-ok landmark is filtered to what is visible, so "attached" is
     # "shows" for them. The sign-on page or an error shown already is seen at the first change.
-    await wait_promptly(either.first, state="attached", timeout=timeout, looked_at=looked_at)
+    if await wait_promptly(
+        either.first, state="attached", timeout=timeout, looked_at=looked_at, likely=visible.first
+    ):
+        return
     if await visible.count():
         return
     await raise_if_replaced(page, labels)

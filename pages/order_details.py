@@ -10,6 +10,7 @@ from pages.assignments import SmartAccountAssignmentPage
 from pages.base import (
     FoundBy,
     all_showing,
+    at_once,
     evaluate_once,
     read_stably,
     text_after,
@@ -140,8 +141,16 @@ class OrderDetailsPage:
         is clicked.
         """
         screen = SmartAccountAssignmentPage(self.page, self.labels)
-        await wait_for_landmark(self.page, self.labels, self.assignments_link.or_(screen.heading))
-        if not await screen.heading.filter(visible=True).count():
+        # The link and the assignment screen asked in one round trip; waited for only when
+        # neither shows yet.
+        shown = screen.heading.filter(visible=True)
+        there, linked = await at_once(shown.count(), self.assignments_link.count())
+        if not (there or linked):
+            await wait_for_landmark(
+                self.page, self.labels, self.assignments_link.or_(screen.heading)
+            )
+            there = await shown.count()
+        if not there:
             link, self.found_by = await self.assignments_action.find()
             await link.click()
         return await screen.wait()

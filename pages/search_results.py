@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from playwright.async_api import Locator, Page
 
-from pages.base import READ_MS, follow_click, read_stably, wait_for_landmark
+from pages.base import READ_MS, at_once, follow_click, read_stably, wait_for_landmark
 from pages.labels import Labels, name_matcher
 from pages.lists import list_count, next_control
 from pages.order_details import OrderDetailsPage
@@ -162,13 +162,18 @@ class SearchResultsPage:
         details = OrderDetailsPage(self.page, self.labels)
         link = self.link_to(number)
         # The results, or Order Details (a re-run after the portal's "Try again" on it): whichever
-        # the screen settles on, never a wait for one while the other shows.
-        await wait_for_landmark(
-            self.page, self.labels, link.or_(details.heading).or_(self.landmark)
-        )
-        if await details.heading.filter(visible=True).count():
+        # the screen settles on, never a wait for one while the other shows. Both are asked in
+        # one round trip, and waited for only when neither shows yet.
+        heading = details.heading.filter(visible=True)
+        opened, linked = await at_once(heading.count(), link.count())
+        if not (opened or linked):
+            await wait_for_landmark(
+                self.page, self.labels, link.or_(details.heading).or_(self.landmark)
+            )
+            opened, linked = await at_once(heading.count(), link.count())
+        if opened:
             return await details.wait()
-        if not await link.count():
+        if not linked:
             # No link named by this number: the link of the entry that shows it.
             entry = next((m for m in await self.matches() if m.holds(number)), None)
             link = self.link_to(entry.number) if entry is not None else link
