@@ -61,6 +61,7 @@ from mock_site.data import USERS, book_rows  # noqa: E402
 from mock_site.faults import Faults  # noqa: E402
 from mock_site.server import MockServer  # noqa: E402
 from pages.labels import labels  # noqa: E402
+from pages.popups import install_popup_handlers  # noqa: E402
 
 SAMPLE_S = 0.5
 LAG_TICK_S = 0.01
@@ -184,6 +185,26 @@ class Events:
 
 
 EVENTS = Events()
+
+
+class ReplaySteps:
+    """The replay's time per step number (ms, one entry per order) from its marks; the step is
+    bound in the log context meanwhile, so that DriverCalls counts its calls by step too."""
+
+    def __init__(self) -> None:
+        self.steps: dict[tuple[int, str], list[float]] = defaultdict(list)
+        self._open: tuple[int, float] | None = None
+
+    def __call__(self, step: int) -> None:
+        now = time.perf_counter()
+        if self._open is not None:
+            number, since = self._open
+            self.steps[(number, "")].append((now - since) * 1000)
+        self._open = (step, now) if step else None
+        if step:
+            structlog.contextvars.bind_contextvars(step=step)
+        else:
+            structlog.contextvars.unbind_contextvars("step")
 
 
 def configure_capture() -> None:
@@ -378,7 +399,12 @@ def _phases(started: float, ended: float) -> dict[str, float]:
     }
 
 
-async def bench_replay(release: str, faults: Faults, count: int) -> Figures:
+async def bench_replay(
+    release: str, faults: Faults, count: int, *, guarded: bool = False
+) -> Figures:
+    """The bare replay; `guarded`: with the agent's own pop-up handler on its page instead of
+    the release's (Playwright checks a handler's locator before every action, two round trips
+    to the page each: what the agent's guard against pop-ups costs a script that has it)."""
     server = MockServer(seed=7, faults=faults, release=release).start()
     user = USERS[0]
     words = labels()
@@ -386,22 +412,28 @@ async def bench_replay(release: str, faults: Faults, count: int) -> Figures:
         ReplayRow(r["order_number"], r["domain"], r["virtual_account"]) for r in book_rows(count)
     ]
     load = os.getloadavg()[0]
+    marks = ReplaySteps()
     try:
         with ProcessTree() as tree:
             async with open_browser() as browser:
+                DriverCalls.by_step.clear()
                 before = DriverCalls.now()
                 context = await browser.new_context()
                 page = await context.new_page()
                 await sign_on(page, server.home_url, user.email, user.password, words)
+                if guarded:
+                    await install_popup_handlers(page, words)
                 async with LoopLag() as lag:
                     started = time.perf_counter()
-                    durations = await replay(page, rows, words, release)
+                    durations = await replay(
+                        page, rows, words, release, marks, own_handlers=not guarded
+                    )
                     wall = time.perf_counter() - started
                 await context.close()
                 calls, messages = (a - b for a, b in zip(DriverCalls.now(), before, strict=True))
         stats = server.stats()
         return Figures(
-            "bare replay",
+            "replay + the agent's pop-up guard" if guarded else "bare replay",
             1,
             count,
             wall,
@@ -412,6 +444,8 @@ async def bench_replay(release: str, faults: Faults, count: int) -> Figures:
             calls,
             messages,
             {"submitted": stats["submissions"]},
+            steps=dict(marks.steps),
+            step_calls=dict(DriverCalls.by_step),
             lag=lag,
             cpu=tree.cpu_by_part(),
             load=load,
@@ -495,7 +529,9 @@ def _rows_speed_up(one: Figures, run: Figures) -> float:
     return one.phases.get("rows", one.wall_s) / run.phases.get("rows", run.wall_s)
 
 
-def table(profile: str, baseline: Figures, runs: list[Figures]) -> list[str]:
+def table(
+    profile: str, baseline: Figures, runs: list[Figures], guarded: Figures | None = None
+) -> list[str]:
     one = next((run for run in runs if run.workers == 1), None)
     lines = [
         f"#### {profile} per JSON call ({baseline.orders} orders)",
@@ -506,14 +542,16 @@ def table(profile: str, baseline: Figures, runs: list[Figures]) -> list[str]:
         "| PSS per added worker MiB | sign-ons | latency floor s/order | outcomes |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for run in [baseline, *runs]:
+    replays = [baseline] if guarded is None else [baseline, guarded]
+    for run in [*replays, *runs]:
         ratio = run.median_s / baseline.median_s
         throughput = run.per_order_s / baseline.per_order_s
-        speed = "" if one is None or run is baseline else f"{one.wall_s / run.wall_s:.2f}×"
-        rows = "" if one is None or run is baseline else f"{_rows_speed_up(one, run):.2f}×"
+        agent = one is not None and run not in replays
+        speed = f"{one.wall_s / run.wall_s:.2f}×" if one is not None and agent else ""
+        rows = f"{_rows_speed_up(one, run):.2f}×" if one is not None and agent else ""
         added = (
             f"{(run.pss_mib - one.pss_mib) / (run.workers - 1):.0f}"
-            if one is not None and run is not baseline and run.workers > 1
+            if one is not None and agent and run.workers > 1
             else ""
         )
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(run.outcomes.items()))
@@ -552,6 +590,49 @@ def step_table(runs: list[Figures]) -> list[str]:
         lines.append(f"| {number}. {name} | " + " | ".join(cells) + f" | {calls} |")
     outside = one.step_calls.get(0, 0) / one.orders
     lines.append("| 0. outside the steps | " + " | ".join("" for _ in runs) + f" | {outside:.0f} |")
+    return lines
+
+
+def against_replay(baseline: Figures, one: Figures) -> list[str]:
+    """Per step number, the agent with one worker against the replay's own actions for that
+    step, in the same run: median ms per order, and browser calls per order."""
+    numbers = sorted({number for number, _name in one.steps} | {n for n, _ in baseline.steps})
+    if not baseline.steps or not numbers:
+        return []
+
+    def ms(run: Figures, number: int) -> float | None:
+        parts = [statistics.median(v) for (n, _), v in run.steps.items() if n == number and v]
+        return sum(parts) if parts else None
+
+    def calls(run: Figures, number: int) -> float:
+        return run.step_calls.get(number, 0) / run.orders
+
+    lines = [
+        "The same steps side by side: the agent with 1 worker, and the replay's own actions for "
+        "each step (scripts/bare_replay.py marks where each starts), median ms per order (the "
+        "agent's sub-steps of one number added) and browser calls per order. The agent waits "
+        "for each answer at the end of the step that asked for it; the replay waits for it in "
+        "its next action, one step later.",
+        "",
+        "| step | replay, ms | agent, ms | agent − replay, ms | replay calls | agent calls |",
+        "|---|---|---|---|---|---|",
+    ]
+    totals = [0.0, 0.0]
+    for number in numbers:
+        mine, theirs = ms(one, number), ms(baseline, number)
+        totals[0] += theirs or 0.0
+        totals[1] += mine or 0.0
+        gap = f"{mine - theirs:+.0f}" if mine is not None and theirs is not None else ""
+        lines.append(
+            f"| {number} | {'' if theirs is None else f'{theirs:.0f}'} | "
+            f"{'' if mine is None else f'{mine:.0f}'} | {gap} | "
+            f"{calls(baseline, number):.0f} | {calls(one, number):.0f} |"
+        )
+    lines.append(
+        f"| all steps | {totals[0]:.0f} | {totals[1]:.0f} | {totals[1] - totals[0]:+.0f} | "
+        f"{sum(calls(baseline, n) for n in numbers):.0f} | "
+        f"{sum(calls(one, n) for n in numbers):.0f} |"
+    )
     return lines
 
 
@@ -597,10 +678,14 @@ def where_table(baseline: Figures, runs: list[Figures]) -> list[str]:
     return lines
 
 
+# Per release and profile: the bare replay, the agent's runs, the guarded replay (0 ms only).
+Results = dict[tuple[str, str], tuple[Figures, list[Figures], Figures | None]]
+
+
 async def main_async(args: argparse.Namespace) -> list[str]:
     workers = [int(w) for w in args.workers.split(",")]
     releases = [name.strip() for name in args.releases.split(",")]
-    results: dict[tuple[str, str], tuple[Figures, list[Figures]]] = {}
+    results: Results = {}
     load = os.getloadavg()
     out = [
         "# Benchmark: the agent against a bare replay",
@@ -626,21 +711,28 @@ async def main_async(args: argparse.Namespace) -> list[str]:
             count = args.latency_orders if faults.json_latency_ms else args.orders
             print(f"{release}, {profile}: bare replay, {count} orders", file=sys.stderr, flush=True)
             baseline = await bench_replay(release, faults, count)
+            guarded = None
+            if not faults.json_latency_ms:
+                # Where a click costs a few milliseconds, the guard's share of the gap shows.
+                print(f"{release}, {profile}: guarded replay", file=sys.stderr, flush=True)
+                guarded = await bench_replay(release, faults, count, guarded=True)
             runs = []
             for n in workers:
                 print(f"{release}, {profile}: agent, {n} workers", file=sys.stderr, flush=True)
                 runs.append(await bench_agent(release, faults, count, n))
             section = [
-                *table(profile, baseline, runs),
+                *table(profile, baseline, runs, guarded),
                 "",
                 *step_table(runs),
+                "",
+                *against_replay(baseline, runs[0]),
                 "",
                 *where_table(baseline, runs),
                 "",
             ]
             print("\n".join(section), flush=True)
             out += section
-            results[(release, profile)] = (baseline, runs)
+            results[(release, profile)] = (baseline, runs, guarded)
     end = os.getloadavg()
     out = [
         line.replace("LOAD_AT_END", f"at the end: {end[0]:.2f} {end[1]:.2f} {end[2]:.2f}")
@@ -659,9 +751,9 @@ def _verdict(what: str, value: float, target: float, unit: str, *, at_most: bool
     )
 
 
-def verdicts(results: dict[tuple[str, str], tuple[Figures, list[Figures]]]) -> list[str]:
+def verdicts(results: Results) -> list[str]:
     lines = []
-    for (release, profile), (baseline, runs) in results.items():
+    for (release, profile), (baseline, runs, guarded) in results.items():
         one = next((run for run in runs if run.workers == 1), None)
         if one is not None and profile in RATIO_TARGETS:
             ratio = one.median_s / baseline.median_s
@@ -673,6 +765,12 @@ def verdicts(results: dict[tuple[str, str], tuple[Figures, list[Figures]]]) -> l
                     "×",
                     at_most=True,
                 )
+            )
+        if one is not None and guarded is not None:
+            lines.append(
+                f"  - of which the pop-up guard: the replay with the agent's pop-up handler is "
+                f"{guarded.median_s / baseline.median_s:.2f}× the bare replay, and the agent "
+                f"{one.median_s / guarded.median_s:.2f}× that guarded replay"
             )
         four = next((run for run in runs if run.workers == 4), None)
         if one is not None and four is not None and profile != "0 ms":
