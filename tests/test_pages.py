@@ -374,6 +374,43 @@ async def test_a_wait_looks_again_when_the_page_changes_not_on_playwrights_polls
     assert calls.methods[-1] == "queryCount" and calls.methods.count("queryCount") <= 3
 
 
+async def test_a_landmark_that_comes_is_known_from_the_look_that_saw_it(
+    page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.context.add_init_script(WATCH_SCRIPT)
+    await page.goto("data:text/html,<main></main>")
+    await page.evaluate(
+        "() => setTimeout(() => document.querySelector('main').innerHTML ="
+        " '<h1>Order Details</h1>', 150)"
+    )
+    calls = DriverCalls(monkeypatch)
+    await wait_for_landmark(page, EN, page.get_by_role("heading", name="Order Details"))
+    # The first look, then one look after each change: the look that found the landmark alone
+    # is the answer, with no second count to tell it from the sign-on page or an error.
+    assert calls.methods[-1] == "queryCount", calls.methods
+    assert calls.methods.count("queryCount") == calls.methods.count("evaluateExpression") + 1
+
+
+async def test_a_sign_on_page_drawn_while_a_landmark_is_awaited_ends_the_wait_promptly(
+    page: Page,
+) -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.context.add_init_script(WATCH_SCRIPT)
+    await page.goto("data:text/html,<main></main>")
+    await page.evaluate(
+        "() => setTimeout(() => document.querySelector('main').innerHTML ="
+        " '<label>Email <input type=email></label>', 150)"
+    )
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    # The looks made as the page changes count the landmark alone; the one made once it is
+    # still again sees the sign-on page, within the watching part of the wait.
+    with pytest.raises(SignOnShown):
+        await wait_for_landmark(page, EN, page.get_by_role("heading", name="Order Details"))
+    assert loop.time() - started < FAST_MS / 1000
+
+
 async def test_a_wait_sees_what_shows_without_a_change_of_the_document(page: Page) -> None:
     # Drawn visible by the style sheet alone: no node, attribute or text changes.
     await page.set_content(
