@@ -744,7 +744,9 @@ async def main_async(args: argparse.Namespace) -> list[str]:
 def _verdict(what: str, value: float, target: float, unit: str, *, at_most: bool) -> str:
     met = value <= target if at_most else value >= target
     bound = "≤" if at_most else "≥"
-    gap = "" if met else f", missed by {abs(value - target):.2f}{unit}"
+    missed = abs(value - target)
+    by = f"{missed:.2f}{unit}" if missed >= 0.005 else f"under 0.005{unit}"
+    gap = "" if met else f", missed by {by}"
     return (
         f"- {what}: {value:.2f}{unit} (target {bound} {target:g}{unit}): "
         f"{'met' if met else 'not met'}{gap}"
