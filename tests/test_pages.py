@@ -357,17 +357,23 @@ async def test_a_sliced_wait_times_out_on_its_whole_limit_with_playwrights_words
     assert loop.time() - started >= 0.7 > WAIT_SLICE_MS / 1000
 
 
-async def test_a_wait_looks_again_when_the_page_changes_not_on_playwrights_polls(
-    page: Page, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def watched_page_drawing(page: Page, html: str, after_ms: int = 150) -> None:
+    """An empty page the agent's change watch is in, whose script draws `html` (the test's own
+    markup) after `after_ms`."""
     page.set_default_timeout(TIMEOUT_MS)
     await page.context.add_init_script(WATCH_SCRIPT)
     await page.goto("data:text/html,<main></main>")
-    calls = DriverCalls(monkeypatch)
     await page.evaluate(
-        "() => setTimeout(() => document.querySelector('main').innerHTML ="
-        " '<h1>Order Details</h1>', 150)"
+        "([html, ms]) => setTimeout(() => document.querySelector('main').innerHTML = html, ms)",
+        [html, after_ms],
     )
+
+
+async def test_a_wait_looks_again_when_the_page_changes_not_on_playwrights_polls(
+    page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await watched_page_drawing(page, "<h1>Order Details</h1>")
+    calls = DriverCalls(monkeypatch)
     await wait_promptly(page.get_by_role("heading", name="Order Details"))
     # Looks (one count each) and watches that end with a change; no Playwright wait polled.
     assert "waitForSelector" not in calls.methods, calls.methods
@@ -377,13 +383,7 @@ async def test_a_wait_looks_again_when_the_page_changes_not_on_playwrights_polls
 async def test_a_landmark_that_comes_is_known_from_the_look_that_saw_it(
     page: Page, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    page.set_default_timeout(TIMEOUT_MS)
-    await page.context.add_init_script(WATCH_SCRIPT)
-    await page.goto("data:text/html,<main></main>")
-    await page.evaluate(
-        "() => setTimeout(() => document.querySelector('main').innerHTML ="
-        " '<h1>Order Details</h1>', 150)"
-    )
+    await watched_page_drawing(page, "<h1>Order Details</h1>")
     calls = DriverCalls(monkeypatch)
     await wait_for_landmark(page, EN, page.get_by_role("heading", name="Order Details"))
     # The first look, then one look after each change: the look that found the landmark alone
@@ -395,13 +395,7 @@ async def test_a_landmark_that_comes_is_known_from_the_look_that_saw_it(
 async def test_a_sign_on_page_drawn_while_a_landmark_is_awaited_ends_the_wait_promptly(
     page: Page,
 ) -> None:
-    page.set_default_timeout(TIMEOUT_MS)
-    await page.context.add_init_script(WATCH_SCRIPT)
-    await page.goto("data:text/html,<main></main>")
-    await page.evaluate(
-        "() => setTimeout(() => document.querySelector('main').innerHTML ="
-        " '<label>Email <input type=email></label>', 150)"
-    )
+    await watched_page_drawing(page, "<label>Email <input type=email></label>")
     loop = asyncio.get_running_loop()
     started = loop.time()
     # The looks made as the page changes count the landmark alone; the one made once it is
