@@ -3,13 +3,16 @@
 For each release of the mock (classic and legacy by default) and each latency profile (0 ms, and
 300 ms ±50% per JSON call) it runs, on a fresh mock each time and on the same orders: the bare
 replay (scripts/bare_replay.py: one sign-on, the ten steps with the fewest calls a script could
-make on that release's markup, no checks) as the baseline, then `bulk` with 1, 2, 4 and 8 workers.
+make on that release's markup, no checks) as the baseline, at 0 ms that replay again with the
+agent's pop-up handler on its page (what the guard alone costs), then `bulk` with 1, 2, 4 and 8
+workers.
 It prints and writes docs/bench.md: s/order (median row, and wall/N), orders/min, the ratio to the
 baseline, the speed-up over 1 worker, the peak PSS of the whole process tree (Python, the
 Playwright driver and Chromium) and per added worker, sign-ons per run, the latency floor (the
 latency the mock imposed per order), and the browser calls per order (every message the Python
 side sends to the Playwright driver). Then, per run of the agent: the median time of each step
-(from the agent's own `step` log events), and where the time goes: the event loop's lag (a task
+(from the agent's own `step` log events), the same steps side by side with the replay's (time and
+calls per step number), and where the time goes: the event loop's lag (a task
 that sleeps 10 ms and records how late it wakes), the time spent in ledger commits, the CPU time
 of each part of the process tree, and the start-up and tail of the run. It asserts nothing: the
 figures are the machine's, and the header says how loaded the machine was.
@@ -546,7 +549,7 @@ def table(
     for run in [*replays, *runs]:
         ratio = run.median_s / baseline.median_s
         throughput = run.per_order_s / baseline.per_order_s
-        agent = one is not None and run not in replays
+        agent = one is not None and all(run is not r for r in replays)
         speed = f"{one.wall_s / run.wall_s:.2f}×" if one is not None and agent else ""
         rows = f"{_rows_speed_up(one, run):.2f}×" if one is not None and agent else ""
         added = (
