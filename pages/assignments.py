@@ -14,7 +14,6 @@ from pages.base import (
     READ_MS,
     REASON_MS,
     all_showing,
-    at_once,
     read_stably,
     reload_screen,
     server_error,
@@ -22,6 +21,7 @@ from pages.base import (
     unseen,
     wait_for_landmark,
     wait_promptly,
+    which_show,
 )
 from pages.errors import PageError, PortalServerError, SignOnShown, SubmissionRefused
 from pages.labels import Labels, name_matcher, normalize, same_text
@@ -251,13 +251,8 @@ class SmartAccountAssignmentPage:
         nothing waited for again: it was when it opened, and a re-run of a later step asks
         here, the recovery before it having perhaps closed it)."""
         dialog = AssignDialog(self.page, self.labels)
-        # The button or the open dialog, whichever shows: both asked in one round trip, and
-        # waited for only when neither shows yet.
-        button = self.assign_button.filter(visible=True)
-        opened, shown = await at_once(dialog.is_open(), button.count())
-        if not (opened or shown):
-            await wait_for_landmark(self.page, self.labels, self.assign_button.or_(dialog.dialog))
-            opened = await dialog.is_open()
+        # The button or the open dialog, whichever shows.
+        opened, _shown = await which_show(self.page, self.labels, dialog.dialog, self.assign_button)
         if opened:
             return dialog
         await self.assign_button.first.click()

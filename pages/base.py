@@ -225,9 +225,9 @@ async def wait_promptly(
                     await target.wait_for(state=state, timeout=limit)
                     return False
         looked_at = loop.time()
-        alone = likely is not None and changed and looks <= _EAGER_LOOKS
-        if await _holds(likely if alone and likely is not None else target, state):
-            return alone
+        probe = likely if likely is not None and changed and looks <= _EAGER_LOOKS else target
+        if await _holds(probe, state):
+            return probe is not target
     rest = 0.0 if not total else total - (loop.time() - started) * 1000
     if total and rest <= 0:
         raise PlaywrightTimeoutError(f"Timeout {total:.0f}ms exceeded.")
@@ -461,6 +461,25 @@ async def at_once(*reads: Awaitable[Any]) -> tuple[Any, ...]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+async def which_show(
+    page: Page, labels: Labels, first: Locator, second: Locator, *, also: Locator | None = None
+) -> tuple[bool, bool]:
+    """Whether `first` and `second` show, asked in one round trip (the screen a click leads to,
+    and the control that leads there, say). When neither shows yet, waits for either, or for
+    `also` (a screen that shows neither, which the caller reads its own way), as
+    `wait_for_landmark` does, and asks again."""
+
+    async def shows(part: Locator) -> bool:
+        return bool(await part.filter(visible=True).count())
+
+    found = await at_once(shows(first), shows(second))
+    if not any(found):
+        either = first.or_(second)
+        await wait_for_landmark(page, labels, either if also is None else either.or_(also))
+        found = await at_once(shows(first), shows(second))
+    return found
 
 
 def all_showing(body: Locator, *parts: Locator) -> Locator:

@@ -10,11 +10,11 @@ from pages.assignments import SmartAccountAssignmentPage
 from pages.base import (
     FoundBy,
     all_showing,
-    at_once,
     evaluate_once,
     read_stably,
     text_after,
     wait_for_landmark,
+    which_show,
 )
 from pages.controls import Action, field_matcher, field_name
 from pages.labels import Labels, label_pattern, name_matcher, normalize, same_text
@@ -141,15 +141,9 @@ class OrderDetailsPage:
         is clicked.
         """
         screen = SmartAccountAssignmentPage(self.page, self.labels)
-        # The link and the assignment screen asked in one round trip; waited for only when
-        # neither shows yet.
-        shown = screen.heading.filter(visible=True)
-        there, linked = await at_once(shown.count(), self.assignments_link.count())
-        if not (there or linked):
-            await wait_for_landmark(
-                self.page, self.labels, self.assignments_link.or_(screen.heading)
-            )
-            there = await shown.count()
+        there, _linked = await which_show(
+            self.page, self.labels, screen.heading, self.assignments_link
+        )
         if not there:
             link, self.found_by = await self.assignments_action.find()
             await link.click()

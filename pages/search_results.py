@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from playwright.async_api import Locator, Page
 
-from pages.base import READ_MS, at_once, follow_click, read_stably, wait_for_landmark
+from pages.base import READ_MS, follow_click, read_stably, wait_for_landmark, which_show
 from pages.labels import Labels, name_matcher
 from pages.lists import list_count, next_control
 from pages.order_details import OrderDetailsPage
@@ -162,15 +162,10 @@ class SearchResultsPage:
         details = OrderDetailsPage(self.page, self.labels)
         link = self.link_to(number)
         # The results, or Order Details (a re-run after the portal's "Try again" on it): whichever
-        # the screen settles on, never a wait for one while the other shows. Both are asked in
-        # one round trip, and waited for only when neither shows yet.
-        heading = details.heading.filter(visible=True)
-        opened, linked = await at_once(heading.count(), link.count())
-        if not (opened or linked):
-            await wait_for_landmark(
-                self.page, self.labels, link.or_(details.heading).or_(self.landmark)
-            )
-            opened, linked = await at_once(heading.count(), link.count())
+        # the screen settles on, never a wait for one while the other shows.
+        opened, linked = await which_show(
+            self.page, self.labels, details.heading, link, also=self.landmark
+        )
         if opened:
             return await details.wait()
         if not linked:
